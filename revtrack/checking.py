@@ -1,0 +1,60 @@
+"""``revtrack check``: is the record intact? git's own fsck, then the index against git."""
+
+from __future__ import annotations
+
+from revtrack.errors import NotAStore, StoreDamaged
+from revtrack.gitread import cat_objects, parse_commit, read_ref, rev_list, trailers
+from revtrack.store import Store
+
+
+def check_store(store: Store) -> list[str]:
+    """Lines of a report; raises :class:`StoreDamaged` listing every problem found."""
+    if not store.exists():
+        raise NotAStore(f"no revtrack store at {store.path}")
+    problems: list[str] = []
+    tip = read_ref(store.path)
+    from_git = _revisions_in_git(store.path, tip) if tip else []
+    index = store.index()
+    from_index = index.all_revisions()
+    if sorted(from_git) != sorted(from_index):
+        problems.append(f"index lists {len(from_index)} revisions, git has {len(from_git)}")
+    numbering: dict[str, list[int]] = {}
+    for article, rev, _ in from_git:
+        numbering.setdefault(article, []).append(rev)
+    for article, revs in numbering.items():
+        if revs != list(range(1, len(revs) + 1)):
+            problems.append(f"{article}: revision numbers {revs} are not 1..{len(revs)}")
+    result = _fsck_problems(store.path)
+    problems += result
+    if problems:
+        raise StoreDamaged("store check failed: " + "; ".join(problems))
+    articles = len(numbering)
+    return [f"ok: {len(from_git)} revisions of {articles} articles; git fsck --strict clean; index matches git"]
+
+
+def _fsck_problems(git_dir: str) -> list[str]:
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_DIR": git_dir}
+    result = subprocess.run(
+        ["git", "fsck", "--strict", "--no-progress", "--no-dangling"], capture_output=True, env=env, check=False
+    )
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines() or ["git fsck failed"]
+        return [f"git fsck: {lines[0]}" + (f" (+{len(lines) - 1} more)" if len(lines) > 1 else "")]
+    return []
+
+
+def _revisions_in_git(git_dir: str, tip: str) -> list[tuple[str, int, str]]:
+    commits = rev_list(git_dir, tip)
+    found = []
+    for start in range(0, len(commits), 1000):
+        chunk = commits[start : start + 1000]
+        for commit, data in zip(chunk, cat_objects(git_dir, chunk)):
+            if data is None:
+                raise StoreDamaged(f"commit {commit} is missing")
+            fields = trailers(parse_commit(data)[1])
+            if "Revtrack-Article" in fields:
+                found.append((fields["Revtrack-Article"], int(fields["Revtrack-Rev"]), commit))
+    return found

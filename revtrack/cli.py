@@ -1,0 +1,314 @@
+"""The ``revtrack`` command: parse options, call the library, render, map errors to exit codes.
+
+Only typer is imported at start-up; each command imports what it needs, so read
+commands never load GitPython (see bench/RESULTS.md for the start-up figures).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import TYPE_CHECKING, NoReturn, Optional
+
+import typer
+
+from revtrack import __version__
+
+if TYPE_CHECKING:
+    from revtrack.model import Revision
+    from revtrack.store import Store
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Record every version of a news article in git and show what changed, and when.",
+    epilog="Exit codes: 0 ok, 1 no match, 2 usage, 3 not found, 4 invalid input, 5 store locked, "
+    "6 store problem, 7 fetch failed, 8 extraction suspect. See README.md.",
+)
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class TableOrJson(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class DiffFormat(str, Enum):
+    terminal = "terminal"
+    json = "json"
+    html = "html"
+
+
+class ColorChoice(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class _State:
+    store_path: str = "snapshots"
+    lock_timeout: float = 30.0
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"revtrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    store: str = typer.Option(
+        "snapshots", "--store", envvar="REVTRACK_STORE", help="Store folder (a bare git repository).", show_default=True
+    ),
+    lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another writer."),
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Record every version of a news article in git and show what changed, and when."""
+    _State.store_path = store
+    _State.lock_timeout = lock_timeout
+
+
+def _store() -> Store:
+    from revtrack.store import Store
+
+    return Store(_State.store_path, lock_timeout=_State.lock_timeout)
+
+
+def _emit_json(data: object) -> None:
+    from revtrack.render.safe import to_json
+
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def _warn(message: str) -> None:
+    from revtrack.render.safe import visible
+
+    sys.stderr.write(f"Warning: {visible(message)}\n")
+
+
+# --- snapshot ---------------------------------------------------------------------
+
+
+@app.command(
+    epilog="Examples:  revtrack snapshot seeds/rudaw-coalition-ceasefire/v1.txt --article rudaw "
+    "--at 2017-10-27T11:48:00+03:00   |   curl -s URL | revtrack snapshot - --html --url URL"
+)
+def snapshot(
+    source: str = typer.Argument(..., help="A file, '-' for standard input, or an http(s) URL to fetch."),
+    article: Optional[str] = typer.Option(None, "--article", help="Article id (default: from --url or the file name)."),
+    url: Optional[str] = typer.Option(None, "--url", help="The article's URL (kept in the record)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Headline; then the whole input is the body."),
+    at: Optional[str] = typer.Option(None, "--at", help="Observed time, ISO 8601 with offset (default: now)."),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input text."),
+    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", help="Refuse inputs larger than this."),
+    html: bool = typer.Option(False, "--html", help="The input is an HTML page: extract the article."),
+    keep_html: bool = typer.Option(False, "--keep-html", help="Also store the HTML page in the revision."),
+    force: bool = typer.Option(False, "--force", help="Record even when extraction lost most of the text."),
+    timeout: float = typer.Option(20.0, "--timeout", help="Fetch: seconds before giving up."),
+) -> None:
+    """Record a version of an article (prints the new revision, or 'unchanged since rev N')."""
+    from revtrack.snapshotting import SnapshotRequest, take_snapshot
+
+    request = SnapshotRequest(
+        source=source, article=article, url=url, title=title, at=at, encoding=encoding, max_bytes=max_bytes,
+        html=html, keep_html=keep_html, force=force, timeout=timeout,
+    )  # fmt: skip
+    result, notes = take_snapshot(_store(), request)
+    for note in notes:
+        _warn(note)
+    if output == TextOrJson.json:
+        from revtrack.render.jsonout import snapshot_json
+
+        _emit_json(snapshot_json(result))
+    elif result.changed:
+        typer.echo(f"{result.article}: recorded rev {result.rev} ({result.observed_at}, commit {result.commit[:10]})")
+    else:
+        typer.echo(f"{result.article}: unchanged since rev {result.rev}")
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@app.command("log", epilog="Example:  revtrack log rudaw --format json")
+def log_command(
+    article: str = typer.Argument(..., help="Article id."),
+    output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+    color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
+) -> None:
+    """List an article's revisions with observed times, word counts and what changed."""
+    revisions = _store().log(article)
+    if output == TableOrJson.json:
+        from revtrack.render.jsonout import log_json
+
+        _emit_json(log_json(article, revisions))
+        return
+    from revtrack.render.text import TextOutput, use_color
+
+    TextOutput(use_color(color.value)).log(article, revisions)
+
+
+@app.command(epilog="Examples:  revtrack diff rudaw 1 2   |   revtrack diff rudaw --sentences   |   revtrack diff rudaw --format json")
+def diff(
+    article: str = typer.Argument(..., help="Article id."),
+    old: Optional[str] = typer.Argument(None, metavar="[FROM]", help="Older revision (default: the one before TO)."),
+    new: Optional[str] = typer.Argument(None, metavar="[TO]", help="Newer revision (default: latest)."),
+    output: DiffFormat = typer.Option(DiffFormat.terminal, "--format", help="terminal, json or html."),
+    context: int = typer.Option(1, "--context", min=0, help="Unchanged paragraphs shown around each change."),
+    full: bool = typer.Option(False, "--full", help="Show every paragraph."),
+    sentences: bool = typer.Option(False, "--sentences", help="Show changed sentences, old → new."),
+    color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
+) -> None:
+    """Show what changed between two revisions, word by word."""
+    from revtrack.diff import diff_texts
+    from revtrack.errors import InvalidInput
+    from revtrack.ingest import Document
+
+    store = _store()
+    to_rev = store.revision(article, new)
+    from_rev = store.revision(article, old) if old is not None else _previous(store, to_rev)
+    if from_rev is not None and from_rev.rev > to_rev.rev:
+        raise InvalidInput(f"FROM (rev {from_rev.rev}) is later than TO (rev {to_rev.rev}); swap them")
+    documents = store.texts([r for r in (from_rev, to_rev) if r is not None])
+    old_doc = documents[0] if from_rev is not None else Document("", "")
+    new_doc = documents[-1]
+    result = diff_texts(old_doc.body, new_doc.body, old_doc.title, new_doc.title)
+    if output == DiffFormat.json:
+        from revtrack.render.jsonout import diff_json
+
+        _emit_json(diff_json(article, from_rev or _empty(to_rev), to_rev, result))
+        return
+    if output == DiffFormat.html:
+        from revtrack.render.html import diff_html
+
+        sys.stdout.write(diff_html(article, from_rev or _empty(to_rev), to_rev, result, context, full))
+        return
+    _print_diff(article, from_rev, to_rev, result, context, full, sentences, color)
+
+
+def _print_diff(article, from_rev, to_rev, result, context, full, sentences, color) -> None:  # type: ignore[no-untyped-def]
+    from revtrack.diff import summarize
+    from revtrack.render.text import TextOutput, revision_header, use_color
+    from revtrack.stated import describe
+
+    header = [
+        ("label", f"{article}: rev {from_rev.rev if from_rev else 0} → rev {to_rev.rev}"),
+        revision_header("---", from_rev or _empty(to_rev), describe(from_rev.stated, from_rev.observed_at) if from_rev else ""),
+        revision_header("+++", to_rev, describe(to_rev.stated, to_rev.observed_at)),
+        ("note", _stats_line(result) + " · " + summarize(result)),
+    ]
+    out = TextOutput(use_color(color.value))
+    if sentences:
+        out.sentences(result, header)
+    else:
+        out.diff(result, header, context, full)
+
+
+def _stats_line(result) -> str:  # type: ignore[no-untyped-def]
+    stats = result.stats
+    return f"+{stats.words_added} −{stats.words_deleted} words"
+
+
+def _previous(store: Store, revision: Revision) -> Revision | None:
+    return store.revision(revision.article, str(revision.rev - 1)) if revision.rev > 1 else None
+
+
+def _empty(revision: Revision) -> Revision:
+    from revtrack.model import Revision
+
+    return Revision(revision.article, 0, "", "", "")
+
+
+@app.command(epilog="Examples:  revtrack show rudaw 2   |   revtrack show rudaw --format json")
+def show(
+    article: str = typer.Argument(..., help="Article id."),
+    rev: Optional[str] = typer.Argument(None, metavar="[REV]", help="Revision (default: latest)."),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+) -> None:
+    """Print one revision: headline, blank line, body (exactly as stored)."""
+    store = _store()
+    revision = store.revision(article, rev)
+    document = store.text(revision)
+    if output == TextOrJson.json:
+        from revtrack.render.jsonout import show_json
+
+        _emit_json(show_json(revision, document))
+        return
+    from revtrack.render.text import write_show
+
+    write_show(document, terminal=sys.stdout.isatty())
+
+
+@app.command("list", epilog="Example:  revtrack list --format json")
+def list_command(
+    output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+    color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
+) -> None:
+    """List every article: latest headline, revisions, first seen, last changed."""
+    articles = _store().articles()
+    if output == TableOrJson.json:
+        from revtrack.render.jsonout import list_json
+
+        _emit_json(list_json(articles))
+        return
+    from revtrack.render.text import TextOutput, use_color
+
+    TextOutput(use_color(color.value)).articles(articles)
+
+
+@app.command(epilog="Example:  revtrack check")
+def check() -> None:
+    """Verify the store: git fsck, and the index against git (exit 6 when damaged)."""
+    from revtrack.checking import check_store
+
+    report = check_store(_store())
+    for line in report:
+        typer.echo(line)
+
+
+@app.command(epilog="Example:  revtrack maintain")
+def maintain() -> None:
+    """Pack the store and refresh its commit-graph (also done automatically every 100 revisions)."""
+    store = _store()
+    if not store.exists():
+        from revtrack.errors import NotAStore
+
+        raise NotAStore(f"no revtrack store at {store.path}")
+    store.maintain(auto=False)
+    typer.echo(f"maintained {store.path}")
+
+
+# --- entry point --------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    from revtrack.render.safe import visible
+
+    sys.stderr.write(f"Error: {visible(message)}\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def main() -> None:
+    """Entry point: run the app; turn library errors into one line and an exit code."""
+    from revtrack.errors import RevtrackError
+
+    try:
+        app()
+    except RevtrackError as error:
+        _fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `revtrack log X | head`); that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(0) from None

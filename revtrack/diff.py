@@ -1,0 +1,540 @@
+"""Compare two versions of an article: ops, moves, a changes list, sentence view, stats.
+
+``diff_texts`` is the one entry point; everything it returns is plain data that
+the renderers (terminal, plain markers, JSON, HTML) turn into output. The word
+ops come from :mod:`revtrack.engine`; this module reads structure into them:
+which paragraph and sentence each change sits in, whether a number or a quote
+changed, which sentences were added, deleted, edited or moved.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Final
+
+from revtrack.engine import DELETE, EQUAL, INSERT, Move, Op, align, token_diff
+from revtrack.segment import Span, content_end, index_of, paragraph_spans, sentence_spans
+from revtrack.tokens import is_number, is_word, tokenize
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a change sits: 1-based paragraph, and sentence within that paragraph."""
+
+    paragraph: int
+    sentence: int
+
+
+@dataclass
+class Change:
+    """One change a reader would name: an insert, delete, replace or move."""
+
+    kind: str
+    old: str
+    new: str
+    flags: list[str] = field(default_factory=list)
+    old_pos: Position | None = None
+    new_pos: Position | None = None
+    unit: str = "words"  # "words", "paragraph" (moves) or "headline"
+    ops: list[Op] = field(default_factory=list)  # the word diff inside a move or headline
+    move: int | None = None
+
+
+@dataclass
+class SentenceChange:
+    """A sentence (or a group that was split or joined) that changed."""
+
+    kind: str  # "added" | "deleted" | "edited" | "moved"
+    old: str
+    new: str
+    ops: list[Op]
+    old_pos: Position | None
+    new_pos: Position | None
+
+
+@dataclass
+class Stats:
+    """Counts of what changed; moved text counts only for its inner edits."""
+
+    words_added: int = 0
+    words_deleted: int = 0
+    sentences_added: int = 0
+    sentences_deleted: int = 0
+    sentences_edited: int = 0
+    sentences_moved: int = 0
+    paragraphs_added: int = 0
+    paragraphs_deleted: int = 0
+    paragraphs_moved: int = 0
+
+
+@dataclass
+class ArticleDiff:
+    """The comparison of two versions (headline and body) of one article."""
+
+    old_title: str
+    new_title: str
+    old_body: str
+    new_body: str
+    title_ops: list[Op]
+    ops: list[Op]
+    moves: list[Move]
+    changes: list[Change]
+    sentences: list[SentenceChange]
+    stats: Stats
+
+    @property
+    def title_changed(self) -> bool:
+        return any(op.op != EQUAL for op in self.title_ops)
+
+
+def diff_texts(old_body: str, new_body: str, old_title: str = "", new_title: str = "") -> ArticleDiff:
+    """Diff two versions of an article (bodies and headlines)."""
+    alignment = align(old_body, new_body)
+    old_layout, new_layout = _Layout(old_body), _Layout(new_body)
+    regions = _regions(alignment.ops, old_body, new_body)
+    changes = [
+        change
+        for region in regions
+        for part in _split_by_paragraph(region, old_body, new_body)
+        if (change := _change(old_body, new_body, part, old_layout, new_layout)) is not None
+    ]
+    changes += [_move_change(move, old_layout, new_layout) for move in alignment.moves]
+    changes.sort(key=_sort_key)
+    title_ops = token_diff(old_title, new_title)
+    if any(op.op != EQUAL for op in title_ops):
+        changes.insert(0, _headline_change(old_title, new_title, title_ops))
+    sentences = _sentence_changes(regions, alignment.moves, old_layout, new_layout)
+    stats = _stats(alignment.ops, title_ops, alignment.moves, sentences, old_layout, new_layout)
+    return ArticleDiff(
+        old_title, new_title, old_body, new_body, title_ops, alignment.ops, alignment.moves, changes, sentences, stats
+    )
+
+
+# --- layout of one side ------------------------------------------------------
+
+
+class _Layout:
+    """Paragraph and (lazily) sentence spans of one text, for locating changes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.paragraphs = paragraph_spans(text)
+        self.starts = [start for start, _ in self.paragraphs]
+        self._sentences: dict[int, list[Span]] = {}
+
+    def paragraph_at(self, offset: int) -> int:
+        return index_of(self.paragraphs, self.starts, offset)
+
+    def sentences(self, paragraph: int) -> list[Span]:
+        if paragraph not in self._sentences:
+            span = self.paragraphs[paragraph] if self.paragraphs else (0, len(self.text))
+            self._sentences[paragraph] = sentence_spans(self.text, span) or [span]
+        return self._sentences[paragraph]
+
+    def sentence_at(self, offset: int) -> tuple[int, int]:
+        """(paragraph, sentence) indices, 0-based, of the sentence containing ``offset``."""
+        paragraph = self.paragraph_at(offset)
+        spans = self.sentences(paragraph)
+        return paragraph, index_of(spans, [s for s, _ in spans], offset)
+
+    def position(self, offset: int) -> Position:
+        paragraph, sentence = self.sentence_at(offset)
+        return Position(paragraph + 1, sentence + 1)
+
+    def sentence_text(self, paragraph: int, sentence: int) -> str:
+        start, end = self.sentences(paragraph)[sentence]
+        return self.text[start:end].strip()
+
+    def touched(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Sentences whose visible text overlaps ``[start, end)``.
+
+        An empty range touches the sentence it falls strictly inside (an insertion
+        into a sentence edits it; one between sentences touches none).
+        """
+        text = self.text
+        if end > start:
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start == end:
+                return []
+            first, last = self.sentence_at(start), self.sentence_at(end - 1)
+            return self._between(first, last)
+        if not self.paragraphs:
+            return []
+        paragraph, sentence = self.sentence_at(start)
+        s_start, s_end = self.sentences(paragraph)[sentence]
+        if s_start < start < content_end(text, (s_start, s_end)):
+            return [(paragraph, sentence)]
+        return []
+
+    def _between(self, first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+        found = []
+        for paragraph in range(first[0], last[0] + 1):
+            count = len(self.sentences(paragraph))
+            low = first[1] if paragraph == first[0] else 0
+            high = last[1] if paragraph == last[0] else count - 1
+            found.extend((paragraph, s) for s in range(low, high + 1))
+        return found
+
+
+# --- change regions ------------------------------------------------------------
+
+
+@dataclass
+class _Region:
+    """A run of inserts/deletes (not moves), joined across whitespace-only equals."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+def _regions(ops: list[Op], old: str, new: str) -> list[_Region]:
+    """Runs of plain inserts/deletes, joined when only whitespace lies between them."""
+    raw: list[_Region | None] = []
+    pos_a = pos_b = 0
+    current: _Region | None = None
+    for op in ops:
+        size = len(op.text)
+        if op.op != EQUAL and op.move is None:
+            if current is None:
+                current = _Region(pos_a, pos_a, pos_b, pos_b)
+                raw.append(current)
+            if op.op == DELETE:
+                current.a_end = pos_a + size
+            else:
+                current.b_end = pos_b + size
+        else:
+            current = None
+            if op.move is not None:
+                raw.append(None)  # never join changes across a moved paragraph
+        if op.op != INSERT:
+            pos_a += size
+        if op.op != DELETE:
+            pos_b += size
+    merged: list[_Region] = []
+    previous: _Region | None = None
+    for region in raw:
+        if region is None:
+            previous = None
+            continue
+        if (
+            previous is not None
+            and not old[previous.a_end : region.a_start].strip()
+            and not new[previous.b_end : region.b_start].strip()
+        ):
+            previous.a_end, previous.b_end = region.a_end, region.b_end
+            continue
+        merged.append(region)
+        previous = region
+    return merged
+
+
+def _split_by_paragraph(region: _Region, old: str, new: str) -> list[_Region]:
+    """A pure insert or delete of several paragraphs becomes one change per paragraph."""
+    has_old = bool(old[region.a_start : region.a_end].strip())
+    has_new = bool(new[region.b_start : region.b_end].strip())
+    if has_old == has_new:
+        return [region]
+    deleting = has_old
+    text = old if deleting else new
+    start, end = (region.a_start, region.a_end) if deleting else (region.b_start, region.b_end)
+    parts = []
+    for span_start, span_end in paragraph_spans(text[start:end]):
+        s, e = start + span_start, start + span_end
+        if deleting:
+            parts.append(_Region(s, e, region.b_start, region.b_start))
+        else:
+            parts.append(_Region(region.a_start, region.a_start, s, e))
+    return parts or [region]
+
+
+def _change(old: str, new: str, region: _Region, old_layout: _Layout, new_layout: _Layout) -> Change | None:
+    old_text = old[region.a_start : region.a_end]
+    new_text = new[region.b_start : region.b_end]
+    if not old_text.strip() and not new_text.strip():
+        return None  # whitespace-only: never a word change
+    kind = "replace" if old_text.strip() and new_text.strip() else "insert" if new_text.strip() else "delete"
+    flags = _flags(old_text, new_text, kind)
+    if _inside_quotes(old, region.a_start, region.a_end, old_layout) or _inside_quotes(
+        new, region.b_start, region.b_end, new_layout
+    ):
+        flags.append("quote")
+    return Change(
+        kind,
+        old_text.strip(),
+        new_text.strip(),
+        flags,
+        old_layout.position(_first_visible(old, region.a_start, region.a_end)) if kind != "insert" else None,
+        new_layout.position(_first_visible(new, region.b_start, region.b_end)) if kind != "delete" else None,
+    )
+
+
+def _first_visible(text: str, start: int, end: int) -> int:
+    while start < end and text[start].isspace():
+        start += 1
+    return start
+
+
+def _move_change(move: Move, old_layout: _Layout, new_layout: _Layout) -> Change:
+    old_text, new_text = move.old_text.strip(), move.new_text.strip()
+    flags = _flags(_side_text(move.ops, DELETE), _side_text(move.ops, INSERT), "replace")
+    return Change(
+        "move",
+        old_text,
+        new_text,
+        flags,
+        old_layout.position(_first_visible(old_layout.text, move.old_start, len(old_layout.text))),
+        new_layout.position(_first_visible(new_layout.text, move.new_start, len(new_layout.text))),
+        unit="paragraph",
+        ops=move.ops,
+        move=move.id,
+    )
+
+
+def _headline_change(old_title: str, new_title: str, title_ops: list[Op]) -> Change:
+    kind = "replace" if old_title and new_title else "insert" if new_title else "delete"
+    flags = ["headline", *_flags(_side_text(title_ops, DELETE), _side_text(title_ops, INSERT), kind)]
+    return Change(kind, old_title, new_title, flags, unit="headline", ops=title_ops)
+
+
+def _side_text(ops: list[Op], kind: str) -> str:
+    return " ".join(op.text for op in ops if op.op == kind)
+
+
+def _sort_key(change: Change) -> tuple[int, int]:
+    """Changes read in the order of the new text (deletions where they were)."""
+    pos = change.new_pos or change.old_pos
+    return (pos.paragraph, pos.sentence) if pos else (0, 0)
+
+
+# --- flags ------------------------------------------------------------------------
+
+_TYPOGRAPHIC: Final = str.maketrans(
+    {
+        "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "″": '"',
+        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
+        "–": "-", "—": "-", "―": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-",
+        "…": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
+    }
+)  # fmt: skip
+
+
+def typographic_key(text: str) -> str:
+    """Text with quote style, dashes and spacing folded (for the 'typographic' flag)."""
+    return " ".join(text.translate(_TYPOGRAPHIC).split())
+
+
+def numbers_in(text: str) -> list[str]:
+    """Number tokens of ``text`` in order (digits in any script, English number words)."""
+    return [token for token in tokenize(text) if is_word(token) and is_number(token)]
+
+
+def _flags(old_text: str, new_text: str, kind: str) -> list[str]:
+    flags = []
+    if kind == "replace":
+        old_numbers, new_numbers = numbers_in(old_text), numbers_in(new_text)
+        if old_numbers != new_numbers and old_numbers and new_numbers:
+            flags.append("number")
+        if old_text.strip() and old_text != new_text and typographic_key(old_text) == typographic_key(new_text):
+            flags.append("typographic")
+    return flags
+
+
+_OPENERS: Final = {"“": "”", "„": "“", "«": "»", "「": "」", "『": "』", '"': '"', "‹": "›"}
+
+
+def quote_spans(text: str, start: int, end: int) -> list[Span]:
+    """Spans of double-quoted passages between ``start`` and ``end`` (one paragraph)."""
+    spans: list[Span] = []
+    open_at, closer = -1, ""
+    for index in range(start, end):
+        char = text[index]
+        if open_at >= 0 and char == closer:
+            spans.append((open_at, index + 1))
+            open_at = -1
+        elif open_at < 0 and char in _OPENERS:
+            open_at, closer = index, _OPENERS[char]
+    if open_at >= 0:
+        spans.append((open_at, end))  # a quote running on to the end of the paragraph
+    return spans
+
+
+def _inside_quotes(text: str, start: int, end: int, layout: _Layout) -> bool:
+    if not layout.paragraphs:
+        return False
+    first = layout.paragraph_at(start)
+    last = layout.paragraph_at(max(start, end - 1))
+    for paragraph in range(first, last + 1):
+        p_start, p_end = layout.paragraphs[paragraph]
+        for q_start, q_end in quote_spans(text, p_start, p_end):
+            if q_start < max(end, start + 1) and start < q_end:
+                return True
+    return False
+
+
+# --- sentences and stats -----------------------------------------------------------
+
+
+def _sentence_changes(
+    regions: list[_Region], moves: list[Move], old_layout: _Layout, new_layout: _Layout
+) -> list[SentenceChange]:
+    """Group changed sentences: regions that share a sentence belong together."""
+    parent: dict[tuple[str, int, int], tuple[str, int, int]] = {}
+
+    def find(node: tuple[str, int, int]) -> tuple[str, int, int]:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    order: dict[tuple[str, int, int], int] = {}
+    for region in regions:
+        nodes = [("a", p, s) for p, s in old_layout.touched(region.a_start, region.a_end)]
+        nodes += [("b", p, s) for p, s in new_layout.touched(region.b_start, region.b_end)]
+        for node in nodes:
+            parent.setdefault(node, node)
+            order.setdefault(node, region.b_start)
+        for node in nodes[1:]:
+            parent[find(node)] = find(nodes[0])
+    groups: dict[tuple[str, int, int], list[tuple[str, int, int]]] = {}
+    for node in parent:
+        groups.setdefault(find(node), []).append(node)
+    result = []
+    for members in sorted(groups.values(), key=lambda m: min(order[n] for n in m)):
+        result.extend(_sentence_group(sorted(members), old_layout, new_layout))
+    result.extend(_moved_sentences(moves, old_layout, new_layout))
+    return result
+
+
+def _sentence_group(
+    members: list[tuple[str, int, int]], old_layout: _Layout, new_layout: _Layout
+) -> list[SentenceChange]:
+    old_ids = [(p, s) for side, p, s in members if side == "a"]
+    new_ids = [(p, s) for side, p, s in members if side == "b"]
+    if not new_ids:
+        return [
+            SentenceChange("deleted", old_layout.sentence_text(p, s), "", [], Position(p + 1, s + 1), None)
+            for p, s in old_ids
+        ]
+    if not old_ids:
+        return [
+            SentenceChange("added", "", new_layout.sentence_text(p, s), [], None, Position(p + 1, s + 1))
+            for p, s in new_ids
+        ]
+    old = " ".join(old_layout.sentence_text(p, s) for p, s in old_ids)
+    new = " ".join(new_layout.sentence_text(p, s) for p, s in new_ids)
+    first_old, first_new = old_ids[0], new_ids[0]
+    return [
+        SentenceChange(
+            "edited",
+            old,
+            new,
+            token_diff(old, new),
+            Position(first_old[0] + 1, first_old[1] + 1),
+            Position(first_new[0] + 1, first_new[1] + 1),
+        )
+    ]
+
+
+def _moved_sentences(moves: list[Move], old_layout: _Layout, new_layout: _Layout) -> list[SentenceChange]:
+    return [
+        SentenceChange(
+            "moved",
+            move.old_text.strip(),
+            move.new_text.strip(),
+            move.ops,
+            old_layout.position(_first_visible(old_layout.text, move.old_start, len(old_layout.text))),
+            new_layout.position(_first_visible(new_layout.text, move.new_start, len(new_layout.text))),
+        )
+        for move in moves
+    ]
+
+
+def count_words(ops: list[Op], kind: str) -> int:
+    return sum(1 for op in ops if op.op == kind for token in tokenize(op.text) if is_word(token))
+
+
+def _stats(
+    ops: list[Op], title_ops: list[Op], moves: list[Move], sentences: list[SentenceChange], old_layout: _Layout, new_layout: _Layout
+) -> Stats:
+    plain = [op for op in ops if op.move is None]
+    inner = [op for move in moves for op in move.ops] + title_ops
+    stats = Stats(
+        words_added=count_words(plain, INSERT) + count_words(inner, INSERT),
+        words_deleted=count_words(plain, DELETE) + count_words(inner, DELETE),
+        paragraphs_moved=len(moves),
+    )
+    stats.paragraphs_added = _whole_paragraphs(plain, INSERT, new_layout)
+    stats.paragraphs_deleted = _whole_paragraphs(plain, DELETE, old_layout)
+    for sentence in sentences:
+        if sentence.kind == "added":
+            stats.sentences_added += 1
+        elif sentence.kind == "deleted":
+            stats.sentences_deleted += 1
+        elif sentence.kind == "edited":
+            stats.sentences_edited += 1
+        else:
+            stats.sentences_moved += len(sentence_spans(sentence.new)) if sentence.new else 1
+    return stats
+
+
+def _whole_paragraphs(ops: list[Op], kind: str, layout: _Layout) -> int:
+    """Paragraphs of one side whose visible text lies entirely in ``kind`` ops."""
+    covered: list[Span] = []
+    pos = 0
+    for op in ops:
+        if op.op == kind:
+            covered.append((pos, pos + len(op.text)))
+        if op.op in (EQUAL, kind):
+            pos += len(op.text)
+    ends = [end for _, end in covered]
+    text = layout.text
+    count = 0
+    for start, end in layout.paragraphs:
+        visible_end = content_end(text, (start, end))
+        pos = start
+        index = bisect_right(ends, start)
+        whole = True
+        while pos < visible_end:
+            if index >= len(covered) or covered[index][0] >= visible_end:
+                whole = not text[pos:visible_end].strip()
+                break
+            s, e = covered[index]
+            if s > pos and text[pos:s].strip():
+                whole = False
+                break
+            pos = max(pos, e)
+            index += 1
+        count += whole
+    return count
+
+
+def summarize(diff: ArticleDiff) -> str:
+    """One line for ``log``: "headline changed · +3 paragraphs · number changed: three → two"."""
+    stats = diff.stats
+    parts = []
+    if diff.title_changed:
+        parts.append("headline changed")
+    for count, label in (
+        (stats.paragraphs_added, "+{} paragraph{}"),
+        (stats.paragraphs_deleted, "−{} paragraph{}"),
+        (stats.paragraphs_moved, "{} paragraph{} moved"),
+        (stats.sentences_edited, "{} sentence{} edited"),
+    ):
+        if count:
+            parts.append(label.format(count, "" if count == 1 else "s"))
+    for change in diff.changes:
+        if "number" in change.flags:
+            old = " ".join(numbers_in(_side_text(change.ops, DELETE) if change.ops else change.old))
+            new = " ".join(numbers_in(_side_text(change.ops, INSERT) if change.ops else change.new))
+            parts.append(f"number changed: {old} → {new}")
+    if any("quote" in change.flags and change.kind != "insert" for change in diff.changes):
+        parts.append("quote changed")
+    if not parts and (stats.words_added or stats.words_deleted):
+        parts.append(f"+{stats.words_added}/−{stats.words_deleted} words")
+    return " · ".join(parts) if parts else "whitespace only"

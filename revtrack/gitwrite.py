@@ -1,0 +1,200 @@
+"""Write revisions into the store at the object level with GitPython's object database.
+
+A snapshot writes two or three blobs, the few trees on the path from the root
+to the article's folder, and one commit; then it moves the branch. No working
+tree or whole-repository index is read or rewritten, so the cost of a snapshot
+does not grow with the number of articles (trees are fanned out two levels by
+hash, see :func:`revtrack.ids.shard`).
+
+The branch update is the commit point: it is written to ``main.lock`` and
+renamed over the ref (git's own protocol, so git tools see a consistent ref),
+after checking that the branch still points where this writer started.
+Objects written before a crash are unreferenced and harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections import OrderedDict
+from datetime import datetime
+from io import BytesIO
+from typing import Final
+
+from git import Repo
+from git.objects.fun import tree_entries_from_data, tree_to_stream
+from gitdb import IStream
+
+from revtrack.errors import StoreDamaged, StoreLocked
+from revtrack.gitread import BRANCH, read_ref
+from revtrack.timeutil import git_date, now
+
+BLOB_MODE: Final = 0o100644
+TREE_MODE: Final = 0o040000
+Entry = tuple[bytes, int, str]
+_STALE_REF_LOCK_SECONDS: Final = 5.0
+
+
+class ObjectWriter:
+    """Blob, tree and commit writes into one bare repository, with a small tree cache."""
+
+    def __init__(self, git_dir: str, fsync_objects: bool = False) -> None:
+        self.git_dir = git_dir
+        self.repo = Repo(git_dir)
+        self.odb = self.repo.odb
+        self.fsync_objects = fsync_objects
+        self._trees: OrderedDict[bytes, list[Entry]] = OrderedDict()
+        self.identity = f"revtrack <revtrack@{socket.gethostname() or 'localhost'}>"
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def _store(self, kind: bytes, data: bytes) -> bytes:
+        binsha: bytes = self.odb.store(IStream(kind, len(data), BytesIO(data))).binsha
+        if self.fsync_objects:
+            hexsha = binsha.hex()
+            path = os.path.join(self.git_dir, "objects", hexsha[:2], hexsha[2:])
+            if os.path.exists(path):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        return binsha
+
+    def blob(self, data: bytes) -> bytes:
+        return self._store(b"blob", data)
+
+    def read_blob(self, binsha: bytes) -> bytes:
+        data: bytes = self.odb.stream(binsha).read()
+        return data
+
+    def tree(self, entries: list[Entry]) -> bytes:
+        # git orders entries by name, comparing a tree's name as if it ended in "/".
+        ordered = sorted(entries, key=lambda e: e[2] + "/" if e[1] == TREE_MODE else e[2])
+        buffer = BytesIO()
+        tree_to_stream(ordered, buffer.write)
+        binsha = self._store(b"tree", buffer.getvalue())
+        self._remember(binsha, ordered)
+        return binsha
+
+    def read_tree(self, binsha: bytes) -> list[Entry]:
+        cached = self._trees.get(binsha)
+        if cached is not None:
+            self._trees.move_to_end(binsha)
+            return cached
+        info = self.odb.stream(binsha)
+        if info.type != b"tree":
+            raise StoreDamaged(f"object {binsha.hex()} should be a tree but is a {info.type.decode()}")
+        entries = tree_entries_from_data(info.read())
+        self._remember(binsha, entries)
+        return entries
+
+    def _remember(self, binsha: bytes, entries: list[Entry]) -> None:
+        self._trees[binsha] = entries
+        if len(self._trees) > 4096:
+            self._trees.popitem(last=False)
+
+    def root_tree(self, commit_hex: str | None) -> bytes | None:
+        if commit_hex is None:
+            return None
+        data: bytes = self.odb.stream(bytes.fromhex(commit_hex)).read()
+        header = data.split(b"\n", 1)[0]
+        if not header.startswith(b"tree "):
+            raise StoreDamaged(f"commit {commit_hex} has no tree")
+        return bytes.fromhex(header[5:].decode("ascii"))
+
+    def lookup(self, tree: bytes | None, path: str) -> bytes | None:
+        """The object at ``path`` below ``tree``, or None."""
+        for name in path.split("/"):
+            if tree is None:
+                return None
+            tree = next((sha for sha, _, entry in self.read_tree(tree) if entry == name), None)
+        return tree
+
+    def with_files(self, tree: bytes | None, folder: str, files: dict[str, bytes]) -> bytes:
+        """A new root tree: ``tree`` with ``folder`` holding exactly ``files`` (name -> blob sha)."""
+        return self._replace(tree, folder.split("/"), files)
+
+    def _replace(self, tree: bytes | None, parts: list[str], files: dict[str, bytes]) -> bytes:
+        entries = list(self.read_tree(tree)) if tree is not None else []
+        if not parts:
+            # Keep sub-folders (articles whose ids extend this one); replace the files.
+            kept = [e for e in entries if e[1] == TREE_MODE and e[2] not in files]
+            return self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])
+        head, rest = parts[0], parts[1:]
+        child = next((sha for sha, mode, name in entries if name == head and mode == TREE_MODE), None)
+        new_child = self._replace(child, rest, files)
+        entries = [e for e in entries if e[2] != head] + [(new_child, TREE_MODE, head)]
+        return self.tree(entries)
+
+    def commit(self, tree: bytes, parent: str | None, observed: datetime, message: str) -> str:
+        """Write a commit whose author date is the observed time (offset kept)."""
+        lines = [f"tree {tree.hex()}"]
+        if parent:
+            lines.append(f"parent {parent}")
+        lines.append(f"author {self.identity} {git_date(observed)}")
+        lines.append(f"committer {self.identity} {git_date(now())}")
+        body = "\n".join(lines) + "\n\n" + message
+        return self._store(b"commit", body.encode("utf-8")).hex()
+
+
+def update_ref(git_dir: str, new: str, expected: str | None, reason: str, identity: str) -> None:
+    """Move the branch from ``expected`` to ``new`` atomically (lock file + rename)."""
+    ref_path = os.path.join(git_dir, BRANCH)
+    lock_path = ref_path + ".lock"
+    os.makedirs(os.path.dirname(ref_path), exist_ok=True)
+    fd = _create_lock(lock_path)
+    try:
+        os.write(fd, (new + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        current = read_ref(git_dir)
+        if current != expected:
+            raise StoreLocked(f"the store's branch moved during this write (expected {expected}, found {current})")
+        os.replace(lock_path, ref_path)
+    except BaseException:
+        if os.path.exists(lock_path):
+            os.unlink(lock_path)
+        raise
+    _fsync_dir(os.path.dirname(ref_path))
+    _append_reflog(git_dir, expected, new, reason, identity)
+
+
+def _create_lock(lock_path: str) -> int:
+    """Create git's ``<ref>.lock``; clear one left behind by a writer that died."""
+    for _ in range(200):
+        try:
+            return os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                age = time.time() - os.stat(lock_path).st_mtime
+            except FileNotFoundError:
+                continue
+            # The store lock is held, so only a crashed revtrack or a git command
+            # such as pack-refs can own it; git holds it for milliseconds.
+            if age > _STALE_REF_LOCK_SECONDS:
+                os.unlink(lock_path)
+                continue
+            time.sleep(0.05)
+    raise StoreLocked(f"{lock_path} is held by another process")
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _append_reflog(git_dir: str, old: str | None, new: str, reason: str, identity: str) -> None:
+    """Record the update in git's reflog, so ``git reflog`` shows every recorded version."""
+    path = os.path.join(git_dir, "logs", BRANCH)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    line = f"{old or '0' * 40} {new} {identity} {git_date(now())}\t{reason}\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)

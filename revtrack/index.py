@@ -1,0 +1,215 @@
+"""The derived SQLite index of articles and revisions, kept inside the store's git dir.
+
+It is a cache: git is the record. It remembers which branch commit it reflects
+(``tip``); when the branch has moved on (a writer died between its commit and
+its index update, or plain git was used), the store replays the missing commits.
+A missing, corrupt or outdated index is deleted and rebuilt from git.
+Full-text search uses a contentless FTS5 table over revtrack's own tokens, so
+phrases in scripts without spaces match too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from typing import Any, Final
+
+from revtrack.model import ArticleSummary, Revision
+
+SCHEMA_VERSION: Final = "3"
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revisions (
+    id INTEGER PRIMARY KEY,
+    article TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    commit_id TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    stated TEXT NOT NULL DEFAULT '{}',
+    fingerprint TEXT NOT NULL,
+    path TEXT NOT NULL,
+    words_added INTEGER,
+    words_deleted INTEGER,
+    summary TEXT,
+    UNIQUE (article, rev)
+);
+CREATE INDEX IF NOT EXISTS revisions_commit ON revisions (commit_id);
+CREATE TABLE IF NOT EXISTS articles (
+    article TEXT PRIMARY KEY,
+    latest_rev INTEGER NOT NULL,
+    latest_id INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_changed TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
+    words, content='', tokenize='unicode61 remove_diacritics 0'
+);
+"""
+
+_COLUMNS: Final = (
+    "article, rev, commit_id, observed_at, title, url, stated, fingerprint, words_added, words_deleted, summary, path"
+)
+
+
+class IndexCorrupt(Exception):
+    """The index file cannot be used; the store deletes and rebuilds it."""
+
+
+class Index:
+    """Connection to one store's index database."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            version = self._schema_version()
+            if version is None:
+                self._create()
+            elif version != SCHEMA_VERSION:
+                raise IndexCorrupt(f"index schema {version}, expected {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(str(error)) from None
+
+    def _schema_version(self) -> str | None:
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables:
+                raise IndexCorrupt("index has unexpected tables")
+            return None
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        return row[0] if row else None
+
+    def _create(self) -> None:
+        # One script, one transaction: a reader racing to create the index sees all or nothing.
+        self.db.executescript(
+            f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    @staticmethod
+    def delete_files(path: str) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                pass
+
+    # --- the tip of the branch this index reflects ---------------------------
+
+    def tip(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='tip'").fetchone()
+        return row[0] if row else None
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self, tip: str | None) -> None:
+        if tip is not None:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    # --- writes (inside begin/commit) -----------------------------------------
+
+    def add(self, revision: Revision, search_words: str) -> None:
+        cursor = self.db.execute(
+            f"INSERT OR IGNORE INTO revisions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            _row(revision),
+        )
+        if cursor.rowcount == 0:
+            return  # already indexed (another reader caught up first)
+        rowid = cursor.lastrowid
+        self.db.execute("INSERT INTO search (rowid, words) VALUES (?, ?)", (rowid, search_words))
+        self.db.execute(
+            """INSERT INTO articles VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
+               latest_id=excluded.latest_id, last_changed=excluded.last_changed
+               WHERE excluded.latest_rev > articles.latest_rev""",
+            (revision.article, revision.rev, rowid, revision.observed_at, revision.observed_at),
+        )
+
+    def set_stats(self, article: str, rev: int, words_added: int, words_deleted: int, summary: str) -> None:
+        self.db.execute(
+            "UPDATE revisions SET words_added=?, words_deleted=?, summary=? WHERE article=? AND rev=?",
+            (words_added, words_deleted, summary, article, rev),
+        )
+
+    # --- reads -----------------------------------------------------------------
+
+    def latest(self, article: str) -> Revision | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM revisions WHERE article=? ORDER BY rev DESC LIMIT 1", (article,)
+        ).fetchone()
+        return _revision(row) if row else None
+
+    def revisions(self, article: str) -> list[Revision]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM revisions WHERE article=? ORDER BY rev", (article,))
+        return [_revision(row) for row in rows]
+
+    def revision(self, article: str, rev: int) -> Revision | None:
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM revisions WHERE article=? AND rev=?", (article, rev)).fetchone()
+        return _revision(row) if row else None
+
+    def by_commit_prefix(self, article: str, prefix: str) -> list[Revision]:
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM revisions WHERE article=? AND commit_id >= ? AND commit_id < ? ORDER BY rev",
+            (article, prefix, prefix + "g"),
+        )
+        return [_revision(row) for row in rows]
+
+    def articles(self) -> list[ArticleSummary]:
+        rows = self.db.execute(
+            """SELECT a.article, r.title, a.latest_rev, a.first_seen, a.last_changed, r.url
+               FROM articles a JOIN revisions r ON r.id = a.latest_id ORDER BY a.article"""
+        )
+        return [ArticleSummary(*row) for row in rows]
+
+    def count(self) -> tuple[int, int]:
+        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        revisions = self.db.execute("SELECT count(*) FROM revisions").fetchone()[0]
+        return articles, revisions
+
+    def all_revisions(self) -> list[tuple[str, int, str]]:
+        return list(self.db.execute("SELECT article, rev, commit_id FROM revisions ORDER BY article, rev"))
+
+    def search(self, query: str) -> list[tuple[str, int, str, str]]:
+        """(article, rev, observed_at, title) of revisions whose words match an FTS5 query."""
+        rows = self.db.execute(
+            """SELECT r.article, r.rev, r.observed_at, r.title FROM search s
+               JOIN revisions r ON r.id = s.rowid WHERE search MATCH ? ORDER BY r.article, r.rev""",
+            (query,),
+        )
+        return list(rows)
+
+
+def _row(revision: Revision) -> tuple[Any, ...]:
+    return (
+        revision.article,
+        revision.rev,
+        revision.commit,
+        revision.observed_at,
+        revision.title,
+        revision.url,
+        json.dumps(revision.stated, ensure_ascii=False, sort_keys=True),
+        revision.fingerprint,
+        revision.words_added,
+        revision.words_deleted,
+        revision.summary,
+        revision.path,
+    )
+
+
+def _revision(row: tuple[Any, ...]) -> Revision:
+    (article, rev, commit, observed_at, title, url, stated, fingerprint, added, deleted, summary, path) = row
+    return Revision(article, rev, commit, observed_at, title, url, json.loads(stated), fingerprint, added, deleted, summary, path)

@@ -1,0 +1,124 @@
+"""JSON shapes of revtrack's results (documented in the README; scripts rely on them)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from revtrack.diff import ArticleDiff, Change, Position, SentenceChange
+from revtrack.engine import Op
+from revtrack.ingest import Document
+from revtrack.model import ArticleSummary, Revision, SnapshotResult
+
+
+def ops_json(ops: list[Op]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for op in ops:
+        item: dict[str, Any] = {"op": op.op, "text": op.text}
+        if op.move is not None:
+            item["move"] = op.move
+        out.append(item)
+    return out
+
+
+def _pos(pos: Position | None) -> dict[str, int] | None:
+    return {"paragraph": pos.paragraph, "sentence": pos.sentence} if pos else None
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "kind": change.kind,
+        "old": change.old,
+        "new": change.new,
+        "flags": change.flags,
+        "unit": change.unit,
+        "old_pos": _pos(change.old_pos),
+        "new_pos": _pos(change.new_pos),
+    }
+    if change.move is not None:
+        item["move"] = change.move
+    if change.ops:
+        item["ops"] = ops_json(change.ops)
+    return item
+
+
+def sentence_json(sentence: SentenceChange) -> dict[str, Any]:
+    return {
+        "kind": sentence.kind,
+        "old": sentence.old,
+        "new": sentence.new,
+        "old_pos": _pos(sentence.old_pos),
+        "new_pos": _pos(sentence.new_pos),
+        "ops": ops_json(sentence.ops),
+    }
+
+
+def revision_ref(revision: Revision) -> dict[str, Any]:
+    return {
+        "rev": revision.rev,
+        "commit": revision.commit,
+        "observed_at": revision.observed_at,
+        "title": revision.title,
+        "stated": revision.stated,
+    }
+
+
+def diff_json(article: str, old: Revision, new: Revision, diff: ArticleDiff) -> dict[str, Any]:
+    return {
+        "article": article,
+        "from": revision_ref(old),
+        "to": revision_ref(new),
+        "title_ops": ops_json(diff.title_ops),
+        "ops": ops_json(diff.ops),
+        "changes": [change_json(change) for change in diff.changes],
+        "sentences": [sentence_json(sentence) for sentence in diff.sentences],
+        "stats": asdict(diff.stats),
+    }
+
+
+def log_json(article: str, revisions: list[Revision]) -> dict[str, Any]:
+    return {
+        "article": article,
+        "revisions": [
+            {
+                "rev": r.rev,
+                "commit": r.commit,
+                "observed_at": r.observed_at,
+                "title": r.title,
+                "words_added": r.words_added,
+                "words_deleted": r.words_deleted,
+                "summary": r.summary,
+                "stated": r.stated,
+                "url": r.url,
+            }
+            for r in revisions
+        ],
+    }
+
+
+def show_json(revision: Revision, document: Document) -> dict[str, Any]:
+    return {
+        "article": revision.article,
+        "rev": revision.rev,
+        "commit": revision.commit,
+        "observed_at": revision.observed_at,
+        "title": document.title,
+        "body": document.body,
+        "url": revision.url,
+        "stated": revision.stated,
+        "path": revision.path,
+    }
+
+
+def list_json(articles: list[ArticleSummary]) -> dict[str, Any]:
+    return {"articles": [asdict(item) for item in articles]}
+
+
+def snapshot_json(result: SnapshotResult) -> dict[str, Any]:
+    return {
+        "article": result.article,
+        "rev": result.rev,
+        "changed": result.changed,
+        "commit": result.commit,
+        "observed_at": result.observed_at,
+    }

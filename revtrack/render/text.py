@@ -1,0 +1,210 @@
+"""Human-readable output: rich colours on a terminal, plain text with git-style markers elsewhere.
+
+Colour is on for ``--color always``, off for ``--color never``; with ``auto`` it
+follows whether stdout is a terminal and the ``NO_COLOR`` convention. Without
+colour, deletions read ``[-…-]`` and insertions ``{+…+}``, as in
+``git diff --word-diff=plain``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from revtrack.render.diffview import Line, Segment, body_lines, collapse, inline_segments, sentence_lines
+from revtrack.render.safe import visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from revtrack.diff import ArticleDiff
+    from revtrack.ingest import Document
+    from revtrack.model import ArticleSummary, Revision
+
+_STYLES = {
+    "equal": "",
+    "insert": "green",
+    "delete": "red strike",
+    "moved-away": "dim cyan",
+    "moved-here": "bold cyan",
+    "note": "dim",
+    "label": "bold",
+}
+_MARKERS = {"insert": ("{+", "+}"), "delete": ("[-", "-]"), "moved-away": ("⇄ ", ""), "moved-here": ("⇄ ", ":")}
+
+
+def use_color(choice: str, stream: TextIO | None = None) -> bool:
+    """Resolve ``--color auto|always|never`` for ``stream`` (stdout by default)."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class TextOutput:
+    """Writes results to a stream, coloured or plain."""
+
+    def __init__(self, color: bool, stream: TextIO | None = None) -> None:
+        self.color = color
+        self.stream = stream or sys.stdout
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            is_tty = bool(getattr(self.stream, "isatty", lambda: False)())
+            self._console = Console(
+                file=self.stream,
+                force_terminal=self.color,
+                no_color=not self.color,
+                color_system="auto" if self.color else None,
+                markup=False,
+                highlight=False,
+                emoji=False,
+                width=None if is_tty else int(os.environ.get("COLUMNS", "0") or 0) or 160,
+            )
+        return self._console
+
+    # --- low level -------------------------------------------------------------
+
+    def write_segments(self, segments: list[Segment]) -> None:
+        if self.color:
+            from rich.text import Text
+
+            text = Text()
+            for kind, value in segments:
+                text.append(visible(value), style=_STYLES.get(kind, ""))
+            self.console.print(text, soft_wrap=True)
+        else:
+            self.stream.write(self.plain(segments) + "\n")
+
+    @staticmethod
+    def plain(segments: list[Segment]) -> str:
+        out = []
+        for kind, value in segments:
+            before, after = _MARKERS.get(kind, ("", ""))
+            if kind in ("insert", "delete"):
+                # Whitespace at the ends stays outside the markers, as git prints it.
+                core = value.strip()
+                lead = value[: len(value) - len(value.lstrip())]
+                trail = value[len(value.rstrip()) :]
+                out.append(f"{lead}{before}{visible(core)}{after}{trail}")
+            else:
+                out.append(f"{before}{visible(value)}{after}")
+        return "".join(out)
+
+    def line(self, text: str, kind: str = "equal") -> None:
+        self.write_segments([(kind, text)])
+
+    # --- diff ------------------------------------------------------------------
+
+    def diff(self, diff: ArticleDiff, header: list[Segment | None], context: int, full: bool) -> None:
+        for segment in header:
+            if segment is None:
+                self.stream.flush()
+                self.write_segments([])
+            else:
+                self.write_segments([segment])
+        if diff.title_changed:
+            self.write_segments([("label", "headline: "), *inline_segments(diff.title_ops)])
+        self.write_segments([])
+        lines = collapse(body_lines(diff), context, full)
+        if not any(line.changed for line in lines):
+            self.line("body unchanged" if not full else "", "note")
+        for number, line in enumerate(lines):
+            if number:
+                self.write_segments([])
+            self.write_segments(line.segments)
+
+    def sentences(self, diff: ArticleDiff, header: list[Segment | None]) -> None:
+        for segment in header:
+            self.write_segments([segment] if segment else [])
+        if diff.title_changed:
+            self.write_segments([("label", "~ headline: "), *inline_segments(diff.title_ops)])
+        rows = sentence_lines(diff.sentences)
+        if not rows and not diff.title_changed:
+            self.line("no sentence changed", "note")
+        for label, segments in rows:
+            self.write_segments([("label", label)])
+            self.write_segments([("equal", "  "), *segments])
+
+    # --- tables ----------------------------------------------------------------
+
+    def log(self, article: str, revisions: list[Revision]) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        from revtrack.stated import describe
+
+        table = Table(title=Text(visible(article)), title_justify="left", show_edge=False, pad_edge=False)
+        for name, justify in (("rev", "right"), ("observed", "left"), ("words", "right"), ("headline", "left"),
+                              ("what changed", "left")):  # fmt: skip
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        previous_title = None
+        for revision in revisions:
+            title = Text(visible(revision.title))
+            if previous_title is not None and revision.title != previous_title:
+                title = Text("* ", style="yellow") + Text(visible(revision.title), style="yellow")
+            observed = Text(revision.observed_at)
+            stated = describe(revision.stated, revision.observed_at)
+            if stated:
+                observed.append("\n" + stated, style="dim")
+            words = f"{_count(revision.words_added, '+')} {_count(revision.words_deleted, '−')}".strip()
+            table.add_row(str(revision.rev), observed, words, title, Text(visible(revision.summary or ""), style="dim"))
+            previous_title = revision.title
+        self.console.print(table)
+        if len(revisions) > 1 and any(r.title != revisions[0].title for r in revisions):
+            self.console.print(Text("* headline changed in this revision", style="dim"))
+
+    def articles(self, articles: list[ArticleSummary]) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        if not articles:
+            self.line("no articles recorded yet", "note")
+            return
+        table = Table(show_edge=False, pad_edge=False)
+        for name in ("article", "latest headline", "revs", "first seen", "last changed"):
+            table.add_column(name, justify="right" if name == "revs" else "left")
+        for item in articles:
+            table.add_row(
+                Text(visible(item.article)),
+                Text(visible(item.title)),
+                str(item.revisions),
+                item.first_seen,
+                item.last_changed,
+            )
+        self.console.print(table)
+
+
+def _count(value: int | None, sign: str) -> str:
+    return "" if value is None else f"{sign}{value}"
+
+
+def revision_header(label: str, revision: Revision, stated: str) -> Segment:
+    """``--- rev 1 · 2017-10-27T11:48:00+03:00 · headline`` (one header line of a diff)."""
+    extra = f" · {stated}" if stated else ""
+    return ("label", f"{label} rev {revision.rev} · {revision.observed_at}{extra} · {revision.title}")
+
+
+def write_show(document: Document, terminal: bool, stream: TextIO | None = None) -> None:
+    """``show``: stored text unchanged into a pipe or file; control characters visible on a terminal."""
+    from revtrack.ingest import article_text
+
+    stream = stream or sys.stdout
+    text = article_text(document)
+    if terminal:
+        text = visible(text) + ("" if text.endswith("\n") else "\n")
+    stream.write(text)
+
+
+def lines_text(lines: list[Line]) -> str:
+    """Plain text of display lines (used by tests and the README examples)."""
+    return "\n".join(TextOutput.plain(line.segments) for line in lines)

@@ -1,0 +1,135 @@
+"""From a snapshot request (file, stdin, HTML or URL) to a recorded revision.
+
+Everything that can be checked before reading or writing is checked first (the
+article id, the ``--at`` time), so a bad request leaves no trace.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from revtrack.errors import ExtractionSuspect, InvalidArticleId
+from revtrack.ids import canonical_url, id_from_filename, id_from_url, validate_article_id
+from revtrack.ingest import DEFAULT_MAX_BYTES, Document, decode, parse_document, read_source
+from revtrack.model import Snapshot, SnapshotResult
+from revtrack.stated import stated_times
+from revtrack.store import Store
+from revtrack.timeutil import format_iso, now, parse_iso
+
+# A new extraction with fewer words than this share of the previous revision's
+# is more likely a broken page or extractor than a rewrite.
+SUSPECT_SHARE = 0.30
+
+
+@dataclass
+class SnapshotRequest:
+    source: str
+    article: str | None = None
+    url: str | None = None
+    title: str | None = None
+    at: str | None = None
+    encoding: str = "utf-8"
+    max_bytes: int = DEFAULT_MAX_BYTES
+    html: bool = False
+    keep_html: bool = False
+    force: bool = False
+    timeout: float = 20.0
+
+
+def is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def resolve_article_id(request: SnapshotRequest) -> str | None:
+    """The id from --article, --url or the file name; None when it must wait for the page's canonical URL."""
+    if request.article is not None:
+        return validate_article_id(request.article)
+    if request.url:
+        return id_from_url(request.url)
+    if is_url(request.source):
+        return None
+    if request.source == "-":
+        raise InvalidArticleId("reading standard input: give --article or --url to name the article")
+    return id_from_filename(request.source)
+
+
+def take_snapshot(
+    store: Store, request: SnapshotRequest, stdin: BinaryIO | None = None
+) -> tuple[SnapshotResult, list[str]]:
+    """Read, parse and record one version. Returns the result and warnings for the user."""
+    notes: list[str] = []
+    article = resolve_article_id(request)
+    if request.at is not None:
+        observed, note = parse_iso(request.at)
+        if note:
+            notes.append(note)
+    else:
+        observed = now()
+    if is_url(request.source) or request.html:
+        snapshot = _from_html(request, article, stdin)
+    else:
+        data = read_source(request.source, request.max_bytes, stdin if stdin is not None else sys.stdin.buffer)
+        what = "standard input" if request.source == "-" else request.source
+        document = parse_document(decode(data, what, request.encoding), request.title)
+        assert article is not None
+        snapshot = Snapshot(
+            article, document.title, document.body, "", request.url, source=_source_name(request.source)
+        )
+    snapshot.observed_at = format_iso(observed)
+    snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
+    return store.snapshot(snapshot), notes
+
+
+def _source_name(source: str) -> str:
+    return "stdin" if source == "-" else source.rsplit("/", 1)[-1]
+
+
+def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | None) -> Snapshot:
+    from revtrack.web import extract_article, fetch_page
+
+    if is_url(request.source):
+        page = fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
+        html, url = page.content, page.url
+    else:
+        html = read_source(request.source, request.max_bytes, stdin if stdin is not None else sys.stdin.buffer)
+        url = request.url
+    extracted = extract_article(html, url)
+    page_url = canonical_url(extracted.canonical_url or url) if (extracted.canonical_url or url) else None
+    if article is None:
+        article = id_from_url(page_url or request.source)
+    return Snapshot(
+        article=article,
+        title=request.title if request.title is not None else extracted.title,
+        body=extracted.body,
+        observed_at="",
+        url=request.url or page_url,
+        stated=extracted.stated,
+        source=url or _source_name(request.source),
+        extractor=extracted.extractor,
+        byline=extracted.byline,
+        html=html if request.keep_html else None,
+    )
+
+
+def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
+    """Refuse an extraction that lost most of the text (unless forced)."""
+    from revtrack.tokens import count_words
+
+    if force or not store.exists():
+        return
+    latest = store.index().latest(snapshot.article)
+    if latest is None:
+        return
+    previous = store.text(latest)
+    before = count_words(previous.body)
+    after = count_words(snapshot.body)
+    if after == 0 or (before and after < SUSPECT_SHARE * before):
+        raise ExtractionSuspect(
+            f"suspected extraction failure for {snapshot.article}: the body went from {before} words "
+            f"(rev {latest.rev}) to {after}; not recorded (use --force to record it anyway)"
+        )
+
+
+__all__ = ["SnapshotRequest", "take_snapshot", "check_not_suspect", "Document"]

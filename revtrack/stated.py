@@ -1,0 +1,122 @@
+"""The article's own claims about its times: "Updated at 5:32 pm", "UPDATE:", "Correction:".
+
+These are the newsroom's statements, kept beside (never instead of) the time
+revtrack observed a version. A time with no date ("5:32 pm") is read on the
+observed day in the observed offset, and on the day before when that would put
+it after the observation.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from revtrack.timeutil import format_iso
+
+_TIME: Final = r"(?P<h>\d{1,2})[:.](?P<m>\d{2})\s*(?P<ampm>[ap]\.?\s?m\.?)?"
+_MONTHS: Final = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_DATE: Final = (
+    r"(?:(?P<d1>\d{1,2})\s+(?P<mon1>[A-Za-z]{3,9})\.?,?\s+(?P<y1>\d{4})"
+    r"|(?P<mon2>[A-Za-z]{3,9})\.?\s+(?P<d2>\d{1,2}),?\s+(?P<y2>\d{4})"
+    r"|(?P<y3>\d{4})-(?P<mo3>\d{2})-(?P<d3>\d{2}))"
+)
+_UPDATE_LINE: Final = re.compile(
+    rf"^\s*(?P<label>(?:last\s+)?updated?|published|posted)\b[\s:]*(?:at|on)?\s*"
+    rf"(?P<rest>.*?)\s*$",
+    re.IGNORECASE,
+)
+_CORRECTION: Final = re.compile(r"^\s*(?:correction|clarification|editor[’']s note)\s*:", re.IGNORECASE)
+_HEADLINE_FLAG: Final = re.compile(r"^\s*(UPDATED?|BREAKING|CORRECTED|CORRECTION)\s*:", re.IGNORECASE)
+
+
+def stated_times(title: str, body: str, observed: datetime) -> dict[str, Any]:
+    """What the text itself says about when it was published, updated or corrected."""
+    stated: dict[str, Any] = {}
+    flag = _HEADLINE_FLAG.match(title)
+    if flag:
+        stated["headline_flag"] = flag.group(1).upper()
+    corrections = []
+    for line in body.split("\n"):
+        if len(line) > 300:
+            continue
+        if _CORRECTION.match(line):
+            corrections.append(line.strip())
+            continue
+        match = _UPDATE_LINE.match(line)
+        if not match or not match.group("rest"):
+            continue
+        moment = _parse_when(match.group("rest"), observed)
+        if moment is None:
+            continue
+        key = "published" if match.group("label").lower() in ("published", "posted") else "updated"
+        stated[key] = format_iso(moment)
+        stated[f"{key}_text"] = line.strip()
+    if corrections:
+        stated["corrections"] = corrections
+    return stated
+
+
+def _parse_when(text: str, observed: datetime) -> datetime | None:
+    time_match = re.search(_TIME, text, re.IGNORECASE)
+    date_match = re.search(_DATE, text)
+    if time_match is None and date_match is None:
+        return None
+    day = observed.date()
+    if date_match is not None:
+        parsed = _date(date_match.groupdict())
+        if parsed is None:
+            return None
+        day = parsed
+    hour = minute = 0
+    if time_match is not None:
+        hour, minute = int(time_match.group("h")), int(time_match.group("m"))
+        ampm = (time_match.group("ampm") or "").lower().replace(".", "").replace(" ", "")
+        if ampm == "pm" and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+        if hour > 23 or minute > 59:
+            return None
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=observed.tzinfo)
+    if date_match is None and moment > observed:
+        moment -= timedelta(days=1)
+    return moment
+
+
+def _date(parts: dict[str, str | None]) -> Any:
+    try:
+        if parts["y3"]:
+            return datetime(int(parts["y3"]), int(parts["mo3"] or 0), int(parts["d3"] or 0)).date()
+        month_name = (parts["mon1"] or parts["mon2"] or "")[:3].lower()
+        if month_name not in _MONTHS:
+            return None
+        day = int(parts["d1"] or parts["d2"] or 0)
+        year = int(parts["y1"] or parts["y2"] or 0)
+        return datetime(year, _MONTHS.index(month_name) + 1, day).date()
+    except ValueError:
+        return None
+
+
+def describe(stated: dict[str, Any], observed_at: str | None = None) -> str:
+    """Short human form for ``log``/``diff``: ``stated: updated 17:32 +03:00``.
+
+    The date is left out when it is the observed date.
+    """
+    parts = []
+    observed_day = (observed_at or "")[:10]
+    for key in ("published", "updated"):
+        if key in stated:
+            try:
+                moment = datetime.fromisoformat(stated[key])
+            except ValueError:
+                continue
+            offset = moment.strftime("%z")
+            day = "" if moment.date().isoformat() == observed_day else f"{moment:%Y-%m-%d} "
+            zone = f" {offset[:3]}:{offset[3:]}" if offset else ""
+            parts.append(f"{key} {day}{moment:%H:%M}{zone}")
+    if stated.get("headline_flag"):
+        parts.append(f"headline {stated['headline_flag']}:")
+    if stated.get("corrections"):
+        parts.append(f"{len(stated['corrections'])} correction note(s)")
+    return "stated: " + ", ".join(parts) if parts else ""

@@ -1,0 +1,453 @@
+"""The store: a bare git repository of article versions plus its derived SQLite index.
+
+Layout (readable with plain git)::
+
+    <store>/                      bare git repository (HEAD, objects/, refs/ ...)
+    <store>/revtrack/store.json   marks the folder as a revtrack store
+    <store>/revtrack/index.sqlite derived index (a cache; delete it and it is rebuilt)
+    <store>/revtrack/write.lock   one writer at a time (an OS lock: a dead writer holds nothing)
+    tree: articles/<ab>/<cd>/<article-id>/article.txt   headline, blank line, body
+                                          meta.json     url, times, stated times, fingerprint
+                                          page.html     the fetched page (--keep-html)
+
+Each new version is one commit on ``main`` whose author date is the observed
+time with its UTC offset. Readers never take the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from revtrack import __version__
+from revtrack.errors import (
+    ArticleNotFound,
+    InvalidTime,
+    NotAStore,
+    RevisionNotFound,
+    StoreDamaged,
+    StoreLocked,
+)
+from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
+from revtrack.ids import article_path, validate_article_id
+from revtrack.index import Index, IndexCorrupt
+from revtrack.ingest import Document, article_text, fingerprint, split_article_text
+from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
+from revtrack.search_text import search_words
+from revtrack.timeutil import from_git_date, parse_iso
+
+if TYPE_CHECKING:
+    from revtrack.gitwrite import ObjectWriter
+
+DEFAULT_STORE: Final = "snapshots"
+DEFAULT_LOCK_TIMEOUT: Final = 30.0
+STORE_FORMAT: Final = 1
+_MAINTENANCE_EVERY: Final = 100
+# What `git init --bare` creates, plus the README the project keeps in ./snapshots.
+_INIT_ENTRIES: Final = frozenset(
+    {"HEAD", "config", "description", "hooks", "info", "objects", "refs", "branches", "README.md", "revtrack"}
+)
+
+
+class Store:
+    """Record and read article versions. ``Store(path).snapshot(...)``, ``.log(id)``, ``.text(rev)``."""
+
+    def __init__(self, path: str = DEFAULT_STORE, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = os.path.abspath(path)
+        self.meta_dir = os.path.join(self.path, "revtrack")
+        self.index_path = os.path.join(self.meta_dir, "index.sqlite")
+        self.lock_timeout = lock_timeout
+        self.fsync_objects = os.environ.get("REVTRACK_FSYNC_OBJECTS") == "1"
+        self._index: Index | None = None
+        self._writer: ObjectWriter | None = None
+
+    # --- opening ---------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True when the path holds a revtrack store (raises if it holds something else)."""
+        if os.path.isfile(self.path):
+            raise NotAStore(f"store path {self.path} is a file, not a folder")
+        if os.path.isfile(os.path.join(self.meta_dir, "store.json")):
+            return True
+        if os.path.isdir(self.path) and not set(os.listdir(self.path)) <= _INIT_ENTRIES:
+            raise NotAStore(f"{self.path} is not a revtrack store (it holds other files); choose another --store")
+        return False
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise ArticleNotFound(f"no revtrack store at {self.path} yet (record a version with 'revtrack snapshot')")
+
+    def _create(self) -> None:
+        """Initialise the repository; called with the write lock held, so never twice at once."""
+        if self.exists():
+            return
+        subprocess.run(
+            ["git", "init", "--bare", "--quiet", "--initial-branch=main", self.path],
+            check=True,
+            capture_output=True,
+        )
+        for key, value in (
+            ("core.logAllRefUpdates", "always"),
+            ("gc.writeCommitGraph", "true"),
+            ("revtrack.format", str(STORE_FORMAT)),
+        ):
+            git(self.path, "config", key, value)
+        marker = os.path.join(self.meta_dir, "store.json")
+        with open(marker + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump({"format": STORE_FORMAT, "created_by": f"revtrack {__version__}"}, handle)
+        os.replace(marker + ".tmp", marker)
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        if os.path.isfile(self.path):
+            raise NotAStore(f"store path {self.path} is a file, not a folder")
+        os.makedirs(self.meta_dir, exist_ok=True)
+        lock = FileLock(os.path.join(self.meta_dir, "write.lock"), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLocked(
+                f"another revtrack process has been writing to {self.path} for over "
+                f"{self.lock_timeout:g} s; try again, or raise --lock-timeout"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the index -------------------------------------------------------------
+
+    def index(self) -> Index:
+        """The index, rebuilt if missing or unusable, caught up with the branch."""
+        if self._index is None:
+            try:
+                self._index = Index(self.index_path)
+            except IndexCorrupt:
+                Index.delete_files(self.index_path)
+                self._index = Index(self.index_path)
+        try:
+            self._catch_up(self._index)
+        except IndexCorrupt:
+            self._index.close()
+            Index.delete_files(self.index_path)
+            self._index = Index(self.index_path)
+            self._catch_up(self._index)
+        return self._index
+
+    def _catch_up(self, index: Index) -> None:
+        import sqlite3
+
+        tip = read_ref(self.path)
+        try:
+            indexed = index.tip()
+            if tip == indexed:
+                return
+            if tip is None:
+                raise IndexCorrupt("index has revisions but the branch has none")
+            since = indexed if indexed and is_ancestor(self.path, indexed, tip) else None
+            if indexed and since is None:
+                raise IndexCorrupt("index does not match the branch")
+            commits = rev_list(self.path, tip, since)
+            revisions = self._read_commits(commits)
+            index.begin()
+            try:
+                for revision, words in revisions:
+                    index.add(revision, words)
+                index.commit(tip)
+            except BaseException:
+                index.rollback()
+                raise
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(str(error)) from None
+
+    def _read_commits(self, commits: list[str]) -> list[tuple[Revision, str]]:
+        """Index rows for commits, read from git (a few batched cat-file calls per 500)."""
+        found = []
+        for start in range(0, len(commits), 500):
+            chunk = commits[start : start + 500]
+            raw = cat_objects(self.path, chunk)
+            parsed = []
+            for commit, data in zip(chunk, raw):
+                if data is None:
+                    raise StoreDamaged(f"commit {commit} on the store's branch is missing; run 'git fsck'")
+                headers, message = parse_commit(data)
+                fields = trailers(message)
+                if "Revtrack-Article" not in fields:
+                    continue  # a commit made with plain git, not a revision
+                parsed.append((commit, headers, fields))
+            specs = []
+            for commit, _, fields in parsed:
+                path = article_path(fields["Revtrack-Article"])
+                specs += [f"{commit}:{path}/meta.json", f"{commit}:{path}/article.txt"]
+            blobs = cat_objects(self.path, specs)
+            for number, (commit, headers, fields) in enumerate(parsed):
+                meta_data, text_data = blobs[2 * number], blobs[2 * number + 1]
+                if meta_data is None or text_data is None:
+                    raise StoreDamaged(f"revision files of commit {commit} are missing; run 'git fsck'")
+                found.append(self._revision_from_git(commit, headers, fields, meta_data, text_data))
+        return found
+
+    @staticmethod
+    def _revision_from_git(
+        commit: str, headers: dict[str, str], fields: dict[str, str], meta_data: bytes, text_data: bytes
+    ) -> tuple[Revision, str]:
+        meta = json.loads(meta_data)
+        article = fields["Revtrack-Article"]
+        observed = meta.get("observed_at")
+        if not observed:
+            epoch, offset = headers["author"].rsplit(" ", 2)[-2:]
+            observed = from_git_date(int(epoch), offset).isoformat()
+        document = split_article_text(text_data.decode("utf-8"))
+        revision = Revision(
+            article=article,
+            rev=int(fields["Revtrack-Rev"]),
+            commit=commit,
+            observed_at=observed,
+            title=meta.get("title", document.title),
+            url=meta.get("url"),
+            stated=meta.get("stated", {}),
+            fingerprint=meta.get("fingerprint") or fingerprint(document.title, document.body),
+            path=article_path(article),
+        )
+        return revision, search_words(f"{document.title}\n{document.body}")
+
+    # --- writing ---------------------------------------------------------------
+
+    def snapshot(self, snapshot: Snapshot) -> SnapshotResult:
+        """Record a version unless it equals the latest once whitespace is collapsed."""
+        validate_article_id(snapshot.article)
+        observed, _ = parse_iso(snapshot.observed_at)
+        print_fp = fingerprint(snapshot.title, snapshot.body)
+        with self._write_lock():
+            self._create()
+            index = self.index()
+            latest = index.latest(snapshot.article)
+            if latest is not None and latest.fingerprint == print_fp:
+                return SnapshotResult(snapshot.article, latest.rev, False, latest.commit, latest.observed_at)
+            if latest is not None and observed < parse_iso(latest.observed_at)[0]:
+                raise InvalidTime(
+                    f"--at {snapshot.observed_at} is earlier than rev {latest.rev} of {snapshot.article} "
+                    f"(observed {latest.observed_at}); versions are recorded in the order they were seen"
+                )
+            revision = self._commit(snapshot, observed, print_fp, latest)
+            count = index.count()[1]
+        if count % _MAINTENANCE_EVERY == 0:
+            self.maintain(auto=True)
+        return SnapshotResult(snapshot.article, revision.rev, True, revision.commit, revision.observed_at)
+
+    def _commit(self, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None) -> Revision:
+        writer = self.writer()
+        index = self.index()
+        tip = read_ref(self.path)
+        rev = latest.rev + 1 if latest else 1
+        path = article_path(snapshot.article)
+        text = article_text(Document(snapshot.title, snapshot.body))
+        meta = _meta(snapshot, rev, print_fp)
+        files = {
+            "article.txt": writer.blob(text.encode("utf-8")),
+            "meta.json": writer.blob(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"),
+        }
+        if snapshot.html is not None:
+            files["page.html"] = writer.blob(snapshot.html)
+        _crash_point("after-blobs")
+        root = writer.root_tree(tip)
+        new_root = writer.with_files(root, path, files)
+        message = f"{snapshot.article}: rev {rev}\n\n{snapshot.title}\n\nRevtrack-Article: {snapshot.article}\nRevtrack-Rev: {rev}\n"
+        commit = writer.commit(new_root, tip, observed, message)
+        _crash_point("before-ref")
+        from revtrack.gitwrite import update_ref
+
+        update_ref(self.path, commit, tip, f"revtrack snapshot: {snapshot.article} rev {rev}", writer.identity)
+        _crash_point("after-ref")
+        revision = Revision(
+            snapshot.article, rev, commit, meta["observed_at"], snapshot.title, snapshot.url,
+            snapshot.stated, print_fp, path=path,
+        )  # fmt: skip
+        if latest is not None:
+            old_blob = writer.lookup(root, f"{path}/article.txt")
+            if old_blob is not None:
+                old = split_article_text(writer.read_blob(old_blob).decode("utf-8"))
+                revision.words_added, revision.words_deleted, revision.summary = _stats(old, snapshot)
+        else:
+            revision.words_added, revision.words_deleted, revision.summary = _first_stats(snapshot)
+        index.begin()
+        try:
+            index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
+            _crash_point("before-index-commit")
+            index.commit(commit)
+        except BaseException:
+            index.rollback()
+            raise
+        return revision
+
+    def writer(self) -> ObjectWriter:
+        if self._writer is None:
+            from revtrack.gitwrite import ObjectWriter
+
+            self._writer = ObjectWriter(self.path, fsync_objects=self.fsync_objects)
+        return self._writer
+
+    def maintain(self, auto: bool = False) -> None:
+        """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``)."""
+        packs_dir = os.path.join(self.path, "objects", "pack")
+        before = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
+        git(self.path, "gc", "--auto" if auto else "--prune=now", "--quiet", check=False)
+        after = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
+        if not auto or before != after:
+            git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
+
+    # --- reading ---------------------------------------------------------------
+
+    def log(self, article: str) -> list[Revision]:
+        """All revisions of an article, oldest first, with their change statistics."""
+        validate_article_id(article)
+        self._require()
+        index = self.index()
+        revisions = index.revisions(article)
+        if not revisions:
+            raise ArticleNotFound(f"no article {article!r} in {self.path} (see 'revtrack list')")
+        missing = [r for r in revisions if r.words_added is None]
+        if missing:
+            self._fill_stats(revisions, missing)
+        return revisions
+
+    def _fill_stats(self, revisions: list[Revision], missing: list[Revision]) -> None:
+        """Compute change statistics the index lacks (after a rebuild or a bulk import)."""
+        by_rev = {r.rev: r for r in revisions}
+        needed = sorted({r.rev for r in missing} | {r.rev - 1 for r in missing if r.rev > 1})
+        texts = dict(zip(needed, self.texts([by_rev[n] for n in needed])))
+        index = self.index()
+        index.begin()
+        try:
+            for revision in missing:
+                new = texts[revision.rev]
+                snapshot = Snapshot(revision.article, new.title, new.body, revision.observed_at)
+                if revision.rev == 1:
+                    stats = _first_stats(snapshot)
+                else:
+                    stats = _stats(texts[revision.rev - 1], snapshot)
+                revision.words_added, revision.words_deleted, revision.summary = stats
+                index.set_stats(revision.article, revision.rev, *stats)
+            index.commit(None)
+        except BaseException:
+            index.rollback()
+            raise
+
+    def revision(self, article: str, ref: str | None = None) -> Revision:
+        """Resolve ``ref`` (a number, ``latest``, ``-N`` counting back, or a commit prefix)."""
+        validate_article_id(article)
+        self._require()
+        index = self.index()
+        latest = index.latest(article)
+        if latest is None:
+            raise ArticleNotFound(f"no article {article!r} in {self.path} (see 'revtrack list')")
+        if ref is None or ref == "latest":
+            return latest
+        number = _as_number(ref)
+        if number is not None:
+            rev = latest.rev + 1 + number if number < 0 else number
+            found = index.revision(article, rev)
+            if found is None:
+                raise RevisionNotFound(f"{article} has no revision {ref} (it has 1 to {latest.rev})")
+            return found
+        if len(ref) >= 4 and all(c in "0123456789abcdef" for c in ref.lower()):
+            matches = index.by_commit_prefix(article, ref.lower())
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise RevisionNotFound(f"commit prefix {ref} is ambiguous in {article}; give more digits")
+        raise RevisionNotFound(f"{article} has no revision {ref!r} (use a number 1-{latest.rev}, 'latest' or a commit id)")
+
+    def texts(self, revisions: list[Revision]) -> list[Document]:
+        """Headline and body of each revision, read from git in one batch."""
+        specs = [f"{r.commit}:{r.path}/article.txt" for r in revisions]
+        found = cat_objects(self.path, specs)
+        documents = []
+        for revision, data in zip(revisions, found):
+            if data is None:
+                raise StoreDamaged(f"the text of {revision.article} rev {revision.rev} is missing from git; run 'git fsck'")
+            documents.append(split_article_text(data.decode("utf-8")))
+        return documents
+
+    def text(self, revision: Revision) -> Document:
+        return self.texts([revision])[0]
+
+    def meta(self, revision: Revision) -> dict[str, Any]:
+        data = cat_objects(self.path, [f"{revision.commit}:{revision.path}/meta.json"])[0]
+        if data is None:
+            raise StoreDamaged(f"meta.json of {revision.article} rev {revision.rev} is missing; run 'git fsck'")
+        meta: dict[str, Any] = json.loads(data)
+        return meta
+
+    def articles(self) -> list[ArticleSummary]:
+        if not self.exists():
+            return []
+        return self.index().articles()
+
+
+def _as_number(ref: str) -> int | None:
+    text = ref[1:] if ref.startswith("-") else ref
+    if text.isdigit() and len(text) < 10:
+        return int(ref)
+    return None
+
+
+def _meta(snapshot: Snapshot, rev: int, print_fp: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article": snapshot.article,
+        "rev": rev,
+        "title": snapshot.title,
+        "url": snapshot.url,
+        "observed_at": snapshot.observed_at,
+        "stated": snapshot.stated,
+        "fingerprint": print_fp,
+        "source": snapshot.source,
+        "extractor": snapshot.extractor,
+        "recorded_by": f"revtrack {__version__}",
+    }
+    if snapshot.byline:
+        meta["byline"] = snapshot.byline
+    return meta
+
+
+def _stats(old: Document, new: Snapshot) -> tuple[int, int, str]:
+    from revtrack.diff import diff_texts, summarize
+
+    result = diff_texts(old.body, new.body, old.title, new.title)
+    return result.stats.words_added, result.stats.words_deleted, summarize(result)
+
+
+def _first_stats(snapshot: Snapshot) -> tuple[int, int, str]:
+    from revtrack.tokens import count_words
+
+    return count_words(snapshot.title) + count_words(snapshot.body), 0, "first version"
+
+
+_CRASH_AT: Final = os.environ.get("REVTRACK_CRASH_AT", "")
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash tests: die here, as SIGKILL would, when asked to."""
+    if _CRASH_AT == name:
+        os.kill(os.getpid(), 9)

@@ -1,0 +1,87 @@
+"""Split text into diff tokens: words, numbers, URLs, punctuation and whitespace runs.
+
+Every character of the input belongs to exactly one token, so joining the tokens
+gives the text back. The rules, in the order they are tried at each position:
+
+- URLs (``http://`` / ``https://`` up to whitespace, minus trailing punctuation);
+- numbers with their separators and a unit or suffix: ``43,5`` ``1,200`` ``3.2%``
+  ``5:32`` ``10km`` ``16th``;
+- scripts written without spaces: one Han or Hiragana character, a run of Katakana,
+  or one Thai/Lao/Khmer/Myanmar base character with its combining marks (a
+  grapheme cluster) - so that one changed word marks a few characters, never a
+  whole sentence;
+- words of any other script, with their combining marks (Devanagari vowel signs,
+  Arabic harakat) and inner apostrophes or hyphens (``BBC’s``, ``al-Muhandis``);
+- whitespace runs (including NO-BREAK SPACE);
+- any other single character (punctuation, symbols, control characters).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+import regex
+
+# Scripts that do not separate words with spaces; each has its own rule above.
+_UNSPACED: Final = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+# A word character: letters, marks, digits, connector, ZWNJ/ZWJ (used inside
+# Persian and Indic words), minus the unspaced scripts.
+_WORD_CHAR: Final = rf"[[\p{{L}}\p{{M}}\p{{N}}_\u200c\u200d]--[{_UNSPACED}]]"
+_URL_TAIL_STOP: Final = r"""\s<>"“”‘’«»\[\]"""
+
+# Every token that is not whitespace; the alternatives are tried in order.
+_NON_SPACE: Final = rf"""
+    https?://[^{_URL_TAIL_STOP}]*[^{_URL_TAIL_STOP}.,;:!?'")]
+  | \p{{Nd}}+(?:[.,:/]\p{{Nd}}+)*(?:%|‰|{_WORD_CHAR}+)?
+  | [\p{{Han}}\p{{Hiragana}}]
+  | \p{{Katakana}}[\p{{Katakana}}ー]*
+  | [\p{{Thai}}\p{{Lao}}\p{{Khmer}}\p{{Myanmar}}][\p{{M}}\u200c\u200d]*
+  | {_WORD_CHAR}+(?:['’\-‐]{_WORD_CHAR}+)*
+  | \S
+"""
+_FLAGS: Final = regex.VERSION1 | regex.VERBOSE | regex.DOTALL
+TOKEN_PATTERN: Final = regex.compile(rf"{_NON_SPACE} | \s+", _FLAGS)
+# A token with the whitespace that follows it: what the diff engine aligns.
+PIECE_PATTERN: Final = regex.compile(rf"({_NON_SPACE})(\s*)", _FLAGS)
+
+# English number words, for the "number changed" flag ("three" -> "two").
+NUMBER_WORDS: Final = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen
+    fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty
+    sixty seventy eighty ninety hundred hundreds thousand thousands million millions
+    billion billions trillion dozen dozens half""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Return the tokens of ``text``; ``"".join(tokenize(text)) == text``."""
+    return TOKEN_PATTERN.findall(text)  # type: ignore[no-any-return]
+
+
+def pieces(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Leading whitespace, then (token, whitespace after it) pairs covering ``text``."""
+    body = text.lstrip()
+    return text[: len(text) - len(body)], PIECE_PATTERN.findall(body)
+
+
+def is_space(token: str) -> bool:
+    """True for a whitespace-run token."""
+    return token.isspace()
+
+
+def is_word(token: str) -> bool:
+    """True for tokens that count as words: words, numbers, URLs, CJK/Thai characters."""
+    if len(token) > 1:
+        return not token.isspace()
+    return token.isalnum() or token == "_" or unicodedata.category(token).startswith("M")
+
+
+def is_number(token: str) -> bool:
+    """True for digit tokens (any script) and English number words."""
+    return any(ch.isdigit() for ch in token) or token.lower() in NUMBER_WORDS
+
+
+def count_words(text: str) -> int:
+    """Number of word tokens in ``text`` (punctuation and whitespace do not count)."""
+    return sum(1 for token in tokenize(text) if is_word(token))
