@@ -19,7 +19,23 @@ if TYPE_CHECKING:
     from revtrack.model import Revision
     from revtrack.store import Store
 
+class _ReportErrors(typer.core.TyperGroup):
+    """Turn library errors into one ``Error: ...`` line on stderr and the error's exit code."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        from revtrack.errors import RevtrackError
+
+        try:
+            return super().invoke(ctx)
+        except RevtrackError as error:
+            from revtrack.render.safe import visible
+
+            typer.echo(f"Error: {visible(str(error))}", err=True)
+            raise typer.Exit(error.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_ReportErrors,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -298,13 +314,9 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def main() -> None:
-    """Entry point: run the app; turn library errors into one line and an exit code."""
-    from revtrack.errors import RevtrackError
-
+    """Entry point (``revtrack`` and ``python -m revtrack``)."""
     try:
         app()
-    except RevtrackError as error:
-        _fail(str(error), error.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:

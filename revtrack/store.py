@@ -106,8 +106,7 @@ class Store:
     def _write_lock(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        if os.path.isfile(self.path):
-            raise NotAStore(f"store path {self.path} is a file, not a folder")
+        self.exists()  # refuses a file, or a folder holding something else, before touching it
         os.makedirs(self.meta_dir, exist_ok=True)
         lock = FileLock(os.path.join(self.meta_dir, "write.lock"), timeout=self.lock_timeout)
         try:
@@ -355,7 +354,7 @@ class Store:
             raise
 
     def revision(self, article: str, ref: str | None = None) -> Revision:
-        """Resolve ``ref`` (a number, ``latest``, ``-N`` counting back, or a commit prefix)."""
+        """Resolve ``ref``: a number, ``latest``, ``latest~N`` / ``~N`` counting back, or a commit prefix."""
         validate_article_id(article)
         self._require()
         index = self.index()
@@ -364,9 +363,10 @@ class Store:
             raise ArticleNotFound(f"no article {article!r} in {self.path} (see 'revtrack list')")
         if ref is None or ref == "latest":
             return latest
-        number = _as_number(ref)
+        back = ref.split("~", 1)[1] if ref.startswith(("latest~", "~")) else None
+        number = latest.rev - int(back) if back is not None and back.isdigit() else _as_number(ref)
         if number is not None:
-            rev = latest.rev + 1 + number if number < 0 else number
+            rev = number
             found = index.revision(article, rev)
             if found is None:
                 raise RevisionNotFound(f"{article} has no revision {ref} (it has 1 to {latest.rev})")
@@ -407,10 +407,7 @@ class Store:
 
 
 def _as_number(ref: str) -> int | None:
-    text = ref[1:] if ref.startswith("-") else ref
-    if text.isdigit() and len(text) < 10:
-        return int(ref)
-    return None
+    return int(ref) if ref.isdigit() and len(ref) < 10 else None
 
 
 def _meta(snapshot: Snapshot, rev: int, print_fp: str) -> dict[str, Any]:

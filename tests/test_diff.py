@@ -1,0 +1,243 @@
+"""The diff: exact ops, editor-like grouping, moves, flags, sentences, stats, any script."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.gitoracle import changed_chars, git_word_diff
+from revtrack.diff import diff_texts, summarize
+from revtrack.engine import DELETE, EQUAL, INSERT, align, rebuild, token_diff
+from revtrack.ingest import parse_document
+from tests.conftest import DATA, seed_versions
+
+
+def changed(ops):
+    """The word changes of ``ops`` (whitespace-only ops are layout, not words)."""
+    return [(op.op, op.text) for op in ops if op.op != EQUAL and op.text.strip()]
+
+
+def load_seed(number: int):
+    text = seed_versions()[number - 1].path.read_text(encoding="utf-8")
+    return parse_document(text)
+
+
+# --- table-driven word diffs ---------------------------------------------------
+
+WORD_CASES = [
+    pytest.param(
+        "there is a ceasefire today",
+        "there is no official ceasefire today",
+        [(DELETE, "a"), (INSERT, "no official")],
+        id="insertion-reads-as-one-edit",
+    ),
+    pytest.param("a b c", "x b y", [(DELETE, "a"), (INSERT, "x"), (DELETE, "c"), (INSERT, "y")], id="kept-word-anchors"),
+    pytest.param(
+        "He told Rudaw TV", "He had told Rudaw TV", [(INSERT, "had ")], id="one-word-insert"
+    ),
+    pytest.param("destroyed three such tanks", "destroyed two such tanks", [(DELETE, "three"), (INSERT, "two")], id="number-word"),
+    pytest.param("the toll rose to 12 on Friday", "the toll rose to 17 on Friday", [(DELETE, "12"), (INSERT, "17")], id="digits"),
+    pytest.param("grew 3.2% in 2017", "grew 3.5% in 2017", [(DELETE, "3.2%"), (INSERT, "3.5%")], id="percent-stays-whole"),
+    pytest.param("at 5:32 pm", "at 5:45 pm", [(DELETE, "5:32"), (INSERT, "5:45")], id="clock-time-stays-whole"),
+    pytest.param("1,200 people", "1,300 people", [(DELETE, "1,200"), (INSERT, "1,300")], id="thousands-separator"),
+    pytest.param("43,5 km", "43,7 km", [(DELETE, "43,5"), (INSERT, "43,7")], id="decimal-comma"),
+    pytest.param("the BBC’s reporter", "the BBC’s correspondent", [(DELETE, "reporter"), (INSERT, "correspondent")], id="apostrophe-word"),
+    pytest.param("al-Muhandis said", "al-Amiri said", [(DELETE, "al-Muhandis"), (INSERT, "al-Amiri")], id="hyphenated-word"),
+    pytest.param("see https://example.org/a?x=1 now", "see https://example.org/b?x=1 now",
+                 [(DELETE, "https://example.org/a?x=1"), (INSERT, "https://example.org/b?x=1")], id="url-whole"),
+    pytest.param("我很好。今天天气很好。", "我很好。今天天气不好。", [(DELETE, "很"), (INSERT, "不")], id="chinese-one-character"),
+    pytest.param("ละครดีดูที่ช่องวัน", "ละครดีดูที่ช่องสาม", None, id="thai-not-whole-sentence"),
+    pytest.param("قال المتحدث إن هناك هدنة", "قال المتحدث إنه لا توجد هدنة", None, id="arabic-rtl"),
+    pytest.param("यह सच है।", "यह झूठ है।", [(DELETE, "सच"), (INSERT, "झूठ")], id="hindi-marks-inside-word"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), WORD_CASES)
+def test_word_diff_cases(old: str, new: str, expected) -> None:
+    ops = token_diff(old, new)
+    assert rebuild(ops) == (old, new)
+    if expected is not None:
+        assert changed(ops) == expected
+    else:
+        # Unspaced and right-to-left scripts: the change is much smaller than the text.
+        deleted = sum(len(text) for kind, text in changed(ops) if kind == DELETE)
+        assert 0 < deleted < len(old) / 2
+
+
+def test_whitespace_only_changes_are_not_word_changes() -> None:
+    old = "One two three.\nFour five six."
+    new = "One  two\nthree. Four five six."
+    result = diff_texts(old, new)
+    assert rebuild(result.ops) == (old, new)
+    assert result.stats.words_added == 0 and result.stats.words_deleted == 0
+    assert result.changes == []
+    assert summarize(result) == "whitespace only"
+
+
+def test_rewrapped_text_aligns_word_for_word() -> None:
+    words = [f"word{i}" for i in range(60)]
+    old = " ".join(words)
+    new = "\n".join(" ".join(words[i : i + 7]) for i in range(0, 60, 7)).replace("word30", "WORD30")
+    result = diff_texts(old, new)
+    assert result.stats.words_added == 1 and result.stats.words_deleted == 1
+
+
+# --- the seed article: what the README says a good tool must show --------------
+
+
+def test_seed_v1_to_v2_shows_every_listed_change() -> None:
+    v1, v2 = load_seed(1), load_seed(2)
+    result = diff_texts(v1.body, v2.body, v1.title, v2.title)
+    assert rebuild(result.ops) == (v1.body, v2.body)
+    kinds = {(c.kind, c.old, c.new) for c in result.changes}
+    # Headline change, with its word diff.
+    headline = result.changes[0]
+    assert headline.flags[0] == "headline" and headline.unit == "headline"
+    assert changed(result.title_ops)[:2] == [(DELETE, "says ceasefire reached between"), (INSERT, "confirms")]
+    # Lede, tense changes, the number correction.
+    assert ("replace", "a ceasefire between", "that") in kinds
+    assert ("insert", "", "are in talks") in kinds
+    assert sum(1 for c in result.changes if c.kind == "insert" and c.new == "had") == 2
+    number = next(c for c in result.changes if c.old == "three")
+    assert number.new == "two" and "number" in number.flags
+    # The correction paragraph, inserted, flagged as a quote.
+    correction = next(c for c in result.changes if c.new.startswith("He later clarified on Twitter"))
+    assert correction.kind == "insert" and "“official ‘ceasefire’”" in correction.new and "quote" in correction.flags
+    # New paragraphs.
+    for start in ("A Shiite leader told the BBC", "Hadi al-Amiri", "Dillon stressed on Twitter"):
+        assert any(c.kind == "insert" and c.new.startswith(start) for c in result.changes), start
+    # The mediation paragraph moved from third place to the end, reported once.
+    moves = [c for c in result.changes if c.kind == "move"]
+    assert len(moves) == 1
+    assert moves[0].old.startswith("He said they are trying to mediate")
+    assert (moves[0].old_pos.paragraph, moves[0].new_pos.paragraph) == (3, 10)
+    assert not any(c.kind in ("insert", "delete") and "trying to mediate" in (c.old + c.new) for c in result.changes)
+    stats = result.stats
+    assert (stats.paragraphs_added, stats.paragraphs_moved, stats.paragraphs_deleted) == (4, 1, 0)
+    assert (stats.sentences_added, stats.sentences_edited, stats.sentences_moved) == (4, 4, 1)
+    assert "number changed: three → two" in summarize(result)
+
+
+def test_seed_v2_to_v3_update_prefix_and_seven_paragraphs_and_the_update_line() -> None:
+    v2, v3 = load_seed(2), load_seed(3)
+    result = diff_texts(v2.body, v3.body, v2.title, v3.title)
+    assert rebuild(result.ops) == (v2.body, v3.body)
+    assert changed(result.title_ops) == [(INSERT, "UPDATE: ")]
+    inserted = [c.new for c in result.changes if c.kind == "insert"]
+    assert len(inserted) == 8
+    assert inserted[-1] == "Updated at 5:32 pm"
+    assert any("MILAN weapons" in text for text in inserted)
+    assert any(text.startswith("Abu Mahdi al-Muhandis") for text in inserted)
+    assert result.stats.words_deleted == 0
+    assert result.stats.paragraphs_added == 8
+
+
+def test_sentence_view_pairs_edited_sentences() -> None:
+    v1, v2 = load_seed(1), load_seed(2)
+    result = diff_texts(v1.body, v2.body)
+    edited = [s for s in result.sentences if s.kind == "edited"]
+    tanks = next(s for s in edited if "tanks." in s.new and "two" in s.new)
+    assert tanks.old == "The Kurdish forces have said they had destroyed three such tanks."
+    assert changed(tanks.ops) == [(DELETE, "three"), (INSERT, "two")]
+    assert [s.kind for s in result.sentences].count("moved") == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "flag"),
+    [
+        pytest.param("He said “we will go” today.", "He said “we will stay” today.", "quote", id="quote"),
+        pytest.param('He said "ceasefire" today.', "He said “ceasefire” today.", "typographic", id="quote-style"),
+        pytest.param("ten days - maybe", "ten days — maybe", "typographic", id="dash"),
+        pytest.param("12 people died", "17 people died", "number", id="number"),
+    ],
+)
+def test_flags(old: str, new: str, flag: str) -> None:
+    result = diff_texts(old, new)
+    assert any(flag in change.flags for change in result.changes), result.changes
+
+
+def test_sentence_move_within_text_is_a_move_of_its_paragraph() -> None:
+    paragraphs = [f"Paragraph {name} has several words in it to be found." for name in "ABCDE"]
+    old = "\n\n".join(paragraphs)
+    new = "\n\n".join([paragraphs[1], paragraphs[2], paragraphs[3], paragraphs[0], paragraphs[4]])
+    result = diff_texts(old, new)
+    moves = [c for c in result.changes if c.kind == "move"]
+    assert len(moves) == 1 and moves[0].old.startswith("Paragraph A")
+    assert result.stats.words_added == 0 and result.stats.words_deleted == 0
+
+
+def test_nearly_unchanged_moved_paragraph_is_a_move_with_its_edit() -> None:
+    para = "The minister said the talks would continue next week in the capital with both sides."
+    others = [f"Filler paragraph number {i} talks about something else entirely here." for i in range(4)]
+    old = "\n\n".join([para, *others])
+    new = "\n\n".join([*others, para.replace("next week", "on Monday")])
+    result = diff_texts(old, new)
+    moves = [c for c in result.changes if c.kind == "move"]
+    assert len(moves) == 1
+    assert changed(moves[0].ops) == [(DELETE, "next week"), (INSERT, "on Monday")]
+
+
+# --- properties ------------------------------------------------------------------
+
+PIECES = list("ab c\n.,“”'’-12") + ["word", "ceasefire", "三", "ก", "\u00a0", "\n\n", "Paragraph one.", "\x1b"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=40).map("".join) | st.text(max_size=30)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(TEXT, TEXT)
+def test_ops_rebuild_both_sides(old: str, new: str) -> None:
+    result = diff_texts(old, new)
+    assert rebuild(result.ops) == (old, new)
+    assert rebuild(result.title_ops) == ("", "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT)
+def test_diff_of_a_text_with_itself_is_all_equal(text: str) -> None:
+    ops = align(text, text).ops
+    assert all(op.op == EQUAL for op in ops)
+    assert "".join(op.text for op in ops) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, TEXT)
+def test_swapping_sides_swaps_inserts_and_deletes(old: str, new: str) -> None:
+    forward = align(old, new)
+    backward = align(new, old)
+    swap = {INSERT: DELETE, DELETE: INSERT, EQUAL: EQUAL}
+    mirrored = sorted((swap[op.op], op.text) for op in backward.ops)
+    assert sorted((op.op, op.text) for op in forward.ops) == mirrored
+    assert len(forward.moves) == len(backward.moves)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["Alpha beta gamma delta.", "One two three four five.", "x", "Quote “here” now."]), max_size=8),
+       st.randoms(use_true_random=False))
+def test_reordered_paragraphs_rebuild_and_count_no_words(paragraphs: list[str], rnd) -> None:
+    shuffled = list(paragraphs)
+    rnd.shuffle(shuffled)
+    old, new = "\n\n".join(paragraphs), "\n\n".join(shuffled)
+    result = diff_texts(old, new)
+    assert rebuild(result.ops) == (old, new)
+
+
+# --- real pairs kept in tests/data (Thai, Chinese, Hindi, Russian, English) ---------
+
+
+def _sample_pairs():
+    data = json.loads((DATA / "wikidiff2-sample.json").read_text(encoding="utf-8"))
+    for lang, pairs in data["pairs"].items():
+        for pair in pairs:
+            yield pytest.param(pair["old"], pair["new"], id=f"{lang}-{pair['index']}")
+
+
+@pytest.mark.parametrize(("old", "new"), list(_sample_pairs()))
+def test_real_wikipedia_pairs_rebuild_and_stay_small(old: str, new: str) -> None:
+    result = diff_texts(old, new)
+    assert rebuild(result.ops) == (old, new)
+    ours, _ = changed_chars(result.ops), None
+    theirs, _ = git_word_diff(old, new)
+    assert ours <= 1.5 * theirs, (ours, theirs)
