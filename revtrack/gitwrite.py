@@ -6,7 +6,8 @@ tree or whole-repository index is read or rewritten, so the cost of a snapshot
 does not grow with the number of articles (trees are fanned out two levels by
 hash, see :func:`revtrack.ids.shard`).
 
-The branch update is the commit point: it is written to ``main.lock`` and
+Objects are written in process by gitdb, GitPython's object-database layer
+(no git subprocess per object). The branch update is the commit point: it is written to ``main.lock`` and
 renamed over the ref (git's own protocol, so git tools see a consistent ref),
 after checking that the branch still points where this writer started.
 Objects written before a crash are unreferenced and harmless.
@@ -25,6 +26,7 @@ from typing import Final
 from git import Repo
 from git.objects.fun import tree_entries_from_data, tree_to_stream
 from gitdb import IStream
+from gitdb.db.loose import LooseObjectDB
 
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
@@ -33,7 +35,7 @@ from revtrack.timeutil import git_date, now
 BLOB_MODE: Final = 0o100644
 TREE_MODE: Final = 0o040000
 Entry = tuple[bytes, int, str]
-_STALE_REF_LOCK_SECONDS: Final = 5.0
+_STALE_REF_LOCK_SECONDS: Final = 1.0
 
 
 class ObjectWriter:
@@ -41,17 +43,24 @@ class ObjectWriter:
 
     def __init__(self, git_dir: str, fsync_objects: bool = False) -> None:
         self.git_dir = git_dir
+        # Reads go through GitPython's default object database (a persistent
+        # `git cat-file`). Writes go to gitdb's loose-object database (GitPython's
+        # own layer) in process: temp file, then rename. The default database would
+        # pipe each object into `git hash-object --literally`: a process per object,
+        # and a writer killed mid-pipe leaves an empty object that fails fsck.
         self.repo = Repo(git_dir)
         self.odb = self.repo.odb
+        self.loose = LooseObjectDB(os.path.join(git_dir, "objects"))
         self.fsync_objects = fsync_objects
         self._trees: OrderedDict[bytes, list[Entry]] = OrderedDict()
         self.identity = f"revtrack <revtrack@{socket.gethostname() or 'localhost'}>"
+        _remove_stale_temporaries(os.path.join(git_dir, "objects"))
 
     def close(self) -> None:
         self.repo.close()
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
-        binsha: bytes = self.odb.store(IStream(kind, len(data), BytesIO(data))).binsha
+        binsha: bytes = self.loose.store(IStream(kind, len(data), BytesIO(data))).binsha
         if self.fsync_objects:
             hexsha = binsha.hex()
             path = os.path.join(self.git_dir, "objects", hexsha[:2], hexsha[2:])
@@ -66,9 +75,19 @@ class ObjectWriter:
     def blob(self, data: bytes) -> bytes:
         return self._store(b"blob", data)
 
+    def _read(self, binsha: bytes) -> tuple[bytes, bytes]:
+        """(type, data) of an object; a missing or unreadable one means the store is damaged."""
+        try:
+            stream = self.odb.stream(binsha)
+            return stream.type, stream.read()
+        except Exception as error:  # gitdb and git raise several types for missing/corrupt objects
+            raise StoreDamaged(
+                f"git object {binsha.hex()} is missing or unreadable ({type(error).__name__}); "
+                "the store is damaged - run 'git fsck' on it; nothing was written"
+            ) from None
+
     def read_blob(self, binsha: bytes) -> bytes:
-        data: bytes = self.odb.stream(binsha).read()
-        return data
+        return self._read(binsha)[1]
 
     def tree(self, entries: list[Entry]) -> bytes:
         # git orders entries by name, comparing a tree's name as if it ended in "/".
@@ -84,10 +103,10 @@ class ObjectWriter:
         if cached is not None:
             self._trees.move_to_end(binsha)
             return cached
-        info = self.odb.stream(binsha)
-        if info.type != b"tree":
-            raise StoreDamaged(f"object {binsha.hex()} should be a tree but is a {info.type.decode()}")
-        entries = tree_entries_from_data(info.read())
+        kind, data = self._read(binsha)
+        if kind != b"tree":
+            raise StoreDamaged(f"object {binsha.hex()} should be a tree but is a {kind.decode()}")
+        entries = tree_entries_from_data(data)
         self._remember(binsha, entries)
         return entries
 
@@ -99,7 +118,7 @@ class ObjectWriter:
     def root_tree(self, commit_hex: str | None) -> bytes | None:
         if commit_hex is None:
             return None
-        data: bytes = self.odb.stream(bytes.fromhex(commit_hex)).read()
+        _, data = self._read(bytes.fromhex(commit_hex))
         header = data.split(b"\n", 1)[0]
         if not header.startswith(b"tree "):
             raise StoreDamaged(f"commit {commit_hex} has no tree")
@@ -138,6 +157,23 @@ class ObjectWriter:
         lines.append(f"committer {self.identity} {git_date(now())}")
         body = "\n".join(lines) + "\n\n" + message
         return self._store(b"commit", body.encode("utf-8")).hex()
+
+
+def _remove_stale_temporaries(objects_dir: str) -> None:
+    """Delete half-written object files (gitdb's ``obj*`` temporaries) left by a killed writer.
+
+    Called with the store lock held, so no other revtrack writer is mid-write.
+    """
+    try:
+        names = os.listdir(objects_dir)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith("obj") and len(name) > 3:
+            try:
+                os.unlink(os.path.join(objects_dir, name))
+            except OSError:
+                pass
 
 
 def update_ref(git_dir: str, new: str, expected: str | None, reason: str, identity: str) -> None:

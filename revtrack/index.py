@@ -175,6 +175,11 @@ class Index:
         )
         return [ArticleSummary(*row) for row in rows]
 
+    def last_row(self) -> int:
+        """Row number of the newest revision (O(log n), unlike count(*))."""
+        row = self.db.execute("SELECT max(id) FROM revisions").fetchone()
+        return int(row[0] or 0)
+
     def count(self) -> tuple[int, int]:
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
         revisions = self.db.execute("SELECT count(*) FROM revisions").fetchone()[0]

@@ -31,6 +31,8 @@ class Document:
 def read_source(source: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None) -> bytes:
     """Read a file path, or stdin for ``-``, refusing directories and anything over ``max_bytes``."""
     if source == "-":
+        if stdin is None and sys.stdin is None:
+            raise NotText("standard input is closed; give a file or pipe the text in")
         stream = stdin if stdin is not None else sys.stdin.buffer
         try:
             data = stream.read(max_bytes + 1)

@@ -38,6 +38,10 @@ class SnapshotRequest:
     timeout: float = 20.0
 
 
+def _stdin() -> BinaryIO | None:
+    return sys.stdin.buffer if sys.stdin is not None else None
+
+
 def is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
@@ -70,7 +74,7 @@ def take_snapshot(
     if is_url(request.source) or request.html:
         snapshot = _from_html(request, article, stdin)
     else:
-        data = read_source(request.source, request.max_bytes, stdin if stdin is not None else sys.stdin.buffer)
+        data = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
         what = "standard input" if request.source == "-" else request.source
         document = parse_document(decode(data, what, request.encoding), request.title)
         assert article is not None
@@ -93,7 +97,7 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
         page = fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
         html, url = page.content, page.url
     else:
-        html = read_source(request.source, request.max_bytes, stdin if stdin is not None else sys.stdin.buffer)
+        html = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
         url = request.url
     extracted = extract_article(html, url)
     page_url = canonical_url(extracted.canonical_url or url) if (extracted.canonical_url or url) else None

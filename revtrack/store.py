@@ -31,6 +31,7 @@ from revtrack.errors import (
     NotAStore,
     RevisionNotFound,
     StoreDamaged,
+    StoreError,
     StoreLocked,
 )
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
@@ -86,11 +87,12 @@ class Store:
         """Initialise the repository; called with the write lock held, so never twice at once."""
         if self.exists():
             return
-        subprocess.run(
-            ["git", "init", "--bare", "--quiet", "--initial-branch=main", self.path],
-            check=True,
-            capture_output=True,
+        created = subprocess.run(
+            ["git", "init", "--bare", "--quiet", "--initial-branch=main", self.path], capture_output=True, check=False
         )
+        if created.returncode != 0:
+            reason = created.stderr.decode("utf-8", "replace").strip() or f"exit {created.returncode}"
+            raise StoreError(f"could not create a git repository at {self.path}: {reason}")
         for key, value in (
             ("core.logAllRefUpdates", "always"),
             ("gc.writeCommitGraph", "true"),
@@ -250,7 +252,7 @@ class Store:
                     f"(observed {latest.observed_at}); versions are recorded in the order they were seen"
                 )
             revision = self._commit(snapshot, observed, print_fp, latest)
-            count = index.count()[1]
+            count = index.last_row()
         if count % _MAINTENANCE_EVERY == 0:
             self.maintain(auto=True)
         return SnapshotResult(snapshot.article, revision.rev, True, revision.commit, revision.observed_at)

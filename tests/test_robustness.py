@@ -1,0 +1,314 @@
+"""Never lose a revision: concurrent writers, SIGKILL at any point, damaged indexes and git data."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from revtrack.errors import StoreDamaged, StoreLocked
+from revtrack.model import Snapshot
+from revtrack.store import Store
+from tests.conftest import fsck
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from revtrack.model import Snapshot
+    from revtrack.store import Store
+
+    store_path, worker, article, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    store = Store(store_path, lock_timeout=120)
+    for i in range(count):
+        body = f"Body written by worker {worker}, version {i}.\\n\\nA second paragraph that stays the same."
+        result = store.snapshot(Snapshot(article, f"Headline {worker}", body, "2024-01-01T00:00:00+00:00"))
+        print(worker, i, result.article, result.rev, result.commit, result.changed, flush=True)
+    """
+)
+
+
+def git_revisions(store: Path) -> dict[str, list[tuple[int, str]]]:
+    """(rev, body) per article, read with plain git from the branch, oldest first."""
+    out = subprocess.run(
+        ["git", "--git-dir", str(store), "log", "--reverse", "--format=%H %(trailers:key=Revtrack-Article,valueonly,separator=)"
+         " %(trailers:key=Revtrack-Rev,valueonly,separator=)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")
+    found: dict[str, list[tuple[int, str]]] = {}
+    with Store(str(store)) as reader:
+        for line in out:
+            if not line.strip():
+                continue
+            commit, article, rev = line.split()
+            revision = next(r for r in reader.index().revisions(article) if r.rev == int(rev))
+            assert revision.commit == commit
+            found.setdefault(article, []).append((int(rev), reader.text(revision).body))
+    return found
+
+
+@pytest.mark.slow
+def test_eight_concurrent_writers_record_every_version_exactly_once(store_dir: Path) -> None:
+    workers = []
+    for worker in range(8):
+        article = "shared" if worker < 4 else f"own-{worker}"
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(store_dir), str(worker), article, "50"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+        )
+    reports = []
+    for process in workers:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        reports += [line.split() for line in out.strip().split("\n")]
+    assert len(reports) == 400 and all(r[5] == "True" for r in reports)
+    recorded = git_revisions(store_dir)
+    assert sorted(recorded) == ["own-4", "own-5", "own-6", "own-7", "shared"]
+    for article, revisions in recorded.items():
+        assert [rev for rev, _ in revisions] == list(range(1, len(revisions) + 1)), article
+    bodies = [body for _, body in recorded["shared"]]
+    assert len(bodies) == 200 and len(set(bodies)) == 200  # each version once
+    assert all(len(recorded[f"own-{w}"]) == 50 for w in range(4, 8))
+    # What each writer was told matches git: same article, revision and commit.
+    with Store(str(store_dir)) as reader:
+        for _, _, article, rev, commit, _ in reports:
+            assert reader.revision(article, rev).commit == commit
+    assert fsck(store_dir).returncode == 0
+    check = subprocess.run([sys.executable, "-m", "revtrack", "--store", str(store_dir), "check"], capture_output=True, text=True)
+    assert check.returncode == 0 and "index matches git" in check.stdout, check.stderr
+
+
+def test_a_writer_that_cannot_get_the_lock_gives_up_cleanly(store_dir: Path, tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "Body one.", "2024-01-01T00:00:00+00:00"))
+    before = sorted(p.name for p in (store_dir / "objects").rglob("*"))
+    lock = FileLock(str(store_dir / "revtrack" / "write.lock"))
+    with lock:
+        source = tmp_path / "s.txt"
+        source.write_text("T\n\nBody two.\n")
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "revtrack", "--store", str(store_dir), "--lock-timeout", "0.5",
+             "snapshot", str(source), "--article", "a"],
+            capture_output=True, text=True,
+        )
+        waited = time.monotonic() - started
+    assert result.returncode == 5
+    assert result.stderr.startswith("Error: another revtrack process has been writing to") and "--lock-timeout" in result.stderr
+    assert waited < 10
+    assert sorted(p.name for p in (store_dir / "objects").rglob("*")) == before
+
+
+def test_a_lock_left_by_a_dead_process_is_not_a_lock(store_dir: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import os, time
+            from filelock import FileLock
+            os.makedirs({str(store_dir / 'revtrack')!r}, exist_ok=True)
+            FileLock({str(store_dir / 'revtrack' / 'write.lock')!r}).acquire()
+            print("locked", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    holder.stdout.close()
+    with Store(str(store_dir), lock_timeout=2) as store:
+        result = store.snapshot(Snapshot("a", "T", "Body.", "2024-01-01T00:00:00+00:00"))
+    assert result.rev == 1
+
+
+# --- crashes ---------------------------------------------------------------------------
+
+CRASH_POINTS = ["after-blobs", "before-ref", "after-ref", "before-index-commit"]
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_killed_at_each_write_step_loses_nothing(store_dir: Path, point: str) -> None:
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "Version one.", "2024-01-01T00:00:00+00:00"))
+    env = {**os.environ, "REVTRACK_CRASH_AT": point}
+    crashed = subprocess.run(
+        [sys.executable, "-c", WORKER, str(store_dir), "w", "a", "1"], capture_output=True, text=True, env=env
+    )
+    assert crashed.returncode == -signal.SIGKILL and crashed.stdout == ""
+    with Store(str(store_dir)) as store:
+        revisions = store.log("a")
+        # The ref is the commit point: before it nothing is visible, after it all of it is.
+        expected = 2 if point in ("after-ref", "before-index-commit") else 1
+        assert [r.rev for r in revisions] == list(range(1, expected + 1))
+        assert store.text(revisions[0]).body == "Version one."
+        if expected == 2:
+            assert store.text(revisions[1]).body.startswith("Body written by worker w, version 0.")
+        after = store.snapshot(Snapshot("a", "T", "Version three.", "2024-01-02T00:00:00+00:00"))
+        assert after.rev == expected + 1
+    assert fsck(store_dir).returncode == 0
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_a_hundred_times(store_dir: Path) -> None:
+    """Fork writers and kill them at random moments; after every kill the record holds."""
+    import revtrack.gitwrite  # noqa: F401  (imported before forking, so children start writing at once)
+    from revtrack.diff import diff_texts
+
+    diff_texts("warm up the engine", "warm the engine up")
+    rng = random.Random(20171027)
+    reported: dict[tuple[str, int], str] = {}
+    kills = 0
+    counter = 0
+    while kills < 110:
+        read_end, write_end = os.pipe()
+        counter += 1
+        pid = os.fork()
+        if pid == 0:  # the child: write versions until killed
+            os.close(read_end)
+            try:
+                store = Store(str(store_dir), lock_timeout=60)
+                for i in range(1000):
+                    article = f"story-{(counter + i) % 3}"
+                    body = f"Round {counter}, version {i}.\n\nSecond paragraph {i % 5}."
+                    result = store.snapshot(Snapshot(article, f"Headline {i % 2}", body, "2024-01-01T00:00:00+00:00"))
+                    os.write(write_end, f"{result.article} {result.rev} {result.commit}\n".encode())
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        time.sleep(rng.uniform(0.0, 0.3))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        kills += 1
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe.read().decode().splitlines():
+                parts = line.split()
+                if len(parts) == 3:  # a line cut by the kill is not a report
+                    reported[(parts[0], int(parts[1]))] = parts[2]
+        if kills % 10 == 0 or kills == 1:
+            _assert_record_holds(store_dir, reported)
+    _assert_record_holds(store_dir, reported)
+    assert len(reported) > 100
+    with Store(str(store_dir)) as store:
+        assert store.snapshot(Snapshot("story-0", "After", "After the storm.", "2024-01-02T00:00:00+00:00")).changed
+
+
+def _assert_record_holds(store_dir: Path, reported: dict[tuple[str, int], str]) -> None:
+    if not (store_dir / "revtrack" / "store.json").exists():
+        assert not reported  # killed while creating the store: nothing was reported yet
+        return
+    assert fsck(store_dir).returncode == 0, fsck(store_dir).stderr
+    with Store(str(store_dir)) as store:
+        for (article, rev), commit in reported.items():
+            assert store.revision(article, str(rev)).commit == commit
+        for summary in store.articles():
+            revisions = store.log(summary.article)
+            assert [r.rev for r in revisions] == list(range(1, len(revisions) + 1))
+            for document in store.texts(revisions):  # every visible revision is whole
+                assert document.title.startswith("Headline") and document.body.startswith("Round ")
+
+
+# --- the index is a cache -----------------------------------------------------------------
+
+
+def _seeded_store(store_dir: Path) -> list[str]:
+    with Store(str(store_dir)) as store:
+        for i in range(4):
+            store.snapshot(Snapshot("a", f"T{i}", f"Body {i} with words.", f"2024-01-0{i + 1}T00:00:00+02:00"))
+            store.snapshot(Snapshot("b", "T", f"Other {i}.", f"2024-01-0{i + 1}T00:00:00-05:00"))
+    return _log_lines(store_dir)
+
+
+def _log_lines(store_dir: Path) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "revtrack", "--store", str(store_dir), "log", "a", "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )
+    return [json.dumps(r, sort_keys=True) for r in json.loads(result.stdout)["revisions"]]
+
+
+def test_deleted_index_is_rebuilt_with_the_same_history(store_dir: Path) -> None:
+    before = _seeded_store(store_dir)
+    for name in os.listdir(store_dir / "revtrack"):
+        if name.startswith("index.sqlite"):
+            os.unlink(store_dir / "revtrack" / name)
+    assert _log_lines(store_dir) == before
+
+
+def test_corrupt_index_is_rebuilt_with_the_same_history(store_dir: Path) -> None:
+    before = _seeded_store(store_dir)
+    with Store(str(store_dir)) as store:
+        store.index()
+    (store_dir / "revtrack" / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (store_dir / "revtrack" / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    assert _log_lines(store_dir) == before
+
+
+def test_index_behind_git_catches_up(store_dir: Path) -> None:
+    _seeded_store(store_dir)
+    db = sqlite3.connect(store_dir / "revtrack" / "index.sqlite")
+    db.execute("DELETE FROM revisions WHERE rev = 4")
+    first = subprocess.run(["git", "--git-dir", str(store_dir), "rev-list", "--max-count=1", "main~2"], capture_output=True, text=True).stdout.strip()
+    db.execute("UPDATE meta SET value=? WHERE key='tip'", (first,))
+    db.commit()
+    db.close()
+    with Store(str(store_dir)) as store:
+        assert [r.rev for r in store.log("a")] == [1, 2, 3, 4]
+
+
+def test_damaged_git_data_is_reported_not_overwritten(tmp_path: Path) -> None:
+    store_dir = tmp_path / "damaged"  # not the fsck-checking fixture: this store is damaged on purpose
+    _seeded_store(store_dir)
+    tip = (store_dir / "refs" / "heads" / "main").read_text().strip()
+    (store_dir / "objects" / tip[:2] / tip[2:]).unlink()  # the newest commit is gone
+    Path(store_dir / "revtrack" / "index.sqlite").unlink()
+    source = tmp_path / "s.txt"
+    source.write_text("T\n\nNew body.\n")
+    for args in (["log", "a"], ["snapshot", str(source), "--article", "a"], ["check"]):
+        result = subprocess.run([sys.executable, "-m", "revtrack", "--store", str(store_dir), *args], capture_output=True, text=True)
+        assert result.returncode == 6, (args, result.stderr)
+        assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert (store_dir / "refs" / "heads" / "main").read_text().strip() == tip
+
+
+def test_missing_tip_object_stops_a_writer_that_has_a_current_index(tmp_path: Path) -> None:
+    store_dir = tmp_path / "damaged"
+    _seeded_store(store_dir)
+    tip = (store_dir / "refs" / "heads" / "main").read_text().strip()
+    (store_dir / "objects" / tip[:2] / tip[2:]).unlink()
+    with Store(str(store_dir)) as store, pytest.raises(StoreDamaged):
+        store.snapshot(Snapshot("a", "T", "Another body.", "2024-02-01T00:00:00+00:00"))
+    assert (store_dir / "refs" / "heads" / "main").read_text().strip() == tip
+
+
+def test_store_locked_is_a_domain_error() -> None:
+    assert StoreLocked.exit_code == 5 and StoreDamaged.exit_code == 6
+
+
+def test_stdin_closed(store_dir: Path) -> None:
+    closed = subprocess.run(
+        f"{sys.executable} -m revtrack --store {store_dir} snapshot - --article x <&-",
+        shell=True, capture_output=True, text=True,
+    )
+    assert closed.returncode == 4 and closed.stderr == "Error: standard input is closed; give a file or pipe the text in\n"
+    empty = subprocess.run(
+        [sys.executable, "-m", "revtrack", "--store", str(store_dir), "snapshot", "-", "--article", "x"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+    )
+    assert empty.returncode == 4 and empty.stderr == "Error: standard input is empty\n"
+    assert not (store_dir / "HEAD").exists()
