@@ -32,6 +32,9 @@ class _ReportErrors(typer.core.TyperGroup):
 
             typer.echo(f"Error: {visible(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
+        finally:
+            while _State.opened:
+                _State.opened.pop().close()
 
 
 app = typer.Typer(
@@ -71,6 +74,7 @@ class ColorChoice(str, Enum):
 class _State:
     store_path: str = "snapshots"
     lock_timeout: float = 30.0
+    opened: list[Store] = []
 
 
 def _version(value: bool) -> None:
@@ -93,9 +97,12 @@ def _global(
 
 
 def _store() -> Store:
+    """The store named by --store, closed (index, git processes) when the command ends."""
     from revtrack.store import Store
 
-    return Store(_State.store_path, lock_timeout=_State.lock_timeout)
+    store = Store(_State.store_path, lock_timeout=_State.lock_timeout)
+    _State.opened.append(store)
+    return store
 
 
 def _emit_json(data: object) -> None:
