@@ -16,7 +16,6 @@ Objects written before a crash are unreferenced and harmless.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections import OrderedDict
 from datetime import datetime
@@ -30,6 +29,7 @@ from gitdb.db.loose import LooseObjectDB
 
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
+from revtrack.record import identity
 from revtrack.timeutil import git_date, now
 
 BLOB_MODE: Final = 0o100644
@@ -41,7 +41,7 @@ _STALE_REF_LOCK_SECONDS: Final = 1.0
 class ObjectWriter:
     """Blob, tree and commit writes into one bare repository, with a small tree cache."""
 
-    def __init__(self, git_dir: str, fsync_objects: bool = False) -> None:
+    def __init__(self, git_dir: str) -> None:
         self.git_dir = git_dir
         # Reads go through GitPython's default object database (a persistent
         # `git cat-file`). Writes go to gitdb's loose-object database (GitPython's
@@ -51,9 +51,9 @@ class ObjectWriter:
         self.repo = Repo(git_dir)
         self.odb = self.repo.odb
         self.loose = LooseObjectDB(os.path.join(git_dir, "objects"))
-        self.fsync_objects = fsync_objects
         self._trees: OrderedDict[bytes, list[Entry]] = OrderedDict()
-        self.identity = f"revtrack <revtrack@{socket.gethostname() or 'localhost'}>"
+        self._commit_trees: dict[str, bytes] = {}
+        self.identity = identity()
         _remove_stale_temporaries(os.path.join(git_dir, "objects"))
 
     def close(self) -> None:
@@ -61,15 +61,6 @@ class ObjectWriter:
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
         binsha: bytes = self.loose.store(IStream(kind, len(data), BytesIO(data))).binsha
-        if self.fsync_objects:
-            hexsha = binsha.hex()
-            path = os.path.join(self.git_dir, "objects", hexsha[:2], hexsha[2:])
-            if os.path.exists(path):
-                fd = os.open(path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
         return binsha
 
     def blob(self, data: bytes) -> bytes:
@@ -118,6 +109,8 @@ class ObjectWriter:
     def root_tree(self, commit_hex: str | None) -> bytes | None:
         if commit_hex is None:
             return None
+        if commit_hex in self._commit_trees:
+            return self._commit_trees[commit_hex]
         _, data = self._read(bytes.fromhex(commit_hex))
         header = data.split(b"\n", 1)[0]
         if not header.startswith(b"tree "):
@@ -156,7 +149,9 @@ class ObjectWriter:
         lines.append(f"author {self.identity} {git_date(observed)}")
         lines.append(f"committer {self.identity} {git_date(now())}")
         body = "\n".join(lines) + "\n\n" + message
-        return self._store(b"commit", body.encode("utf-8")).hex()
+        commit = self._store(b"commit", body.encode("utf-8")).hex()
+        self._commit_trees = {commit: tree}  # the next snapshot in this process starts here
+        return commit
 
 
 def _remove_stale_temporaries(objects_dir: str) -> None:
@@ -176,15 +171,57 @@ def _remove_stale_temporaries(objects_dir: str) -> None:
                 pass
 
 
-def update_ref(git_dir: str, new: str, expected: str | None, reason: str, identity: str) -> None:
-    """Move the branch from ``expected`` to ``new`` atomically (lock file + rename)."""
+def sync_store(git_dir: str) -> None:
+    """Flush the store's filesystem to disk (Linux ``syncfs``; elsewhere ``sync``).
+
+    One call costs about as much as one ``fsync`` here (0.4 ms) and covers every
+    object a snapshot wrote, where an ``fsync`` per object would cost eight.
+    """
+    if not DURABLE:
+        return
+    syncfs = _syncfs()
+    if syncfs is None:
+        os.sync()
+        return
+    fd = os.open(git_dir, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
+def _syncfs():  # type: ignore[no-untyped-def]
+    global _SYNCFS
+    if _SYNCFS is False:
+        try:
+            import ctypes
+
+            _SYNCFS = ctypes.CDLL(None, use_errno=True).syncfs
+        except (OSError, AttributeError):
+            _SYNCFS = None
+    return _SYNCFS
+
+
+_SYNCFS: object = False
+# REVTRACK_DURABILITY=none skips the flushes: still safe if the process is
+# killed, but a power cut may lose the newest revisions (bulk loads, tests).
+DURABLE: Final = os.environ.get("REVTRACK_DURABILITY", "sync") != "none"
+
+
+def update_ref(git_dir: str, new: str, expected: str | None, reason: str) -> None:
+    """Move the branch from ``expected`` to ``new`` atomically (lock file + rename).
+
+    The objects are flushed to disk first, so the branch never points at data a
+    power cut could lose; the rename is flushed after.
+    """
     ref_path = os.path.join(git_dir, BRANCH)
     lock_path = ref_path + ".lock"
     os.makedirs(os.path.dirname(ref_path), exist_ok=True)
+    sync_store(git_dir)
     fd = _create_lock(lock_path)
     try:
         os.write(fd, (new + "\n").encode("ascii"))
-        os.fsync(fd)
     finally:
         os.close(fd)
     try:
@@ -196,8 +233,8 @@ def update_ref(git_dir: str, new: str, expected: str | None, reason: str, identi
         if os.path.exists(lock_path):
             os.unlink(lock_path)
         raise
-    _fsync_dir(os.path.dirname(ref_path))
-    _append_reflog(git_dir, expected, new, reason, identity)
+    _append_reflog(git_dir, expected, new, reason)
+    sync_store(git_dir)
 
 
 def _create_lock(lock_path: str) -> int:
@@ -219,18 +256,10 @@ def _create_lock(lock_path: str) -> int:
     raise StoreLocked(f"{lock_path} is held by another process")
 
 
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _append_reflog(git_dir: str, old: str | None, new: str, reason: str, identity: str) -> None:
+def _append_reflog(git_dir: str, old: str | None, new: str, reason: str) -> None:
     """Record the update in git's reflog, so ``git reflog`` shows every recorded version."""
     path = os.path.join(git_dir, "logs", BRANCH)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    line = f"{old or '0' * 40} {new} {identity} {git_date(now())}\t{reason}\n"
+    line = f"{old or '0' * 40} {new} {identity()} {git_date(now())}\t{reason}\n"
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(line)

@@ -7,12 +7,12 @@ separated by spaces makes phrase search work the same in every script.
 
 from __future__ import annotations
 
-from revtrack.tokens import is_word, tokenize
+from revtrack.tokens import words
 
 
 def search_words(text: str) -> str:
     """Space-separated word tokens of ``text`` (punctuation and quotes dropped)."""
-    return " ".join(token for token in tokenize(text) if is_word(token))
+    return " ".join(words(text))
 
 
 def phrase_query(phrase: str) -> str | None:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from revtrack import __version__
+from revtrack import __version__, record
 from revtrack.errors import (
     ArticleNotFound,
     InvalidTime,
@@ -37,12 +37,14 @@ from revtrack.errors import (
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
 from revtrack.ids import article_path, validate_article_id
 from revtrack.index import Index, IndexCorrupt
-from revtrack.ingest import Document, article_text, fingerprint, split_article_text
+from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
 from revtrack.search_text import search_words
 from revtrack.timeutil import from_git_date, parse_iso
 
 if TYPE_CHECKING:
+    from filelock import BaseFileLock
+
     from revtrack.gitwrite import ObjectWriter
 
 DEFAULT_STORE: Final = "snapshots"
@@ -63,9 +65,9 @@ class Store:
         self.meta_dir = os.path.join(self.path, "revtrack")
         self.index_path = os.path.join(self.meta_dir, "index.sqlite")
         self.lock_timeout = lock_timeout
-        self.fsync_objects = os.environ.get("REVTRACK_FSYNC_OBJECTS") == "1"
         self._index: Index | None = None
         self._writer: ObjectWriter | None = None
+        self._lock: BaseFileLock | None = None
 
     # --- opening ---------------------------------------------------------------
 
@@ -108,9 +110,11 @@ class Store:
     def _write_lock(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        self.exists()  # refuses a file, or a folder holding something else, before touching it
-        os.makedirs(self.meta_dir, exist_ok=True)
-        lock = FileLock(os.path.join(self.meta_dir, "write.lock"), timeout=self.lock_timeout)
+        if self._lock is None:
+            self.exists()  # refuses a file, or a folder holding something else, before touching it
+            os.makedirs(self.meta_dir, exist_ok=True)
+            self._lock = FileLock(os.path.join(self.meta_dir, "write.lock"), timeout=self.lock_timeout)
+        lock = self._lock
         try:
             lock.acquire()
         except Timeout:
@@ -263,35 +267,23 @@ class Store:
         tip = read_ref(self.path)
         rev = latest.rev + 1 if latest else 1
         path = article_path(snapshot.article)
-        text = article_text(Document(snapshot.title, snapshot.body))
-        meta = _meta(snapshot, rev, print_fp)
-        files = {
-            "article.txt": writer.blob(text.encode("utf-8")),
-            "meta.json": writer.blob(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"),
-        }
-        if snapshot.html is not None:
-            files["page.html"] = writer.blob(snapshot.html)
+        contents = record.files(snapshot, rev, print_fp)
+        files = {name: writer.blob(data) for name, data in contents.items()}
         _crash_point("after-blobs")
         root = writer.root_tree(tip)
         new_root = writer.with_files(root, path, files)
-        message = f"{snapshot.article}: rev {rev}\n\n{snapshot.title}\n\nRevtrack-Article: {snapshot.article}\nRevtrack-Rev: {rev}\n"
-        commit = writer.commit(new_root, tip, observed, message)
+        commit = writer.commit(new_root, tip, observed, record.message(snapshot, rev))
         _crash_point("before-ref")
         from revtrack.gitwrite import update_ref
 
-        update_ref(self.path, commit, tip, f"revtrack snapshot: {snapshot.article} rev {rev}", writer.identity)
+        update_ref(self.path, commit, tip, f"revtrack snapshot: {snapshot.article} rev {rev}")
         _crash_point("after-ref")
+        # Change statistics (words added, the log's summary line) are computed by
+        # the first `log` that needs them: collectors write far more than people read.
         revision = Revision(
-            snapshot.article, rev, commit, meta["observed_at"], snapshot.title, snapshot.url,
+            snapshot.article, rev, commit, snapshot.observed_at, snapshot.title, snapshot.url,
             snapshot.stated, print_fp, path=path,
         )  # fmt: skip
-        if latest is not None:
-            old_blob = writer.lookup(root, f"{path}/article.txt")
-            if old_blob is not None:
-                old = split_article_text(writer.read_blob(old_blob).decode("utf-8"))
-                revision.words_added, revision.words_deleted, revision.summary = _stats(old, snapshot)
-        else:
-            revision.words_added, revision.words_deleted, revision.summary = _first_stats(snapshot)
         index.begin()
         try:
             index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
@@ -306,7 +298,7 @@ class Store:
         if self._writer is None:
             from revtrack.gitwrite import ObjectWriter
 
-            self._writer = ObjectWriter(self.path, fsync_objects=self.fsync_objects)
+            self._writer = ObjectWriter(self.path)
         return self._writer
 
     def maintain(self, auto: bool = False) -> None:
@@ -410,24 +402,6 @@ class Store:
 
 def _as_number(ref: str) -> int | None:
     return int(ref) if ref.isdigit() and len(ref) < 10 else None
-
-
-def _meta(snapshot: Snapshot, rev: int, print_fp: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "article": snapshot.article,
-        "rev": rev,
-        "title": snapshot.title,
-        "url": snapshot.url,
-        "observed_at": snapshot.observed_at,
-        "stated": snapshot.stated,
-        "fingerprint": print_fp,
-        "source": snapshot.source,
-        "extractor": snapshot.extractor,
-        "recorded_by": f"revtrack {__version__}",
-    }
-    if snapshot.byline:
-        meta["byline"] = snapshot.byline
-    return meta
 
 
 def _stats(old: Document, new: Snapshot) -> tuple[int, int, str]:

@@ -42,6 +42,8 @@ _NON_SPACE: Final = rf"""
 """
 _FLAGS: Final = regex.VERSION1 | regex.VERBOSE | regex.DOTALL
 TOKEN_PATTERN: Final = regex.compile(rf"{_NON_SPACE} | \s+", _FLAGS)
+# Word tokens only (no punctuation, no whitespace): what the search index stores.
+WORD_PATTERN: Final = regex.compile(_NON_SPACE.rsplit("|", 1)[0], _FLAGS)
 # A token with the whitespace that follows it: what the diff engine aligns.
 PIECE_PATTERN: Final = regex.compile(rf"({_NON_SPACE})(\s*)", _FLAGS)
 
@@ -82,6 +84,11 @@ def is_number(token: str) -> bool:
     return any(ch.isdigit() for ch in token) or token.lower() in NUMBER_WORDS
 
 
+def words(text: str) -> list[str]:
+    """The word tokens of ``text``, in order."""
+    return WORD_PATTERN.findall(text)  # type: ignore[no-any-return]
+
+
 def count_words(text: str) -> int:
     """Number of word tokens in ``text`` (punctuation and whitespace do not count)."""
-    return sum(1 for token in tokenize(text) if is_word(token))
+    return len(WORD_PATTERN.findall(text))
