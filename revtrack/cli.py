@@ -154,8 +154,58 @@ def snapshot(
         _emit_json(snapshot_json(result))
     elif result.changed:
         typer.echo(f"{result.article}: recorded rev {result.rev} ({result.observed_at}, commit {result.commit[:10]})")
+    elif result.repeat:
+        typer.echo(f"{result.article}: already recorded as rev {result.rev} ({result.observed_at})")
     else:
         typer.echo(f"{result.article}: unchanged since rev {result.rev}")
+
+
+@app.command("import", epilog="Examples:  revtrack import seeds/rudaw-coalition-ceasefire   |   revtrack import versions.jsonl")
+def import_command(
+    source: str = typer.Argument(..., help="A folder with versions.tsv, a .jsonl file, or '-' for JSON lines on stdin."),
+    article: Optional[str] = typer.Option(None, "--article", help="Article id for a folder (default: the folder name)."),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+) -> None:
+    """Load many versions at once (git fast-import), in observed order per article."""
+    from revtrack.importer import folder_snapshots, import_snapshots, jsonl_snapshots
+    from revtrack.render.progress import counter
+
+    store = _store()
+    if os.path.isdir(source):
+        snapshots = folder_snapshots(source, article)
+        report = _run_import(store, snapshots, counter)
+    else:
+        from revtrack.errors import NotText
+
+        if source != "-" and not os.path.isfile(source):
+            raise NotText(f"no such file or folder: {source}")
+        with (open(source, encoding="utf-8") if source != "-" else _stdin_text()) as stream:
+            report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"), counter)
+    if output == TextOrJson.json:
+        _emit_json({"read": report.read, "recorded": report.recorded, "unchanged": report.unchanged,
+                    "new_articles": report.articles})  # fmt: skip
+    else:
+        typer.echo(
+            f"imported {report.recorded} new versions ({report.unchanged} unchanged) "
+            f"of {report.read} read; {report.articles} new articles"
+        )
+
+
+def _run_import(store, snapshots, counter):  # type: ignore[no-untyped-def]
+    from revtrack.importer import import_snapshots
+
+    with counter("importing", sys.stderr) as progress:
+        return import_snapshots(store, snapshots, progress)
+
+
+def _stdin_text():  # type: ignore[no-untyped-def]
+    import io
+
+    if sys.stdin is None:
+        from revtrack.errors import NotText
+
+        raise NotText("standard input is closed")
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
 
 
 # --- reading ------------------------------------------------------------------------

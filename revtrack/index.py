@@ -153,6 +153,14 @@ class Index:
         ).fetchone()
         return _revision(row) if row else None
 
+    def same_version(self, article: str, fingerprint: str, observed_at: str) -> Revision | None:
+        """A revision with this text observed at this very time (a re-run of the same record)."""
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM revisions WHERE article=? AND fingerprint=? AND observed_at=? LIMIT 1",
+            (article, fingerprint, observed_at),
+        ).fetchone()
+        return _revision(row) if row else None
+
     def revisions(self, article: str) -> list[Revision]:
         rows = self.db.execute(f"SELECT {_COLUMNS} FROM revisions WHERE article=? ORDER BY rev", (article,))
         return [_revision(row) for row in rows]

@@ -61,3 +61,4 @@ class SnapshotResult:
     changed: bool
     commit: str
     observed_at: str
+    repeat: bool = False  # this exact version, observed at this time, was recorded before

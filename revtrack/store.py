@@ -250,6 +250,9 @@ class Store:
             latest = index.latest(snapshot.article)
             if latest is not None and latest.fingerprint == print_fp:
                 return SnapshotResult(snapshot.article, latest.rev, False, latest.commit, latest.observed_at)
+            again = index.same_version(snapshot.article, print_fp, snapshot.observed_at) if latest else None
+            if again is not None:  # the same record run again (a re-run script, an import)
+                return SnapshotResult(snapshot.article, again.rev, False, again.commit, again.observed_at, repeat=True)
             if latest is not None and observed < parse_iso(latest.observed_at)[0]:
                 raise InvalidTime(
                     f"--at {snapshot.observed_at} is earlier than rev {latest.rev} of {snapshot.article} "

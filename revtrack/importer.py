@@ -1,0 +1,216 @@
+"""Bulk import: many versions in one ``git fast-import`` run, then one index transaction.
+
+Sources: a JSONL stream of ``{"article", "observed_at", "title", "body", "url"?}``
+records (in observed order per article), or a folder holding ``versions.tsv``
+(columns ``file``, ``observed_at``, optional ``url``, ``article``) beside the
+version files, as in ``seeds/``. Each version goes through the same checks and
+the same layout (:mod:`revtrack.record`) as a single snapshot, so an imported
+store is the same store: same log, same diffs, ``git fsck`` clean.
+
+The branch moves once, when fast-import finishes: an import that fails or is
+killed records nothing, and is simply run again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from revtrack import record
+from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
+from revtrack.gitread import read_ref
+from revtrack.ids import article_path, validate_article_id
+from revtrack.ingest import decode, fingerprint, parse_document, read_source
+from revtrack.model import Revision, Snapshot
+from revtrack.search_text import search_words
+from revtrack.stated import stated_times
+from revtrack.store import Store
+from revtrack.timeutil import format_iso, git_date, now, parse_iso
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    recorded: int = 0
+    unchanged: int = 0
+    articles: int = 0
+
+
+def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]:
+    """Snapshots from JSON lines; a bad line stops the import, naming the line."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"{where} line {number}: not JSON ({error.msg})") from None
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where} line {number}: expected a JSON object")
+        missing = [key for key in ("article", "observed_at", "title", "body") if not isinstance(item.get(key), str)]
+        if missing:
+            raise InvalidInput(f"{where} line {number}: missing or non-text field(s): {', '.join(missing)}")
+        try:
+            observed, _ = parse_iso(item["observed_at"])
+            validate_article_id(item["article"])
+        except RevtrackError as error:
+            raise type(error)(f"{where} line {number}: {error}") from None
+        yield Snapshot(
+            item["article"], " ".join(item["title"].split()), item["body"], format_iso(observed),
+            item.get("url"), source="import",
+        )  # fmt: skip
+
+
+def folder_snapshots(folder: str, article: str | None = None) -> Iterator[Snapshot]:
+    """Snapshots from a folder with ``versions.tsv`` (as in ``seeds/``)."""
+    table = os.path.join(folder, "versions.tsv")
+    if not os.path.isfile(table):
+        raise InvalidInput(f"{folder} has no versions.tsv (columns: file, observed_at, url, article)")
+    with open(table, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for number, row in enumerate(rows, start=2):
+        name, when = row.get("file"), row.get("observed_at")
+        if not name or not when:
+            raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
+        path = os.path.join(folder, name)
+        document = parse_document(decode(read_source(path), path))
+        observed, _ = parse_iso(when)
+        article_id = article or row.get("article") or os.path.basename(os.path.normpath(folder))
+        yield Snapshot(
+            validate_article_id(article_id), document.title, document.body, format_iso(observed),
+            row.get("url") or None, source=name,
+        )  # fmt: skip
+
+
+def import_snapshots(
+    store: Store, snapshots: Iterable[Snapshot], progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Record every changed version in one fast-import run (under the store's write lock)."""
+    report = ImportReport()
+    with store._write_lock():
+        store._create()
+        index = store.index()
+        tip = read_ref(store.path)
+        with tempfile.TemporaryDirectory(prefix="revtrack-import-") as scratch:
+            marks = os.path.join(scratch, "marks")
+            planned = _run_fast_import(store.path, tip, marks, _plan(index, snapshots, report, progress))
+            if not planned:
+                return report
+            commits = _read_marks(marks)
+        new_tip = read_ref(store.path)
+        index.begin()
+        try:
+            for mark, (revision, words) in planned.items():
+                revision.commit = commits[mark]
+                index.add(revision, words)
+            index.commit(new_tip)
+        except BaseException:
+            index.rollback()
+            raise
+        report.recorded = len(planned)
+    store.maintain(auto=True)
+    return report
+
+
+def _plan(
+    index: Any, snapshots: Iterable[Snapshot], report: ImportReport, progress: Callable[[int], None] | None
+) -> Iterator[tuple[Snapshot, int, str]]:
+    """Yield (snapshot, rev, fingerprint) for each version that is new, checking order."""
+    latest: dict[str, tuple[int, str, str]] = {}  # article -> (rev, fingerprint, observed_at)
+    for snapshot in snapshots:
+        report.read += 1
+        if progress is not None:
+            progress(report.read)
+        if snapshot.article not in latest:
+            found = index.latest(snapshot.article)
+            latest[snapshot.article] = (found.rev, found.fingerprint, found.observed_at) if found else (0, "", "")
+        rev, last_print, last_seen = latest[snapshot.article]
+        print_fp = fingerprint(snapshot.title, snapshot.body)
+        if print_fp == last_print or (rev and index.same_version(snapshot.article, print_fp, snapshot.observed_at)):
+            report.unchanged += 1
+            continue
+        if last_seen and parse_iso(snapshot.observed_at)[0] < parse_iso(last_seen)[0]:
+            raise InvalidTime(
+                f"{snapshot.article}: version observed {snapshot.observed_at} comes after one observed "
+                f"{last_seen}; records must be in observed order per article (nothing was imported)"
+            )
+        observed = parse_iso(snapshot.observed_at)[0]
+        snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
+        latest[snapshot.article] = (rev + 1, print_fp, snapshot.observed_at)
+        if rev == 0:
+            report.articles += 1
+        yield snapshot, rev + 1, print_fp
+
+
+def _run_fast_import(
+    git_dir: str, tip: str | None, marks: str, plan: Iterator[tuple[Snapshot, int, str]]
+) -> dict[int, tuple[Revision, str]]:
+    env = {**os.environ, "GIT_DIR": git_dir}
+    process = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks}"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert process.stdin is not None
+    planned: dict[int, tuple[Revision, str]] = {}
+    committed = now()
+    try:
+        for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
+            path = article_path(snapshot.article)
+            process.stdin.write(_commit_command(snapshot, rev, print_fp, mark, path, tip if mark == 1 else None, committed))
+            planned[mark] = (
+                Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
+                         snapshot.stated, print_fp, path=path),  # fmt: skip
+                search_words(f"{snapshot.title}\n{snapshot.body}"),
+            )
+        process.stdin.write(b"done\n")
+        process.stdin.close()
+    except BaseException:
+        process.kill()
+        process.wait()
+        if process.stderr:
+            process.stderr.close()
+        raise
+    assert process.stderr is not None
+    with process.stderr:
+        error = process.stderr.read().decode("utf-8", "replace")
+    if process.wait() != 0:
+        raise StoreError(f"git fast-import failed: {error.strip().splitlines()[-1] if error.strip() else process.returncode}")
+    return planned
+
+
+def _commit_command(
+    snapshot: Snapshot, rev: int, print_fp: str, mark: int, path: str, parent: str | None, committed: Any
+) -> bytes:
+    observed, _ = parse_iso(snapshot.observed_at)
+    message = record.message(snapshot, rev).encode("utf-8")
+    parts = [
+        f"commit refs/heads/main\nmark :{mark}\n"
+        f"author {record.identity()} {git_date(observed)}\n"
+        f"committer {record.identity()} {git_date(committed)}\n"
+        f"data {len(message)}\n".encode(),
+        message,
+        b"\n",
+    ]
+    if parent:
+        parts.append(f"from {parent}\n".encode())
+    for name, data in record.files(snapshot, rev, print_fp).items():
+        parts.append(f"M 100644 inline {path}/{name}\ndata {len(data)}\n".encode())
+        parts.append(data)
+        parts.append(b"\n")
+    parts.append(b"\n")
+    return b"".join(parts)
+
+
+def _read_marks(path: str) -> dict[int, str]:
+    commits = {}
+    with open(path, encoding="ascii") as handle:
+        for line in handle:
+            mark, sha = line.split()
+            commits[int(mark[1:])] = sha
+    return commits

@@ -1,0 +1,91 @@
+"""Bulk import: one fast-import run, and a store indistinguishable from single snapshots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED_ID, SEEDS, Cli, fsck, seed_versions
+
+
+def _without_commits(data):
+    if isinstance(data, dict):
+        return {k: _without_commits(v) for k, v in data.items() if k != "commit"}
+    if isinstance(data, list):
+        return [_without_commits(v) for v in data]
+    return data
+
+
+def test_imported_seeds_equal_snapshotted_seeds(seeded: Cli, tmp_path: Path) -> None:
+    imported = Cli(seeded.runner, tmp_path / "imported")
+    result = imported("import", str(SEEDS), "--article", SEED_ID)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "imported 3 new versions (0 unchanged) of 3 read; 1 new articles"
+    for args in (["log", SEED_ID, "--format", "json"], ["diff", SEED_ID, "1", "2", "--format", "json"],
+                 ["diff", SEED_ID, "--format", "json"], ["show", SEED_ID, "2", "--format", "json"], ["list", "--format", "json"]):
+        ours = _without_commits(json.loads(imported(*args).stdout))
+        theirs = _without_commits(json.loads(seeded(*args).stdout))
+        assert ours == theirs, args
+    assert imported("diff", SEED_ID, "1", "2").stdout == seeded("diff", SEED_ID, "1", "2").stdout
+    for store in (imported.store, seeded.store):
+        tree = subprocess.run(
+            ["git", "--git-dir", str(store), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True
+        ).stdout
+        assert tree.endswith(f"/{SEED_ID}/article.txt\narticles/87/68/{SEED_ID}/meta.json\n")
+    assert fsck(imported.store).returncode == 0
+    again = imported("import", str(SEEDS), "--article", SEED_ID)
+    assert again.stdout.strip() == "imported 0 new versions (3 unchanged) of 3 read; 0 new articles"
+
+
+def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> None:
+    lines = [
+        {"article": SEED_ID, "observed_at": "2017-10-28T09:00:00+03:00", "title": "Coalition: talks go on",
+         "body": "A new body.\n\nSecond paragraph.", "url": "https://news.example.org/x"},
+        {"article": "other/story", "observed_at": "2017-10-28T09:00:00Z", "title": "Other", "body": "One."},
+        {"article": "other/story", "observed_at": "2017-10-28T10:00:00Z", "title": "Other", "body": "One.  "},
+        {"article": "other/story", "observed_at": "2017-10-28T11:00:00Z", "title": "Other", "body": "Two."},
+    ]
+    result = seeded("import", "-", "--format", "json", input="\n".join(json.dumps(x) for x in lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"read": 4, "recorded": 3, "unchanged": 1, "new_articles": 1}
+    log = json.loads(seeded("log", SEED_ID, "--format", "json").stdout)["revisions"]
+    assert [r["rev"] for r in log] == [1, 2, 3, 4] and log[3]["title"] == "Coalition: talks go on"
+    other = json.loads(seeded("log", "other/story", "--format", "json").stdout)["revisions"]
+    assert [r["observed_at"] for r in other] == ["2017-10-28T09:00:00+00:00", "2017-10-28T11:00:00+00:00"]
+    assert seeded("snapshot", "-", "--article", "other/story", input="Other\n\nThree.").stdout.startswith("other/story: recorded rev 3")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param("not json", "stdin line 2: not JSON", id="not-json"),
+        pytest.param('{"article": "a", "title": "T", "body": "B"}', "missing or non-text field(s): observed_at", id="missing"),
+        pytest.param('{"article": "../a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"}', "must not contain '..'", id="bad-id"),
+        pytest.param('{"article": "a", "observed_at": "soon", "title": "T", "body": "B"}', "not an ISO 8601 time", id="bad-time"),
+    ],
+)
+def test_bad_jsonl_imports_nothing(seeded: Cli, line: str, message: str) -> None:
+    good = json.dumps({"article": "fine", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"})
+    before = seeded("list", "--format", "json").stdout
+    result = seeded("import", "-", input=good + "\n" + line + "\n")
+    assert result.exit_code == 4 and result.stderr.startswith("Error: ") and message in result.stderr
+    assert seeded("list", "--format", "json").stdout == before
+
+
+def test_out_of_order_import_is_refused_whole(seeded: Cli) -> None:
+    lines = [
+        {"article": "x", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
+        {"article": "x", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "One."},
+    ]
+    result = seeded("import", "-", input="\n".join(json.dumps(x) for x in lines))
+    assert result.exit_code == 4 and "must be in observed order" in result.stderr
+    assert seeded("log", "x").exit_code == 3
+
+
+def test_folder_without_versions_table(cli: Cli, tmp_path: Path) -> None:
+    result = cli("import", str(tmp_path))
+    assert result.exit_code == 4 and "has no versions.tsv" in result.stderr
+    assert len(seed_versions()) == 3
