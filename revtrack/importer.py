@@ -173,8 +173,11 @@ def _run_fast_import(
     except BaseException:
         process.kill()
         process.wait()
-        if process.stderr:
-            process.stderr.close()
+        for pipe in (process.stdin, process.stderr):
+            try:
+                pipe.close()  # type: ignore[union-attr]
+            except OSError:
+                pass  # the pipe broke when fast-import was killed
         raise
     assert process.stderr is not None
     with process.stderr:
