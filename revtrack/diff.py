@@ -9,6 +9,7 @@ changed, which sentences were added, deleted, edited or moved.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Final
@@ -348,12 +349,15 @@ def _flags(old_text: str, new_text: str, kind: str) -> list[str]:
 _OPENERS: Final = {"“": "”", "„": "“", "«": "»", "「": "」", "『": "』", '"': '"', "‹": "›"}
 
 
+_QUOTE_CHARS: Final = re.compile("[" + "".join(sorted(set(_OPENERS) | set(_OPENERS.values()))) + "]")
+
+
 def quote_spans(text: str, start: int, end: int) -> list[Span]:
     """Spans of double-quoted passages between ``start`` and ``end`` (one paragraph)."""
     spans: list[Span] = []
     open_at, closer = -1, ""
-    for index in range(start, end):
-        char = text[index]
+    for match in _QUOTE_CHARS.finditer(text, start, end):
+        char, index = match.group(), match.start()
         if open_at >= 0 and char == closer:
             spans.append((open_at, index + 1))
             open_at = -1
@@ -484,7 +488,11 @@ def _stats(
 
 
 def _whole_paragraphs(ops: list[Op], kind: str, layout: _Layout) -> int:
-    """Paragraphs of one side whose visible text lies entirely in ``kind`` ops."""
+    """Paragraphs of one side whose visible text lies entirely in ``kind`` ops.
+
+    Only paragraphs that a ``kind`` op touches are examined, so the cost follows
+    the size of the change, not of the article.
+    """
     covered: list[Span] = []
     pos = 0
     for op in ops:
@@ -492,10 +500,14 @@ def _whole_paragraphs(ops: list[Op], kind: str, layout: _Layout) -> int:
             covered.append((pos, pos + len(op.text)))
         if op.op in (EQUAL, kind):
             pos += len(op.text)
-    ends = [end for _, end in covered]
+    if not covered or not layout.paragraphs:
+        return 0
     text = layout.text
+    candidates = {p for start, end in covered for p in range(layout.paragraph_at(start), layout.paragraph_at(end - 1) + 1)}
+    ends = [end for _, end in covered]
     count = 0
-    for start, end in layout.paragraphs:
+    for paragraph in sorted(candidates):
+        start, end = layout.paragraphs[paragraph]
         visible_end = content_end(text, (start, end))
         pos = start
         index = bisect_right(ends, start)

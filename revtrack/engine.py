@@ -28,18 +28,20 @@ from typing import Final, NamedTuple
 import fast_diff_match_patch
 from diff_match_patch import diff_match_patch
 
-from revtrack.segment import paragraph_spans
+from revtrack.segment import sentence_spans
 from revtrack.tokens import is_word, pieces, tokenize
 
 EQUAL: Final = "equal"
 INSERT: Final = "insert"
 DELETE: Final = "delete"
 
-# Gaps between anchors larger than this are first split at repeated
-# paragraphs (diff-match-patch at paragraph level) before the word diff.
-_WHOLE_GAP_WORD_DIFF_LIMIT: Final = 60_000
+# Changed blocks longer than this (characters, both sides) are aligned by
+# sentence before the word diff.
+_LARGE_BLOCK: Final = 60_000
 # A moved paragraph needs this many words (more when it was also edited).
 _MOVE_MIN_WORDS: Final = 3
+# Unchanged runs at least this many tokens long always stay unchanged.
+_KEEP_EQUALITY: Final = 12
 _NEAR_MOVE_MIN_WORDS: Final = 5
 _NEAR_MOVE_MIN_SIMILARITY: Final = 0.66
 _NEAR_MOVE_MAX_PAIRS: Final = 40_000
@@ -113,26 +115,21 @@ class _CodeBook:
     def encode(self, tokens: list[str]) -> str | None:
         """The code string for ``tokens``, or None when the pools run out."""
         codes = self.codes
-        out = []
-        for token in tokens:
-            code = codes.get(token)
-            if code is None:
-                if is_word(token):
-                    if self.words >= len(self._word_pool):
-                        return None
-                    code = self._word_pool[self.words]
-                    self.words += 1
-                else:
-                    if self.others >= len(self._other_pool):
-                        return None
-                    code = self._other_pool[self.others]
-                    self.others += 1
-                codes[token] = code
-            out.append(code)
-        return "".join(out)
+        for token in set(tokens).difference(codes):
+            if is_word(token):
+                if self.words >= len(self._word_pool):
+                    return None
+                codes[token] = self._word_pool[self.words]
+                self.words += 1
+            else:
+                if self.others >= len(self._other_pool):
+                    return None
+                codes[token] = self._other_pool[self.others]
+                self.others += 1
+        return "".join(map(codes.__getitem__, tokens))
 
 
-def token_diff(a: str, b: str) -> list[Op]:
+def token_diff(a: str, b: str, book: _CodeBook | None = None) -> list[Op]:
     """Word-level ops from ``a`` to ``b`` with no paragraph structure (used inside gaps).
 
     Tokens are aligned with the whitespace after each one riding along (half
@@ -148,7 +145,7 @@ def token_diff(a: str, b: str) -> list[Op]:
         return [Op(DELETE, a)]
     lead_a, pieces_a = pieces(a)
     lead_b, pieces_b = pieces(b)
-    book = _CodeBook()
+    book = book if book is not None else _CodeBook()
     codes_a = book.encode([token for token, _ in pieces_a])
     codes_b = book.encode([token for token, _ in pieces_b])
     if codes_a is None or codes_b is None:
@@ -172,7 +169,8 @@ def _cleanup_semantic(diffs: list[tuple[int, str]]) -> None:
     An equality is folded into the edits around it only when it holds fewer
     tokens than the edits on *both* sides, so "a b c" -> "x b y" keeps "b" as
     an anchor the way an editor marks it, while one kept word next to a whole
-    inserted paragraph stays kept.
+    inserted paragraph stays kept; a run of a dozen tokens or more (a clause,
+    a sentence, a paragraph) is never folded.
     """
     changed = False
     equalities: list[int] = []
@@ -193,6 +191,7 @@ def _cleanup_semantic(diffs: list[tuple[int, str]]) -> None:
                 after_del += len(codes)
             if (
                 last_equality is not None
+                and len(last_equality) < _KEEP_EQUALITY
                 and len(last_equality) < max(before_ins, before_del)
                 and len(last_equality) < max(after_ins, after_del)
             ):
@@ -325,27 +324,64 @@ def _flush_run(run: list[Op], out: list[Op]) -> None:
 
 @dataclass
 class _Unit:
-    """A paragraph (or the leading whitespace) of one side, with its match state."""
+    """A paragraph (or the leading whitespace) of one side, and where it went."""
 
     start: int
     end: int
-    key: str
-    words: int = 0
-    anchor: int = -1  # index of the matching unit on the other side, if anchored
-    move: int = -1  # index into the move-candidate list, if moved
-    gap: int = 0
+    key: str  # the exact text, trailing whitespace included
+    visible: str = ""  # the text without trailing whitespace
+    gap: int = 0  # which changed block it belongs to
+    move: int = -1  # index into the moves, if it moved
 
 
-def _units(text: str) -> list[_Unit]:
-    spans = paragraph_spans(text)
-    units = []
-    if spans and spans[0][0] > 0:
-        units.append(_Unit(0, spans[0][0], ""))
-    elif not spans and text:
-        units.append(_Unit(0, len(text), ""))
-    for start, end in spans:
-        units.append(_Unit(start, end, " ".join(text[start:end].split())))
-    return units
+class _Paragraphs:
+    """Where each paragraph of a text starts and ends, and its visible text.
+
+    Kept as plain lists: a 50,000-word article has thousands of paragraphs,
+    and only the few in changed blocks become :class:`_Unit` objects.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts: list[int] = []
+        keys: list[str] = []
+        pos = 0
+        for line in text.split("\n"):
+            if line and not line.isspace():
+                starts.append(pos)
+                # A paragraph's visible text is its one content line: the lines
+                # after it, up to the next paragraph, are blank.
+                keys.append(line.rstrip())
+            pos += len(line) + 1
+        if not starts and text or starts and starts[0] > 0:
+            starts.insert(0, 0)
+            keys.insert(0, "")
+        self.starts = starts
+        self.ends = starts[1:] + [len(text)]
+        self.keys = keys
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def unit(self, index: int) -> _Unit:
+        start, end = self.starts[index], self.ends[index]
+        return _Unit(start, end, self.text[start:end], self.keys[index])
+
+    def units(self, first: int, stop: int) -> list[_Unit]:
+        return [self.unit(index) for index in range(first, stop)]
+
+    def raw(self, index: int) -> str:
+        return self.text[self.starts[index] : self.ends[index]]
+
+
+@dataclass
+class _Block:
+    """A run of paragraphs that differ between the sides, between two equal runs."""
+
+    units_a: list[_Unit]
+    units_b: list[_Unit]
+    a_start: int
+    a_end: int
 
 
 def align(a: str, b: str) -> Alignment:
@@ -358,133 +394,112 @@ def align(a: str, b: str) -> Alignment:
 def _align(a: str, b: str) -> Alignment:
     if a == b:
         return Alignment([Op(EQUAL, a)] if a else [], [])
-    units_a, units_b = _units(a), _units(b)
-    _anchor(units_a, units_b)
-    _assign_gaps(units_a)
-    _assign_gaps(units_b)
-    moves = _find_moves(a, b, units_a, units_b)
+    blocks = _changed_blocks(_Paragraphs(a), _Paragraphs(b))
+    moves = _find_moves(a, b, [u for k in blocks for u in k.units_a], [u for k in blocks for u in k.units_b])
     ops: list[Op] = []
-    ia = ib = 0
-    while ia < len(units_a) or ib < len(units_b):
-        ja, jb = ia, ib
-        while ja < len(units_a) and units_a[ja].anchor < 0:
-            ja += 1
-        while jb < len(units_b) and units_b[jb].anchor < 0:
-            jb += 1
-        ops.extend(_gap_ops(a, b, units_a[ia:ja], units_b[ib:jb], moves))
-        if ja < len(units_a) and jb < len(units_b):
-            ops.extend(_anchor_ops(a, b, units_a[ja], units_b[jb]))
-        ia, ib = ja + 1, jb + 1
+    pos = 0
+    book = _CodeBook()  # one token code table for the whole comparison
+    for block in blocks:
+        ops.append(Op(EQUAL, a[pos : block.a_start]))
+        ops.extend(_gap_ops(a, b, block.units_a, block.units_b, moves, book))
+        pos = block.a_end
+    ops.append(Op(EQUAL, a[pos:]))
     return Alignment(normalize(ops), moves)
 
 
-def _anchor(units_a: list[_Unit], units_b: list[_Unit]) -> None:
-    """Mark the heaviest in-order chain of paragraphs unique on both sides."""
-    count_a: dict[str, int] = {}
-    for unit in units_a:
-        count_a[unit.key] = count_a.get(unit.key, 0) + 1
-    where_b: dict[str, int] = {}
-    count_b: dict[str, int] = {}
-    for index, unit in enumerate(units_b):
-        count_b[unit.key] = count_b.get(unit.key, 0) + 1
-        where_b[unit.key] = index
-    pairs = [
-        (i, where_b[u.key])
-        for i, u in enumerate(units_a)
-        if u.key and count_a[u.key] == 1 and count_b.get(u.key) == 1
-    ]
-    # Leading whitespace units anchor each other so the gaps start aligned.
-    if units_a and units_b and not units_a[0].key and not units_b[0].key:
-        pairs.insert(0, (0, 0))
-    total = sum(len(units_a[i].key) for i, _ in pairs) + 1
-    weights = [1.0 + len(units_a[i].key) / total for i, _ in pairs]
-    for index in _heaviest_increasing(pairs, weights, len(units_b)):
-        i, j = pairs[index]
-        units_a[i].anchor, units_b[j].anchor = j, i
-
-
-def _heaviest_increasing(pairs: list[tuple[int, int]], weights: list[float], size: int) -> list[int]:
-    """Indices of the chain of ``pairs`` increasing in both coordinates with most weight.
-
-    ``pairs`` are sorted by their first coordinate; a Fenwick tree over the second
-    keeps the best chain ending below each position (O(k log k)).
-    """
-    tree_best = [0.0] * (size + 1)
-    tree_index = [-1] * (size + 1)
-    parent = [-1] * len(pairs)
-    best_total, best_end = 0.0, -1
-    for index, (_, j) in enumerate(pairs):
-        best, best_at = 0.0, -1
-        pos = j  # query positions 1..j (i.e. second coordinate < j)
-        while pos > 0:
-            if tree_best[pos] > best:
-                best, best_at = tree_best[pos], tree_index[pos]
-            pos -= pos & -pos
-        total = best + weights[index]
-        parent[index] = best_at
-        if total > best_total:
-            best_total, best_end = total, index
-        pos = j + 1
-        while pos <= size:
-            if total > tree_best[pos]:
-                tree_best[pos], tree_index[pos] = total, index
-            pos += pos & -pos
-    chain = []
-    while best_end >= 0:
-        chain.append(best_end)
-        best_end = parent[best_end]
-    return chain[::-1]
-
-
-def _assign_gaps(units: list[_Unit]) -> None:
-    gap = 0
-    for unit in units:
-        if unit.anchor >= 0:
-            gap += 1
+def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
+    """Paragraph-level diff (C++ diff-match-patch over one character per paragraph)."""
+    # Paragraphs are compared by their visible text, so one that only gained a
+    # trailing blank line still pairs with its old self (as a block of its own).
+    book: dict[str, str] = {}
+    codes_a = "".join([book.setdefault(key, _paragraph_code(len(book))) for key in old.keys])
+    codes_b = "".join([book.setdefault(key, _paragraph_code(len(book))) for key in new.keys])
+    pieces = fast_diff_match_patch.diff(codes_a, codes_b, timelimit=0, checklines=False, cleanup="No")
+    blocks: list[_Block] = []
+    i = j = 0
+    current: _Block | None = None
+    for kind, count in pieces:
+        if kind == "=":
+            current = None
+            for offset in range(count):
+                if old.raw(i + offset) != new.raw(j + offset):
+                    unit_a, unit_b = old.unit(i + offset), new.unit(j + offset)
+                    blocks.append(_Block([unit_a], [unit_b], unit_a.start, unit_a.end))
+            i, j = i + count, j + count
+            continue
+        if current is None:
+            at = old.starts[i] if i < len(old) else len(old.text)
+            current = _Block([], [], at, at)
+            blocks.append(current)
+        if kind == "-":
+            current.units_a += old.units(i, i + count)
+            current.a_end = old.ends[i + count - 1]
+            i += count
         else:
+            current.units_b += new.units(j, j + count)
+            j += count
+    for gap, block in enumerate(blocks):
+        for unit in block.units_a + block.units_b:
             unit.gap = gap
+    return blocks
+
+
+def _paragraph_code(number: int) -> str:
+    # Any code point but the surrogates, which cannot stand alone in a string.
+    return chr(number + 1 if number + 1 < 0xD800 else number + 1 + 0x800)
 
 
 def _find_moves(a: str, b: str, units_a: list[_Unit], units_b: list[_Unit]) -> list[Move]:
-    """Pair paragraphs that left one gap and arrived in another."""
-    loose_a = [u for u in units_a if u.anchor < 0 and u.key]
-    loose_b = [u for u in units_b if u.anchor < 0 and u.key]
+    """Pair paragraphs that left one changed block and arrived in another."""
+    loose_a = [u for u in units_a if u.visible]
+    loose_b = [u for u in units_b if u.visible]
     moves: list[Move] = []
-    # Exact moves: a paragraph found once among each side's unmatched ones, in
-    # another gap. Repeated lines (table syntax, "Advertisement") are left to
-    # the word diff of their gaps.
+    # Exact moves: a paragraph found once among each side's changed ones, in
+    # another block. Repeated lines (table syntax, "Advertisement") are left to
+    # the word diff of their blocks.
     count_a: dict[str, int] = {}
     for unit in loose_a:
-        count_a[unit.key] = count_a.get(unit.key, 0) + 1
+        count_a[unit.visible] = count_a.get(unit.visible, 0) + 1
     by_key: dict[str, list[_Unit]] = {}
     for unit in loose_b:
-        by_key.setdefault(unit.key, []).append(unit)
+        by_key.setdefault(unit.visible, []).append(unit)
     for unit in loose_a:
-        candidates = by_key.get(unit.key, [])
-        if count_a[unit.key] == 1 and len(candidates) == 1 and candidates[0].gap != unit.gap:
-            if _words(unit.key) >= _MOVE_MIN_WORDS:
+        candidates = by_key.get(unit.visible, [])
+        if count_a[unit.visible] == 1 and len(candidates) == 1 and candidates[0].gap != unit.gap:
+            if _words(unit.visible) >= _MOVE_MIN_WORDS:
                 _add_move(moves, a, b, unit, candidates[0])
     _find_near_moves(a, b, [u for u in loose_a if u.move < 0], [u for u in loose_b if u.move < 0], moves)
     return moves
 
 
 def _find_near_moves(a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit], moves: list[Move]) -> None:
-    """Moves of paragraphs that were also edited: best match lies in another gap."""
+    """Moves of paragraphs that were also edited: the best match lies in another block."""
     words_a = [(u, set(u.key.split())) for u in loose_a if len(u.key.split()) >= _NEAR_MOVE_MIN_WORDS]
     words_b = [(u, set(u.key.split())) for u in loose_b if len(u.key.split()) >= _NEAR_MOVE_MIN_WORDS]
     if not words_a or not words_b or len(words_a) * len(words_b) > _NEAR_MOVE_MAX_PAIRS:
         return
+    by_gap: dict[int, list[tuple[_Unit, set[str]]]] = {}
+    for unit_b, set_b in words_b:
+        by_gap.setdefault(unit_b.gap, []).append((unit_b, set_b))
     scored = []
     for unit_a, set_a in words_a:
-        # Only a clearly better match in another gap is a move: a twin in the
-        # paragraph's own gap (repeated lines, near-identical list items) wins ties.
-        best_here = max((_dice(set_a, s) for u, s in words_b if u.gap == unit_a.gap), default=0.0)
-        elsewhere = [(_dice(set_a, s), u) for u, s in words_b if u.gap != unit_a.gap]
-        if not elsewhere:
+        # Only a clearly better match in another block is a move: a twin in the
+        # paragraph's own block (an edit in place, repeated lines) wins ties.
+        best_here = max((_dice(set_a, s) for _, s in by_gap.get(unit_a.gap, ())), default=0.0)
+        if best_here >= 0.9:
             continue
-        score, unit_b = max(elsewhere, key=lambda item: item[0])
-        if score >= 0.5 and score > best_here + 0.1:
-            scored.append((score, unit_a, unit_b))
+        need = max(0.5, best_here + 0.1)
+        size = len(set_a)
+        best, best_unit = 0.0, None
+        for unit_b, set_b in words_b:
+            # Dice can reach `need` only if the sizes are close enough.
+            if unit_b.gap == unit_a.gap or 2 * min(size, len(set_b)) < need * (size + len(set_b)):
+                continue
+            score = _dice(set_a, set_b)
+            if score > best:
+                best, best_unit = score, unit_b
+        if best_unit is not None and best >= need and best > best_here + 0.1:
+            scored.append((best, unit_a, best_unit))
     for _, unit_a, unit_b in sorted(scored, key=lambda item: -item[0]):
         if unit_b.move >= 0:
             continue
@@ -516,21 +531,19 @@ def _add_move(moves: list[Move], a: str, b: str, unit_a: _Unit, unit_b: _Unit, i
     moves.append(Move(len(moves), unit_a.start, old_text, unit_b.start, new_text, ops))
 
 
-def _anchor_ops(a: str, b: str, unit_a: _Unit, unit_b: _Unit) -> list[Op]:
-    text_a, text_b = a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end]
-    return [Op(EQUAL, text_a)] if text_a == text_b else token_diff(text_a, text_b)
 
-
-def _gap_ops(a: str, b: str, gap_a: list[_Unit], gap_b: list[_Unit], moves: list[Move]) -> list[Op]:
-    """Ops for the units between two anchors; moved units go in as whole deletes/inserts."""
+def _gap_ops(
+    a: str, b: str, gap_a: list[_Unit], gap_b: list[_Unit], moves: list[Move], book: _CodeBook
+) -> list[Op]:
+    """Ops for one changed block; moved paragraphs go in as whole deletes/inserts."""
     kept_a = [u for u in gap_a if u.move < 0]
     kept_b = [u for u in gap_b if u.move < 0]
     text_a = "".join(a[u.start : u.end] for u in kept_a)
     text_b = "".join(b[u.start : u.end] for u in kept_b)
-    if len(text_a) + len(text_b) > _WHOLE_GAP_WORD_DIFF_LIMIT:
-        ops = _blockwise_diff(a, b, kept_a, kept_b)
+    if len(text_a) + len(text_b) > _LARGE_BLOCK:
+        ops = _large_block_diff(text_a, text_b)
     else:
-        ops = token_diff(text_a, text_b)
+        ops = token_diff(text_a, text_b, book)
     # Splicing in text order means every unit before the one being placed is
     # already in the ops, so its offset is simply its distance from the gap start.
     for unit in gap_a:
@@ -542,34 +555,43 @@ def _gap_ops(a: str, b: str, gap_a: list[_Unit], gap_b: list[_Unit], moves: list
     return ops
 
 
-def _blockwise_diff(a: str, b: str, units_a: list[_Unit], units_b: list[_Unit]) -> list[Op]:
-    """A large gap: paragraph-level diff first, then a word diff inside each changed block."""
+
+def _large_block_diff(a: str, b: str) -> list[Op]:
+    """A long run of changed paragraphs: align sentences first, then words inside.
+
+    Word-level Myers costs (length × differences); on a wholesale rewrite of a
+    long text that is seconds. Sentences that survived anchor the text, and
+    only the runs between them are word-diffed; a run still too long to diff
+    word by word is shown replaced.
+    """
+    spans_a, spans_b = sentence_spans(a), sentence_spans(b)
     book: dict[str, str] = {}
-    codes_a = "".join(book.setdefault(u.key, chr(0xE000 + len(book))) for u in units_a)
-    codes_b = "".join(book.setdefault(u.key, chr(0xE000 + len(book))) for u in units_b)
-    if len(book) > 0x10FFFD - 0xE000:
-        return token_diff("".join(a[u.start : u.end] for u in units_a), "".join(b[u.start : u.end] for u in units_b))
+    codes_a = "".join(book.setdefault(a[s:e], _paragraph_code(len(book))) for s, e in spans_a)
+    codes_b = "".join(book.setdefault(b[s:e], _paragraph_code(len(book))) for s, e in spans_b)
     ops: list[Op] = []
-    ia = ib = 0
-    pending_a: list[_Unit] = []
-    pending_b: list[_Unit] = []
-    for kind, codes in raw_diff(codes_a, codes_b) + [(0, "")]:
-        n = len(codes)
-        if kind < 0:
-            pending_a.extend(units_a[ia : ia + n])
-            ia += n
-        elif kind > 0:
-            pending_b.extend(units_b[ib : ib + n])
-            ib += n
+    i = j = 0
+    pending: list[int] = [0, 0, 0, 0]  # a_start, a_end, b_start, b_end of the run being collected
+    for kind, count in fast_diff_match_patch.diff(codes_a, codes_b, timelimit=0, checklines=False, cleanup="No") + [
+        ("=", 0)
+    ]:
+        if kind == "=":
+            run_a, run_b = a[pending[0] : pending[1]], b[pending[2] : pending[3]]
+            if len(run_a) + len(run_b) > _LARGE_BLOCK:
+                ops += [Op(DELETE, run_a), Op(INSERT, run_b)]
+            else:
+                ops += token_diff(run_a, run_b)
+            if count:
+                ops.append(Op(EQUAL, a[spans_a[i][0] : spans_a[i + count - 1][1]]))
+            i, j = i + count, j + count
+            at_a = spans_a[i][0] if i < len(spans_a) else len(a)
+            at_b = spans_b[j][0] if j < len(spans_b) else len(b)
+            pending = [at_a, at_a, at_b, at_b]
+        elif kind == "-":
+            pending[1] = spans_a[i + count - 1][1]
+            i += count
         else:
-            ops.extend(
-                token_diff("".join(a[u.start : u.end] for u in pending_a), "".join(b[u.start : u.end] for u in pending_b))
-            )
-            pending_a, pending_b = [], []
-            for unit_a, unit_b in zip(units_a[ia : ia + n], units_b[ib : ib + n]):
-                ops.extend(_anchor_ops(a, b, unit_a, unit_b))
-            ia += n
-            ib += n
+            pending[3] = spans_b[j + count - 1][1]
+            j += count
     return ops
 
 

@@ -23,19 +23,13 @@ def paragraph_spans(text: str) -> list[Span]:
     Whitespace before the first paragraph is not part of any span; the spans
     otherwise tile the text from the first paragraph to the end.
     """
-    spans: list[Span] = []
+    starts = []
     pos = 0
-    start = -1
     for line in text.split("\n"):
-        end = pos + len(line) + 1
-        if line.strip():
-            if start >= 0:
-                spans.append((start, pos))
-            start = pos
-        pos = end
-    if start >= 0:
-        spans.append((start, len(text)))
-    return spans
+        if line and not line.isspace():
+            starts.append(pos)
+        pos += len(line) + 1
+    return list(zip(starts, starts[1:] + [len(text)]))
 
 
 def content_end(text: str, span: Span) -> int:

@@ -1,0 +1,56 @@
+"""Tokens: every character in exactly one token; the fast and full tokenizers agree."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from revtrack import tokens
+from revtrack.tokens import PIECE_PATTERN, TOKEN_PATTERN, WORD_PATTERN, pieces, tokenize, words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("43,5 1,200 3.2% 5:32 10km", ["43,5", "1,200", "3.2%", "5:32", "10km"], id="numbers"),
+        pytest.param("BBC’s al-Muhandis don't", ["BBC’s", "al-Muhandis", "don't"], id="inner-apostrophes-hyphens"),
+        pytest.param("see https://example.org/a?b=1.", ["see", "https://example.org/a?b=1", "."], id="url"),
+        pytest.param("“official ‘ceasefire’”", ["“", "official", "‘", "ceasefire", "’", "”"], id="quotes"),
+        pytest.param("马切伊·兰佩", ["马", "切", "伊", "·", "兰", "佩"], id="han-characters"),
+        pytest.param("コンピューターです", ["コンピューター", "で", "す"], id="katakana-run"),
+        pytest.param("ละครดี", ["ล", "ะ", "ค", "ร", "ดี"], id="thai-clusters"),
+        pytest.param("हिन्दी भाषा", ["हिन्दी", "भाषा"], id="devanagari-with-marks"),
+        pytest.param("كوردستان؟", ["كوردستان", "؟"], id="arabic"),
+        pytest.param("a\x1b[31mb", ["a", "\x1b", "[", "31mb"], id="control-chars"),
+    ],
+)
+def test_token_table(text: str, expected: list[str]) -> None:
+    assert [t for t in tokenize(text) if not t.isspace()] == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60))
+def test_tokens_cover_the_text(text: str) -> None:
+    assert "".join(tokenize(text)) == text
+    lead, parts = pieces(text)
+    assert lead + "".join(t + s for t, s in parts) == text
+
+
+LATIN = st.text(alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("“”‘’—–…€²½ЖжΩ"), max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(LATIN)
+def test_fast_path_agrees_with_the_full_tokenizer(text: str) -> None:
+    assert tokens._simple(text)
+    assert tokenize(text) == TOKEN_PATTERN.findall(text)
+    lead, found = pieces(text)
+    assert found == PIECE_PATTERN.findall(text[len(lead) :])
+    assert words(text) == WORD_PATTERN.findall(text)
+
+
+def test_text_with_marks_or_unspaced_scripts_takes_the_full_path() -> None:
+    for text in ("e\u0301", "हिन्दी", "ไทย", "漢字", "a\u200db"):
+        assert not tokens._simple(text)
+    assert tokens._simple("“Plain” news — with 3.2% and café.")
