@@ -337,6 +337,74 @@ def list_command(
     TextOutput(use_color(color.value)).articles(articles)
 
 
+@app.command(epilog='Examples:  revtrack when rudaw-coalition-ceasefire "no official ceasefire"   |   revtrack when ID "Ceasefire" -i --format json')
+def when(
+    article: str = typer.Argument(..., help="Article id."),
+    phrase: str = typer.Argument(..., help="Text to look for; quotation marks and spacing are ignored."),
+    ignore_case: bool = typer.Option(False, "-i", "--ignore-case", help="Match regardless of case."),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+    color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
+) -> None:
+    """When a phrase first appeared in an article, when it went, and the sentence it sits in."""
+    from revtrack.history import when as phrase_history
+
+    history = phrase_history(_store(), article, phrase, ignore_case)
+    if output == TextOrJson.json:
+        from revtrack.render.jsonout import when_json
+
+        _emit_json(when_json(history))
+    else:
+        from revtrack.render.text import TextOutput, use_color
+
+        TextOutput(use_color(color.value)).when(history)
+    if history.first_seen is None:
+        raise typer.Exit(1)
+
+
+@app.command(epilog='Examples:  revtrack search "official ceasefire"   |   revtrack search "ceasefire" --format json')
+def search(
+    phrase: str = typer.Argument(..., help="Words to find, as a phrase (case-insensitive)."),
+    output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+    color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
+) -> None:
+    """Every article whose revisions contain a phrase, with first and last revision (from the index)."""
+    from revtrack.history import search as find
+
+    hits = find(_store(), phrase)
+    if output == TableOrJson.json:
+        from revtrack.render.jsonout import search_json
+
+        _emit_json(search_json(phrase, hits))
+    else:
+        from revtrack.render.text import TextOutput, use_color
+
+        TextOutput(use_color(color.value)).search(phrase, hits)
+    if not hits:
+        raise typer.Exit(1)
+
+
+@app.command(epilog="Examples:  revtrack blame rudaw-coalition-ceasefire   |   revtrack blame ID 2 --paragraphs --format json")
+def blame(
+    article: str = typer.Argument(..., help="Article id."),
+    rev: Optional[str] = typer.Argument(None, metavar="[REV]", help="Revision (default: latest)."),
+    paragraphs: bool = typer.Option(False, "--paragraphs", help="Annotate paragraphs instead of sentences."),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+    color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
+) -> None:
+    """Each sentence of a revision with the revision (and time) at which it took its current form."""
+    from revtrack.history import blame as annotate
+
+    revision, items = annotate(_store(), article, rev, paragraphs)
+    if output == TextOrJson.json:
+        from revtrack.render.jsonout import blame_json
+
+        _emit_json(blame_json(article, revision.rev, items))
+    else:
+        from revtrack.render.text import TextOutput, use_color
+
+        TextOutput(use_color(color.value)).blame(article, revision.rev, items)
+
+
 @app.command(epilog="Example:  revtrack check")
 def check() -> None:
     """Verify the store: git fsck, and the index against git (exit 6 when damaged)."""

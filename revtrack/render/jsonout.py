@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from revtrack.diff import ArticleDiff, Change, Position, SentenceChange
+from revtrack.history import BlameItem, PhraseHistory, SearchHit, Sighting
 from revtrack.engine import Op
 from revtrack.ingest import Document
 from revtrack.model import ArticleSummary, Revision, SnapshotResult
@@ -122,3 +123,35 @@ def snapshot_json(result: SnapshotResult) -> dict[str, Any]:
         "commit": result.commit,
         "observed_at": result.observed_at,
     }
+
+
+def _sighting(sighting: Sighting | None) -> dict[str, Any] | None:
+    if sighting is None:
+        return None
+    return {
+        "rev": sighting.rev,
+        "observed_at": sighting.observed_at,
+        "stated_at": sighting.stated_at,
+        "title": sighting.title,
+        "sentence": sighting.sentence,
+    }
+
+
+def when_json(history: PhraseHistory) -> dict[str, Any]:
+    return {
+        "article": history.article,
+        "phrase": history.phrase,
+        "first_seen": _sighting(history.first_seen),
+        "last_seen": _sighting(history.last_seen),
+        "gone_at": {"rev": history.gone_at.rev, "observed_at": history.gone_at.observed_at} if history.gone_at else None,
+        "present_now": history.present_now,
+        "spans": [{"from_rev": start, "to_rev": end} for start, end in history.spans],
+    }
+
+
+def search_json(phrase: str, hits: list[SearchHit]) -> dict[str, Any]:
+    return {"phrase": phrase, "results": [asdict(hit) for hit in hits]}
+
+
+def blame_json(article: str, rev: int, items: list[BlameItem]) -> dict[str, Any]:
+    return {"article": article, "rev": rev, "items": [asdict(item) for item in items]}

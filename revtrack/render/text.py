@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from revtrack.diff import ArticleDiff
+    from revtrack.history import BlameItem, PhraseHistory, SearchHit
     from revtrack.ingest import Document
     from revtrack.model import ArticleSummary, Revision
 
@@ -182,6 +183,55 @@ class TextOutput:
                 item.last_changed,
             )
         self.console.print(table)
+
+
+    # --- when did it change ---------------------------------------------------
+
+    def when(self, history: PhraseHistory) -> None:
+        first, last = history.first_seen, history.last_seen
+        self.write_segments([("label", f"“{history.phrase}” in {history.article}")])
+        if first is None or last is None:
+            self.line("never appears in any revision", "note")
+            return
+        stated = f" (stated: {first.stated_at})" if first.stated_at else ""
+        self.write_segments([("label", f"first seen: rev {first.rev}"), ("equal", f" · {first.observed_at}{stated}")])
+        self.write_segments([("note", "  headline then: "), ("equal", first.title)])
+        self.write_segments([("note", "  sentence: "), ("equal", first.sentence)])
+        if history.present_now:
+            self.write_segments([("label", "still there: "), ("equal", f"rev {last.rev} (latest)")])
+        else:
+            gone = history.gone_at
+            where = f"rev {gone.rev} · {gone.observed_at}" if gone else "?"
+            self.write_segments([("label", "last seen: "), ("equal", f"rev {last.rev} · {last.observed_at}; "),
+                                 ("delete", f"gone from {where}")])  # fmt: skip
+        spans = ", ".join(f"rev {a}–{b}" if b and b != a else f"rev {a}" if b else f"rev {a}–now" for a, b in history.spans)
+        self.write_segments([("label", "present in: "), ("equal", spans)])
+
+    def search(self, phrase: str, hits: list[SearchHit]) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        if not hits:
+            self.line(f"no article contains “{phrase}”", "note")
+            return
+        table = Table(show_edge=False, pad_edge=False)
+        for name in ("article", "headline", "first", "last", "now"):
+            table.add_column(name)
+        for hit in hits:
+            table.add_row(
+                Text(visible(hit.article)),
+                Text(visible(hit.title)),
+                f"rev {hit.first_rev} · {hit.first_observed_at}",
+                f"rev {hit.last_rev} · {hit.last_observed_at}",
+                "yes" if hit.present_now else "gone",
+            )
+        self.console.print(table)
+
+    def blame(self, article: str, rev: int, items: list[BlameItem]) -> None:
+        self.write_segments([("label", f"{article} rev {rev}: each sentence with the revision it dates from")])
+        for item in items:
+            self.write_segments([("label" if item.rev == rev else "note", f"rev {item.rev:<3} {item.observed_at}  "),
+                                 ("equal", item.text)])  # fmt: skip
 
 
 def _count(value: int | None, sign: str) -> str:

@@ -1,0 +1,164 @@
+"""Cost against store size: snapshots, history, bulk import, storage, search.
+
+Two stores are built with ``revtrack import`` from real news paragraphs: 10
+articles and 10,000 articles, 3 versions each. In both, the same work is timed:
+in-process snapshots of new versions (target ≥ 300/s, the large store within
+1.2× of the small), ``revtrack log`` of a 20-revision article as a whole process
+(within 1.2×), ``revtrack search`` as a whole process. The import of the large
+store is timed against ``git fast-import`` alone on an equivalent stream, and
+its size after ``git gc`` against the raw text of all versions (target ≤ 0.25×).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import article_of, edit, markdown_table, news_paragraphs, process_seconds, python
+from revtrack.importer import import_snapshots, jsonl_snapshots
+from revtrack.model import Snapshot
+from revtrack.store import Store
+
+
+def corpus(articles: int, versions: int, rng: random.Random, pool: list[str]) -> list[dict[str, str]]:
+    records = []
+    for number in range(articles):
+        paragraphs = article_of(rng.randint(300, 700), rng, pool)
+        for version in range(versions):
+            records.append({
+                "article": f"site-{number % 97}/story-{number}",
+                "observed_at": f"2024-0{1 + version}-01T{number % 24:02d}:00:00+02:00",
+                "title": f"Story {number}: {paragraphs[0][:60]}",
+                "body": "\n\n".join(paragraphs),
+            })  # fmt: skip
+            paragraphs = edit(paragraphs, rng, 0.05, pool)
+    return records
+
+
+def build(path: Path, records: list[dict[str, str]]) -> float:
+    """Import the records; return versions per second."""
+    stream = io.StringIO("".join(json.dumps(r) + "\n" for r in records))
+    start = time.perf_counter()
+    with Store(str(path)) as store:
+        report = import_snapshots(store, jsonl_snapshots(stream))
+    elapsed = time.perf_counter() - start
+    assert report.recorded == len(records), report
+    return len(records) / elapsed
+
+
+def fast_import_alone(records: list[dict[str, str]], folder: Path) -> float:
+    """git fast-import on an equivalent stream (same files per commit, no revtrack work)."""
+    git_dir = folder / "plain.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
+    parts = []
+    for mark, item in enumerate(records, start=1):
+        text = f"{item['title']}\n\n{item['body']}".encode()
+        meta = json.dumps(item, ensure_ascii=False).encode()[:400]
+        message = b"x: rev 1\n"
+        parts.append(
+            f"commit refs/heads/main\nmark :{mark}\ncommitter a <a@b> {1700000000 + mark} +0200\n"
+            f"data {len(message)}\n".encode() + message + b"\n"
+            + f"M 100644 inline articles/{item['article']}/article.txt\ndata {len(text)}\n".encode() + text + b"\n"
+            + f"M 100644 inline articles/{item['article']}/meta.json\ndata {len(meta)}\n".encode() + meta + b"\n\n"
+        )  # fmt: skip
+    stream = b"".join(parts)
+    start = time.perf_counter()
+    subprocess.run(["git", "--git-dir", str(git_dir), "fast-import", "--quiet"], input=stream, check=True)
+    return len(records) / (time.perf_counter() - start)
+
+
+def snapshot_rate(path: Path, records: list[dict[str, str]], count: int, rng: random.Random, pool: list[str]) -> float:
+    latest: dict[str, dict[str, str]] = {r["article"]: r for r in records}
+    targets = rng.sample(sorted(latest), min(count, len(latest)))
+    work = []
+    for number, article in enumerate((targets * (count // len(targets) + 1))[:count]):
+        body = "\n\n".join(edit(latest[article]["body"].split("\n\n"), rng, 0.05, pool)) + f"\n\nUpdate {number}."
+        work.append(Snapshot(article, latest[article]["title"], body, f"2024-06-01T00:{number // 60 % 60:02d}:{number % 60:02d}+02:00"))
+    with Store(str(path)) as store:
+        store.snapshot(work[0])  # open the index and the object database before timing
+        start = time.perf_counter()
+        for snapshot in work[1:]:
+            store.snapshot(snapshot)
+        return (len(work) - 1) / (time.perf_counter() - start)
+
+
+def grow_to_twenty(path: Path, article: str, rng: random.Random, pool: list[str]) -> None:
+    with Store(str(path)) as store:
+        revision = store.revision(article)
+        body = store.text(revision).body
+        while revision.rev < 20:
+            body = "\n\n".join(edit(body.split("\n\n"), rng, 0.05, pool))
+            store.snapshot(Snapshot(article, revision.title, body, f"2024-07-{revision.rev:02d}T10:00:00+02:00"))
+            revision = store.revision(article)
+
+
+def repo_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path / "objects").rglob("*") if p.is_file())
+
+
+def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
+    rng = random.Random(1028)
+    pool = news_paragraphs()
+    big_count = 60 if tiny else 10_000
+    snapshots = 20 if tiny else 300
+    repeat = 3 if tiny else 9
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="revtrack-bench-") as folder_name:
+        folder = Path(folder_name)
+        small_records = corpus(10, 3, rng, pool)
+        big_records = corpus(big_count, 3, rng, pool)
+        figures["import_small"] = build(folder / "small", small_records)
+        figures["import_big"] = build(folder / "big", big_records)
+        figures["fast_import_alone"] = fast_import_alone(big_records, folder)
+        raw = sum(len(f"{r['title']}\n\n{r['body']}".encode()) for r in big_records)
+        subprocess.run(["git", "--git-dir", str(folder / "big"), "gc", "--quiet"], check=True)
+        figures["storage_ratio"] = repo_bytes(folder / "big") / raw
+        figures["raw_mb"] = raw / 1e6
+        for name, records in (("small", small_records), ("big", big_records)):
+            figures[f"snap_{name}"] = snapshot_rate(folder / name, records, snapshots, rng, pool)
+            article = records[0]["article"]
+            grow_to_twenty(folder / name, article, rng, pool)
+            command = [python(), "-m", "revtrack", "--store", str(folder / name)]
+            figures[f"log_{name}"] = process_seconds([*command, "log", article, "--format", "json"], repeat)
+            phrase = " ".join(records[len(records) // 2]["body"].split()[5:8])
+            figures[f"search_{name}"] = process_seconds([*command, "search", phrase, "--format", "json"], repeat)
+        figures["files_per_snapshot"] = _files_floor(folder)
+    rows = [
+        ["snapshots per second (in process)", f"{figures['snap_small']:.0f}", f"{figures['snap_big']:.0f}",
+         f"{figures['snap_small'] / figures['snap_big']:.2f}×", "≥ 300/s; ≤ 1.2×"],
+        ["`log` of a 20-revision article (process, ms)", f"{figures['log_small'] * 1e3:.0f}",
+         f"{figures['log_big'] * 1e3:.0f}", f"{figures['log_big'] / figures['log_small']:.2f}×", "≤ 1.2×"],
+        ["`search` of a phrase (process, ms)", f"{figures['search_small'] * 1e3:.0f}",
+         f"{figures['search_big'] * 1e3:.0f}", f"{figures['search_big'] / figures['search_small']:.2f}×", "flat"],
+        ["import, versions per second", f"{figures['import_small']:.0f}", f"{figures['import_big']:.0f}",
+         f"git fast-import alone: {figures['fast_import_alone']:.0f}/s", "≥ 2,000/s"],
+        ["size after git gc / raw text", "", f"{figures['storage_ratio']:.3f}",
+         f"raw text {figures['raw_mb']:.1f} MB", "≤ 0.25×"],
+        ["creating 9 files here (the object files of one snapshot), ms", "", f"{figures['files_per_snapshot']:.2f}",
+         "filesystem floor per snapshot", ""],
+    ]  # fmt: skip
+    table = markdown_table(["measure", "10 articles", f"{big_count:,} articles", "ratio / baseline", "target"], rows)
+    return table, figures
+
+
+def _files_floor(folder: Path) -> float:
+    """Milliseconds to create, write and rename 9 small files here: what any loose-object writer pays."""
+    target = folder / "floor"
+    target.mkdir()
+    start = time.perf_counter()
+    for number in range(900):
+        temporary = target / f"tmp{number}"
+        with open(temporary, "wb") as handle:
+            handle.write(os.urandom(300))
+        os.rename(temporary, target / f"obj{number}")
+    return (time.perf_counter() - start) / 100 * 1e3
+
+
+if __name__ == "__main__":
+    print(run()[0])

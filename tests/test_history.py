@@ -1,0 +1,136 @@
+"""When did it change: phrase history, blame, search, stated times, log summaries."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from revtrack.stated import describe, stated_times
+from tests.conftest import SEED_ID, Cli
+
+
+def when(cli: Cli, *args: str):
+    return cli("when", SEED_ID, *args)
+
+
+def test_when_reports_first_appearance_sentence_and_headline(seeded: Cli) -> None:
+    result = when(seeded, "no official ceasefire", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["first_seen"]["rev"] == 2
+    assert data["first_seen"]["observed_at"] == "2017-10-27T15:10:00+03:00"
+    assert data["first_seen"]["sentence"].startswith("He later clarified on Twitter that there is no “official ‘ceasefire’”")
+    assert data["first_seen"]["title"] == "Coalition confirms Peshmerga and Iraqi forces in talks, no 'official ceasefire'"
+    assert data["last_seen"]["rev"] == 3 and data["last_seen"]["stated_at"] == "2017-10-27T17:32:00+03:00"
+    assert data["present_now"] is True and data["spans"] == [{"from_rev": 2, "to_rev": None}]
+    text = when(seeded, "no official ceasefire").stdout
+    assert "first seen: rev 2 · 2017-10-27T15:10:00+03:00" in text
+
+
+def test_when_a_phrase_disappeared(seeded: Cli) -> None:
+    data = json.loads(when(seeded, "destroyed three such tanks", "--format", "json").stdout)
+    assert data["spans"] == [{"from_rev": 1, "to_rev": 1}] and data["present_now"] is False
+    assert data["gone_at"] == {"rev": 2, "observed_at": "2017-10-27T15:10:00+03:00"}
+    assert "gone from rev 2" in when(seeded, "destroyed three such tanks").stdout
+
+
+@pytest.mark.parametrize(
+    ("phrase", "args", "first"),
+    [
+        pytest.param("official ‘ceasefire’", [], 2, id="curly-quotes-in-phrase"),
+        pytest.param('"official" ceasefire', [], 2, id="straight-quotes-ignored"),
+        pytest.param("no   official\nceasefire", [], 2, id="whitespace-ignored"),
+        pytest.param("NO OFFICIAL CEASEFIRE", ["-i"], 2, id="ignore-case"),
+        pytest.param("UPDATE:", [], 3, id="headline-only"),
+    ],
+)
+def test_when_matching_rules(seeded: Cli, phrase: str, args: list[str], first: int) -> None:
+    data = json.loads(when(seeded, phrase, *args, "--format", "json").stdout)
+    assert data["first_seen"]["rev"] == first
+
+
+def test_when_never_is_exit_one(seeded: Cli) -> None:
+    result = when(seeded, "NO OFFICIAL CEASEFIRE", "--format", "json")  # case matters without -i
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "article": SEED_ID, "phrase": "NO OFFICIAL CEASEFIRE", "first_seen": None, "last_seen": None,
+        "gone_at": None, "present_now": False, "spans": [],
+    }  # fmt: skip
+    text = when(seeded, "unicorns")
+    assert text.exit_code == 1 and "never appears" in text.stdout
+
+
+def test_when_a_phrase_comes_back_has_two_spans(cli: Cli, tmp_path) -> None:
+    for number, body in enumerate(["Troops left.", "Troops returned.", "Troops left again."]):
+        source = tmp_path / f"v{number}.txt"
+        source.write_text(f"Head\n\n{body}\n")
+        assert cli("snapshot", str(source), "--article", "a", "--at", f"2024-01-0{number + 1}T00:00:00Z").exit_code == 0
+    data = json.loads(cli("when", "a", "left", "--format", "json").stdout)
+    assert data["spans"] == [{"from_rev": 1, "to_rev": 1}, {"from_rev": 3, "to_rev": None}]
+
+
+def test_blame_dates_each_sentence(seeded: Cli) -> None:
+    data = json.loads(seeded("blame", SEED_ID, "--format", "json").stdout)
+    assert data["rev"] == 3
+    by_start = {item["text"][:30]: item for item in data["items"]}
+    assert by_start["He later clarified on Twitter "]["rev"] == 2
+    assert by_start["Abu Mahdi al-Muhandis, the dep"]["rev"] == 3
+    assert by_start["Abu Mahdi al-Muhandis, the dep"]["observed_at"] == "2017-10-27T17:32:00+03:00"
+    tanks = next(i for i in data["items"] if "destroyed two such tanks" in i["text"])
+    assert tanks["rev"] == 2
+    assert data["items"][0]["text"].startswith("UPDATE: ") and data["items"][0]["rev"] == 3
+    paragraphs = json.loads(seeded("blame", SEED_ID, "2", "--paragraphs", "--format", "json").stdout)
+    assert paragraphs["rev"] == 2 and len(paragraphs["items"]) == 11
+    assert "rev 2" in seeded("blame", SEED_ID).stdout
+
+
+def test_search_answers_from_the_index(seeded: Cli) -> None:
+    data = json.loads(seeded("search", "official ceasefire", "--format", "json").stdout)
+    [hit] = data["results"]
+    assert (hit["article"], hit["first_rev"], hit["last_rev"], hit["present_now"]) == (SEED_ID, 2, 3, True)
+    gone = json.loads(seeded("search", "three such tanks", "--format", "json").stdout)["results"][0]
+    assert (gone["first_rev"], gone["last_rev"], gone["present_now"]) == (1, 1, False)
+    none = seeded("search", "zebra crossing", "--format", "json")
+    assert none.exit_code == 1 and json.loads(none.stdout) == {"phrase": "zebra crossing", "results": []}
+
+
+def test_search_finds_unspaced_scripts(cli: Cli, tmp_path) -> None:
+    source = tmp_path / "zh.txt"
+    source.write_text("标题\n\n今天天气很好。我们去公园。\n", encoding="utf-8")
+    assert cli("snapshot", str(source), "--article", "zh").exit_code == 0
+    assert json.loads(cli("search", "天气很好", "--format", "json").stdout)["results"][0]["article"] == "zh"
+    assert cli("search", "天气不好").exit_code == 1
+
+
+def test_search_survives_an_index_rebuild(seeded: Cli) -> None:
+    (seeded.store / "revtrack" / "index.sqlite").unlink()
+    for suffix in ("-wal", "-shm"):
+        (seeded.store / "revtrack" / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    assert json.loads(seeded("search", "official ceasefire", "--format", "json").stdout)["results"][0]["first_rev"] == 2
+
+
+EAST = timezone(timedelta(hours=3))
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        pytest.param("UPDATE: Talks", "Text.\n\nUpdated at 5:32 pm", {"headline_flag": "UPDATE", "updated": "2017-10-27T17:32:00+03:00"}, id="time-only"),
+        pytest.param("T", "Last updated: October 27, 2017 4:05 pm", {"updated": "2017-10-27T16:05:00+03:00"}, id="date-and-time"),
+        pytest.param("T", "Published 27 Oct 2017", {"published": "2017-10-27T00:00:00+03:00"}, id="published-date"),
+        pytest.param("T", "Updated at 11:30 pm", {"updated": "2017-10-26T23:30:00+03:00"}, id="later-than-observed-means-yesterday"),
+        pytest.param("T", "Correction: An earlier version misspelled Dillon.", {"corrections": ["Correction: An earlier version misspelled Dillon."]}, id="correction"),
+        pytest.param("T", "He updated his profile.", {}, id="not-an-update-line"),
+    ],
+)
+def test_stated_times(title: str, body: str, expected: dict) -> None:
+    observed = datetime(2017, 10, 27, 18, 0, tzinfo=EAST)
+    found = stated_times(title, body, observed)
+    assert {k: v for k, v in found.items() if not k.endswith("_text")} == expected
+
+
+def test_describe_stated() -> None:
+    assert describe({"updated": "2017-10-27T17:32:00+03:00"}, "2017-10-27T18:00:00+03:00") == "stated: updated 17:32 +03:00"
+    assert describe({}) == ""
