@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Final
 
-import regex
+import re
 
 Span = tuple[int, int]
 
@@ -48,14 +48,14 @@ _ABBREVIATIONS: Final = frozenset(
 
 # A sentence ends at a terminator, then optional closing quotes/brackets. Full
 # stops in CJK and similar scripts end a sentence with no space after them.
-_SENTENCE_END: Final = regex.compile(
+_SENTENCE_END: Final = re.compile(
     r"""
     (?P<cjk>[。！？．](?:[”’"'」』）)\]])*)
   | (?P<term>(?:[.!?…؟।॥۔።။។]+)(?:[”’"'»)\]])*)(?=\s)
     """,
-    regex.VERBOSE,
+    re.VERBOSE,
 )
-_WORD_BEFORE: Final = regex.compile(r"([\w.]+)$")
+_WORD_BEFORE: Final = re.compile(r"([\w.]+)$")
 
 
 def sentence_spans(text: str, span: Span | None = None) -> list[Span]:

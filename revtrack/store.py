@@ -39,7 +39,6 @@ from revtrack.ids import article_path, validate_article_id
 from revtrack.index import Index, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
-from revtrack.search_text import search_words
 from revtrack.timeutil import from_git_date, parse_iso
 
 if TYPE_CHECKING:
@@ -223,6 +222,8 @@ class Store:
         if not observed:
             epoch, offset = headers["author"].rsplit(" ", 2)[-2:]
             observed = from_git_date(int(epoch), offset).isoformat()
+        from revtrack.search_text import search_words
+
         document = split_article_text(text_data.decode("utf-8"))
         revision = Revision(
             article=article,
@@ -287,6 +288,8 @@ class Store:
             snapshot.article, rev, commit, snapshot.observed_at, snapshot.title, snapshot.url,
             snapshot.stated, print_fp, path=path,
         )  # fmt: skip
+        from revtrack.search_text import search_words
+
         index.begin()
         try:
             index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"))

@@ -18,11 +18,10 @@ gives the text back. The rules, in the order they are tried at each position:
 
 from __future__ import annotations
 
-import unicodedata
 import re
-from typing import Final
-
-import regex
+import unicodedata
+from functools import cache
+from typing import Any, Final
 
 # Scripts that do not separate words with spaces; each has its own rule above.
 _UNSPACED: Final = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
@@ -41,34 +40,49 @@ _NON_SPACE: Final = rf"""
   | {_WORD_CHAR}+(?:['’\-‐]{_WORD_CHAR}+)*
   | \S
 """
-_FLAGS: Final = regex.VERSION1 | regex.VERBOSE | regex.DOTALL
-TOKEN_PATTERN: Final = regex.compile(rf"{_NON_SPACE} | \s+", _FLAGS)
-# Word tokens only (no punctuation, no whitespace): what the search index stores.
-WORD_PATTERN: Final = regex.compile(_NON_SPACE.rsplit("|", 1)[0], _FLAGS)
-# A token with the whitespace that follows it: what the diff engine aligns.
-PIECE_PATTERN: Final = regex.compile(rf"({_NON_SPACE})(\s*)", _FLAGS)
+
+
+@cache
+def full_patterns() -> dict[str, Any]:
+    """The full tokenizer (the ``regex`` module, for Unicode scripts and marks).
+
+    Compiled on first need: most news text takes the fast path below, and the
+    ``regex`` module costs ~30 ms of start-up that a ``show`` or ``log`` should
+    not pay.
+    """
+    import regex
+
+    flags = regex.VERSION1 | regex.VERBOSE | regex.DOTALL
+    return {
+        "token": regex.compile(rf"{_NON_SPACE} | \s+", flags),
+        # Word tokens only (no punctuation, no whitespace): what the search index stores.
+        "word": regex.compile(_NON_SPACE.rsplit("|", 1)[0], flags),
+        # A token with the whitespace that follows it: what the diff engine aligns.
+        "piece": regex.compile(rf"({_NON_SPACE})(\s*)", flags),
+        "needs_full": regex.compile(rf"[\p{{M}}{_UNSPACED}\u200c\u200d]"),
+    }
+
 
 # Fast path. Text with no combining marks, no ZWNJ/ZWJ and no unspaced script
 # tokenizes the same with these standard-library patterns (3-4× faster than
 # the `regex` ones): there `\w` is exactly letters, digits and "_", and \d is
 # \p{Nd}. tests/test_tokens.py checks that the two paths agree.
-_NEEDS_FULL: Final = regex.compile(rf"[\p{{M}}{_UNSPACED}\u200c\u200d]")
 # Python's str.isspace (and so re's \s) counts \x1c-\x1f as whitespace; Unicode
 # (and `regex`) do not, so these classes leave them out.
 _SPACE: Final = r"[^\S\x1c-\x1f]"
 _FAST_NON_SPACE: Final = (
-    rf"""https?://[^{_URL_TAIL_STOP}\x1c-\x1f]*[^{_URL_TAIL_STOP}\x1c-\x1f.,;:!?'")]"""
+    rf"""https?://(?:[^{_URL_TAIL_STOP}]|[\x1c-\x1f])*(?:[^{_URL_TAIL_STOP}.,;:!?'")]|[\x1c-\x1f])"""
     r"""|\d+(?:[.,:/]\d+)*(?:%|‰|\w+)?|\w+(?:['’\-‐]\w+)*|[\S\x1c-\x1f]"""
 )
 _FAST_TOKEN: Final = re.compile(rf"{_FAST_NON_SPACE}|{_SPACE}+", re.DOTALL)
 _FAST_PIECE: Final = re.compile(rf"({_FAST_NON_SPACE})({_SPACE}*)", re.DOTALL)
 _LEADING_SPACE: Final = re.compile(rf"{_SPACE}*")
 _FAST_WORD: Final = re.compile(_FAST_NON_SPACE.rsplit("|", 1)[0], re.DOTALL)
-
-
 # Latin, Greek, Cyrillic (minus its combining marks), general punctuation (minus
 # ZWNJ/ZWJ), currency and letter-like symbols: surely simple, checked by `re` fast.
-_SURELY_SIMPLE: Final = re.compile("[\x00-\u02ff\u0370-\u0482\u048a-\u052f\u2000-\u200b\u200e-\u206f\u20a0-\u20cf\u2100-\u218f]*")
+_SURELY_SIMPLE: Final = re.compile(
+    "[\x00-\u02ff\u0370-\u0482\u048a-\u052f\u2000-\u200b\u200e-\u206f\u20a0-\u20cf\u2100-\u218f]*"
+)
 
 
 def _simple(text: str) -> bool:
@@ -76,7 +90,7 @@ def _simple(text: str) -> bool:
     if _SURELY_SIMPLE.fullmatch(text):
         return True
     sample = "".join(set(text)) if len(text) > 2000 else text
-    return _NEEDS_FULL.search(sample) is None
+    return full_patterns()["needs_full"].search(sample) is None
 
 
 # English number words, for the "number changed" flag ("three" -> "two").
@@ -90,14 +104,14 @@ NUMBER_WORDS: Final = frozenset(
 
 def tokenize(text: str) -> list[str]:
     """Return the tokens of ``text``; ``"".join(tokenize(text)) == text``."""
-    return (_FAST_TOKEN if _simple(text) else TOKEN_PATTERN).findall(text)  # type: ignore[no-any-return]
+    return (_FAST_TOKEN if _simple(text) else full_patterns()["token"]).findall(text)  # type: ignore[no-any-return]
 
 
 def pieces(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Leading whitespace, then (token, whitespace after it) pairs covering ``text``."""
     lead = _LEADING_SPACE.match(text).group()  # type: ignore[union-attr]
     body = text[len(lead) :]
-    pattern = _FAST_PIECE if _simple(body) else PIECE_PATTERN
+    pattern = _FAST_PIECE if _simple(body) else full_patterns()["piece"]
     return lead, pattern.findall(body)
 
 
@@ -120,7 +134,7 @@ def is_number(token: str) -> bool:
 
 def words(text: str) -> list[str]:
     """The word tokens of ``text``, in order."""
-    return (_FAST_WORD if _simple(text) else WORD_PATTERN).findall(text)  # type: ignore[no-any-return]
+    return (_FAST_WORD if _simple(text) else full_patterns()["word"]).findall(text)  # type: ignore[no-any-return]
 
 
 def count_words(text: str) -> int:

@@ -12,11 +12,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from revtrack.render.diffview import Line, Segment, body_lines, collapse, inline_segments, sentence_lines
 from revtrack.render.safe import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from revtrack.render.diffview import Line, Segment
 
     from revtrack.diff import ArticleDiff
     from revtrack.history import BlameItem, PhraseHistory, SearchHit
@@ -107,6 +108,8 @@ class TextOutput:
     # --- diff ------------------------------------------------------------------
 
     def diff(self, diff: ArticleDiff, header: list[Segment | None], context: int, full: bool) -> None:
+        from revtrack.render.diffview import body_lines, collapse, inline_segments
+
         for segment in header:
             if segment is None:
                 self.stream.flush()
@@ -125,6 +128,8 @@ class TextOutput:
             self.write_segments(line.segments)
 
     def sentences(self, diff: ArticleDiff, header: list[Segment | None]) -> None:
+        from revtrack.render.diffview import inline_segments, sentence_lines
+
         for segment in header:
             self.write_segments([segment] if segment else [])
         if diff.title_changed:
@@ -255,6 +260,6 @@ def write_show(document: Document, terminal: bool, stream: TextIO | None = None)
     stream.write(text)
 
 
-def lines_text(lines: list[Line]) -> str:
+def lines_text(lines: list["Line"]) -> str:
     """Plain text of display lines (used by tests and the README examples)."""
     return "\n".join(TextOutput.plain(line.segments) for line in lines)

@@ -1,0 +1,56 @@
+"""Start-up: every command as a whole process on the seed store, against the floor.
+
+The floor is what any Typer + rich tool pays before doing anything:
+``python -c "import typer, rich.console"``. Target: read commands (diff, log,
+show, list, when, blame, search) within 1.3× of it. ``snapshot`` and ``import``
+load GitPython to write and are shown for completeness.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.common import SEEDS, markdown_table, process_seconds, python
+
+SEED = "rudaw-coalition-ceasefire"
+
+
+def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
+    repeat = 3 if tiny else 21
+    # Compile the package once, as any first run would; PYTHONDONTWRITEBYTECODE may be set here.
+    subprocess.run([python(), "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent / "revtrack")], check=True)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="revtrack-latency-") as folder:
+        store = Path(folder) / "store"
+        base = [python(), "-m", "revtrack", "--store", str(store)]
+        subprocess.run([*base, "import", str(SEEDS), "--article", SEED], check=True, capture_output=True)
+        subprocess.run([*base, "log", SEED], check=True, capture_output=True)  # fill the change statistics once
+        figures["floor"] = process_seconds([python(), "-c", "import typer, rich.console"], repeat)
+        figures["python"] = process_seconds([python(), "-c", "pass"], repeat)
+        commands = {
+            "diff": ["diff", SEED, "1", "2"],
+            "diff --format json": ["diff", SEED, "--format", "json"],
+            "log": ["log", SEED],
+            "show": ["show", SEED],
+            "list": ["list"],
+            "when": ["when", SEED, "no official ceasefire"],
+            "blame": ["blame", SEED],
+            "search": ["search", "official ceasefire"],
+        }
+        for name, args in commands.items():
+            figures[name] = process_seconds([*base, *args], repeat)
+        source = Path(folder) / "v.txt"
+        shutil.copy(SEEDS / "v3.txt", source)
+        figures["snapshot (unchanged)"] = process_seconds([*base, "snapshot", str(source), "--article", SEED], repeat)
+    rows = [["`python -c pass`", f"{figures['python'] * 1e3:.0f}", ""],
+            ["floor: `import typer, rich.console`", f"{figures['floor'] * 1e3:.0f}", "1.00×"]]  # fmt: skip
+    for name in list(commands) + ["snapshot (unchanged)"]:
+        rows.append([f"`revtrack {name}`", f"{figures[name] * 1e3:.0f}", f"{figures[name] / figures['floor']:.2f}×"])
+    return markdown_table(["command (whole process, median)", "ms", "÷ floor"], rows), figures
+
+
+if __name__ == "__main__":
+    print(run()[0])
