@@ -11,7 +11,6 @@ import socket
 from functools import cache
 from typing import Any
 
-from revtrack import __version__
 from revtrack.ingest import Document, article_text
 from revtrack.model import Snapshot
 
@@ -22,31 +21,29 @@ def identity() -> str:
     return f"revtrack <revtrack@{socket.gethostname() or 'localhost'}>"
 
 
-def meta(snapshot: Snapshot, rev: int, print_fp: str) -> dict[str, Any]:
-    """The contents of ``meta.json``."""
+def meta(snapshot: Snapshot) -> dict[str, Any]:
+    """The contents of ``meta.json``: what the text and the commit do not already say.
+
+    The observed time is the commit's author date, the revision number and the
+    article id are commit trailers, the headline is in ``article.txt``. What is
+    left rarely changes between versions, so most versions reuse the previous
+    ``meta.json`` object instead of storing a new one.
+    """
     record: dict[str, Any] = {
-        "article": snapshot.article,
-        "rev": rev,
-        "title": snapshot.title,
         "url": snapshot.url,
-        "observed_at": snapshot.observed_at,
         "stated": snapshot.stated,
-        "fingerprint": print_fp,
         "source": snapshot.source,
         "extractor": snapshot.extractor,
-        "recorded_by": f"revtrack {__version__}",
+        "byline": snapshot.byline,
     }
-    if snapshot.byline:
-        record["byline"] = snapshot.byline
-    return record
+    return {key: value for key, value in record.items() if value}
 
 
-def files(snapshot: Snapshot, rev: int, print_fp: str) -> dict[str, bytes]:
+def files(snapshot: Snapshot) -> dict[str, bytes]:
     """File name -> bytes for the article's folder in this revision."""
     contents = {
         "article.txt": article_text(Document(snapshot.title, snapshot.body)).encode("utf-8"),
-        "meta.json": json.dumps(meta(snapshot, rev, print_fp), ensure_ascii=False, indent=2, sort_keys=True).encode()
-        + b"\n",
+        "meta.json": json.dumps(meta(snapshot), ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n",
     }
     if snapshot.html is not None:
         contents["page.html"] = snapshot.html
@@ -54,8 +51,5 @@ def files(snapshot: Snapshot, rev: int, print_fp: str) -> dict[str, bytes]:
 
 
 def message(snapshot: Snapshot, rev: int) -> str:
-    """Commit message: a subject, the headline, and trailers the index is rebuilt from."""
-    return (
-        f"{snapshot.article}: rev {rev}\n\n{snapshot.title}\n\n"
-        f"Revtrack-Article: {snapshot.article}\nRevtrack-Rev: {rev}\n"
-    )
+    """Commit message: a subject and the trailers the index is rebuilt from."""
+    return f"{snapshot.article}: rev {rev}\n\nRevtrack-Article: {snapshot.article}\nRevtrack-Rev: {rev}\n"

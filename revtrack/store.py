@@ -7,11 +7,12 @@ Layout (readable with plain git)::
     <store>/revtrack/index.sqlite derived index (a cache; delete it and it is rebuilt)
     <store>/revtrack/write.lock   one writer at a time (an OS lock: a dead writer holds nothing)
     tree: articles/<ab>/<cd>/<article-id>/article.txt   headline, blank line, body
-                                          meta.json     url, times, stated times, fingerprint
+                                          meta.json     url, stated times, source, extractor
                                           page.html     the fetched page (--keep-html)
 
 Each new version is one commit on ``main`` whose author date is the observed
-time with its UTC offset. Readers never take the lock.
+time with its UTC offset (to the second) and whose trailers name the article
+and revision number. Readers never take the lock.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from revtrack.ids import article_path, validate_article_id
 from revtrack.index import Index, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
-from revtrack.timeutil import from_git_date, parse_iso
+from revtrack.timeutil import format_iso, from_git_date, parse_iso
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -97,6 +98,7 @@ class Store:
         for key, value in (
             ("core.logAllRefUpdates", "always"),
             ("gc.writeCommitGraph", "true"),
+            ("repack.writeBitmaps", "false"),  # bitmaps speed up serving clones, not revtrack
             ("revtrack.format", str(STORE_FORMAT)),
         ):
             git(self.path, "config", key, value)
@@ -218,10 +220,8 @@ class Store:
     ) -> tuple[Revision, str]:
         meta = json.loads(meta_data)
         article = fields["Revtrack-Article"]
-        observed = meta.get("observed_at")
-        if not observed:
-            epoch, offset = headers["author"].rsplit(" ", 2)[-2:]
-            observed = from_git_date(int(epoch), offset).isoformat()
+        epoch, offset = headers["author"].rsplit(" ", 2)[-2:]
+        observed = format_iso(from_git_date(int(epoch), offset))
         from revtrack.search_text import search_words
 
         document = split_article_text(text_data.decode("utf-8"))
@@ -230,10 +230,10 @@ class Store:
             rev=int(fields["Revtrack-Rev"]),
             commit=commit,
             observed_at=observed,
-            title=meta.get("title", document.title),
+            title=document.title,
             url=meta.get("url"),
             stated=meta.get("stated", {}),
-            fingerprint=meta.get("fingerprint") or fingerprint(document.title, document.body),
+            fingerprint=fingerprint(document.title, document.body),
             path=article_path(article),
         )
         return revision, search_words(f"{document.title}\n{document.body}")
@@ -271,7 +271,7 @@ class Store:
         tip = read_ref(self.path)
         rev = latest.rev + 1 if latest else 1
         path = article_path(snapshot.article)
-        contents = record.files(snapshot, rev, print_fp)
+        contents = record.files(snapshot)
         files = {name: writer.blob(data) for name, data in contents.items()}
         _crash_point("after-blobs")
         root = writer.root_tree(tip)
@@ -315,6 +315,11 @@ class Store:
         after = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
         if not auto or before != after:
             git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
+
+    def repack(self) -> None:
+        """Recompute every delta (after a bulk import) and refresh the commit-graph."""
+        git(self.path, "repack", "-a", "-d", "-f", "-q", "--window=50", "--depth=50", check=False)
+        git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
 
     # --- reading ---------------------------------------------------------------
 

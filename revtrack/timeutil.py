@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
@@ -21,6 +22,7 @@ def now() -> datetime:
     return datetime.now().astimezone().replace(microsecond=0)
 
 
+@lru_cache(maxsize=8192)
 def parse_iso(text: str) -> tuple[datetime, str | None]:
     """Parse an ISO 8601 time; return it and a note when an offset had to be assumed.
 
@@ -56,8 +58,8 @@ def parse_iso(text: str) -> tuple[datetime, str | None]:
 
 
 def format_iso(moment: datetime) -> str:
-    """ISO 8601 with its offset, seconds precision unless there are fractions."""
-    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    """ISO 8601 with its offset, to the second (git keeps no finer time)."""
+    return moment.isoformat(timespec="seconds")
 
 
 def format_offset(moment: datetime) -> str:

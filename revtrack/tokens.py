@@ -85,6 +85,11 @@ _SURELY_SIMPLE: Final = re.compile(
 )
 
 
+def surely_simple(text: str) -> bool:
+    """True for text in Latin, Greek or Cyrillic letters with common punctuation."""
+    return _SURELY_SIMPLE.fullmatch(text) is not None
+
+
 def _simple(text: str) -> bool:
     """True when the fast patterns give the same tokens as the full ones."""
     if _SURELY_SIMPLE.fullmatch(text):
