@@ -405,6 +405,40 @@ def blame(
         TextOutput(use_color(color.value)).blame(article, revision.rev, items)
 
 
+@app.command(epilog="Examples:  revtrack watch --once   |   revtrack watch --config newsroom.toml")
+def watch(
+    config: Optional[str] = typer.Option(None, "--config", help="Watch list (TOML); default revtrack.toml beside the store."),
+    once: bool = typer.Option(False, "--once", help="Do one pass and exit (for cron)."),
+) -> None:
+    """Re-fetch tracked articles and feeds on an age-based schedule, recording every change."""
+    import threading
+
+    from revtrack.render.text import TextOutput, use_color
+    from revtrack.watch import WatchState, default_config_path, load_config, run_pass, watch_forever
+
+    store = _store()
+    settings = load_config(config or default_config_path(store.path))
+    with store._write_lock():
+        store._create()
+    state = WatchState(os.path.join(store.meta_dir, "watch.sqlite"))
+    out = TextOutput(use_color("auto"))
+    try:
+        if once:
+            with out.status("checking articles…"):
+                report = run_pass(store, settings, state, say=out.line)
+            out.watch_summary(report)
+            if report.failed and not (report.changed or report.unchanged):
+                raise typer.Exit(7)
+        else:
+            stop = threading.Event()
+            try:
+                watch_forever(store, settings, state, out.line, stop)
+            except KeyboardInterrupt:
+                stop.set()
+    finally:
+        state.close()
+
+
 @app.command(epilog="Example:  revtrack check")
 def check() -> None:
     """Verify the store: git fsck, and the index against git (exit 6 when damaged)."""

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from revtrack.errors import ExtractionSuspect, InvalidArticleId
 from revtrack.ids import canonical_url, id_from_filename, id_from_url, validate_article_id
-from revtrack.ingest import DEFAULT_MAX_BYTES, Document, decode, parse_document, read_source
+from revtrack.ingest import DEFAULT_MAX_BYTES, decode, parse_document, read_source
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.stated import stated_times
 from revtrack.store import Store
 from revtrack.timeutil import format_iso, now, parse_iso
+
+if TYPE_CHECKING:
+    from revtrack.web import Page
 
 # A new extraction with fewer words than this share of the previous revision's
 # is more likely a broken page or extractor than a rewrite.
@@ -48,21 +51,29 @@ def is_url(source: str) -> bool:
 
 def resolve_article_id(request: SnapshotRequest) -> str | None:
     """The id from --article, --url or the file name; None when it must wait for the page's canonical URL."""
+    if "://" in request.source and not is_url(request.source):
+        from revtrack.errors import FetchError
+
+        raise FetchError(f"only http and https URLs can be fetched: {request.source}")
     if request.article is not None:
         return validate_article_id(request.article)
     if request.url:
         return id_from_url(request.url)
-    if is_url(request.source):
-        return None
+    if is_url(request.source) or request.html:
+        return None  # the page's canonical URL names it (else the URL or file name)
     if request.source == "-":
         raise InvalidArticleId("reading standard input: give --article or --url to name the article")
     return id_from_filename(request.source)
 
 
 def take_snapshot(
-    store: Store, request: SnapshotRequest, stdin: BinaryIO | None = None
+    store: Store, request: SnapshotRequest, stdin: BinaryIO | None = None, page: Page | None = None
 ) -> tuple[SnapshotResult, list[str]]:
-    """Read, parse and record one version. Returns the result and warnings for the user."""
+    """Read, parse and record one version. Returns the result and warnings for the user.
+
+    ``page`` is a page already fetched for ``request.source`` (the watcher fetches
+    in parallel and records one page at a time).
+    """
     notes: list[str] = []
     article = resolve_article_id(request)
     if request.at is not None:
@@ -72,7 +83,7 @@ def take_snapshot(
     else:
         observed = now()
     if is_url(request.source) or request.html:
-        snapshot = _from_html(request, article, stdin)
+        snapshot = _from_html(request, article, stdin, page)
     else:
         data = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
         what = "standard input" if request.source == "-" else request.source
@@ -83,6 +94,8 @@ def take_snapshot(
         )
     snapshot.observed_at = format_iso(observed)
     snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
+    if is_url(request.source) or request.html:
+        check_not_suspect(store, snapshot, request.force)
     return store.snapshot(snapshot), notes
 
 
@@ -90,11 +103,11 @@ def _source_name(source: str) -> str:
     return "stdin" if source == "-" else source.rsplit("/", 1)[-1]
 
 
-def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | None) -> Snapshot:
+def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | None, page: Page | None) -> Snapshot:
     from revtrack.web import extract_article, fetch_page
 
     if is_url(request.source):
-        page = fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
+        page = page or fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
         html, url = page.content, page.url
     else:
         html = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
@@ -102,7 +115,12 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
     extracted = extract_article(html, url)
     page_url = canonical_url(extracted.canonical_url or url) if (extracted.canonical_url or url) else None
     if article is None:
-        article = id_from_url(page_url or request.source)
+        if page_url:
+            article = id_from_url(page_url)
+        elif request.source == "-":
+            raise InvalidArticleId("the page on standard input has no canonical URL: give --article or --url")
+        else:
+            article = id_from_filename(request.source)
     return Snapshot(
         article=article,
         title=request.title if request.title is not None else extracted.title,
@@ -121,7 +139,7 @@ def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
     """Refuse an extraction that lost most of the text (unless forced)."""
     from revtrack.tokens import count_words
 
-    if force or not store.exists():
+    if not store.exists():
         return
     latest = store.index().latest(snapshot.article)
     if latest is None:
@@ -129,11 +147,9 @@ def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
     previous = store.text(latest)
     before = count_words(previous.body)
     after = count_words(snapshot.body)
-    if after == 0 or (before and after < SUSPECT_SHARE * before):
+    if not force and (before and after < SUSPECT_SHARE * before):
         raise ExtractionSuspect(
             f"suspected extraction failure for {snapshot.article}: the body went from {before} words "
             f"(rev {latest.rev}) to {after}; not recorded (use --force to record it anyway)"
         )
 
-
-__all__ = ["SnapshotRequest", "take_snapshot", "check_not_suspect", "Document"]

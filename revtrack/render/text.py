@@ -239,6 +239,26 @@ class TextOutput:
                                  ("equal", item.text)])  # fmt: skip
 
 
+    # --- watch ----------------------------------------------------------------
+
+    def status(self, message: str):  # type: ignore[no-untyped-def]
+        """A spinner while work runs, on a terminal only."""
+        from contextlib import nullcontext
+
+        if not getattr(self.stream, "isatty", lambda: False)():
+            return nullcontext()
+        return self.console.status(message)
+
+    def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
+        from rich.table import Table
+
+        table = Table(show_edge=False, pad_edge=False, title="watch pass", title_justify="left")
+        for name in ("checked", "changed", "unchanged", "failed"):
+            table.add_column(name, justify="right")
+        table.add_row(str(report.checked), str(report.changed), str(report.unchanged), str(report.failed))
+        self.console.print(table)
+
+
 def _count(value: int | None, sign: str) -> str:
     return "" if value is None else f"{sign}{value}"
 

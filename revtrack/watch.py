@@ -1,0 +1,276 @@
+"""``revtrack watch``: keep re-fetching tracked articles on an age-based schedule.
+
+The watch list is TOML (default ``revtrack.toml`` beside the store)::
+
+    [[article]]
+    url = "https://www.example.org/news/story"
+    id = "optional-article-id"
+
+    [[feed]]                      # every entry's link becomes a tracked article
+    url = "https://www.example.org/rss.xml"
+
+    [settings]                    # all optional
+    per_host_delay = 1.0          # seconds between requests to one host
+    concurrency = 4               # hosts fetched at once
+    timeout = 20.0
+    schedule = [["3h", "15m"], ["1d", "1h"], ["7d", "3h"], ["30d", "3d"], ["365d", "30d"]]
+
+An article is rechecked every 15 minutes for its first 3 hours, hourly for its
+first day, every 3 hours for its first week, every 3 days up to 30 days, then
+monthly, and no more after a year (each row: up to this age, this often), as
+NewsDiffs does. State (first seen, last checked, next due, last error) lives in
+``<store>/revtrack/watch.sqlite``, so it survives restarts; it is not derived
+from git and is not part of the index cache.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from revtrack.errors import InvalidInput, RevtrackError
+from revtrack.ids import canonical_url
+from revtrack.store import Store
+
+DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
+_DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(str(text).strip())
+    if not match:
+        raise InvalidInput(f"not a duration: {text!r} (use e.g. 15m, 3h, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass
+class WatchConfig:
+    articles: list[tuple[str, str | None]] = field(default_factory=list)  # (url, id)
+    feeds: list[str] = field(default_factory=list)
+    schedule: list[tuple[timedelta, timedelta]] = field(default_factory=list)
+    per_host_delay: float = 1.0
+    concurrency: int = 4
+    timeout: float = 20.0
+
+
+def load_config(path: str) -> WatchConfig:
+    """Read the TOML watch list; a missing file or a bad entry is one clear error."""
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InvalidInput(f"no watch list at {path} (create it, or name one with --config)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"{path} is not valid TOML: {error}") from None
+    settings = data.get("settings", {})
+    config = WatchConfig(
+        per_host_delay=float(settings.get("per_host_delay", 1.0)),
+        concurrency=max(1, int(settings.get("concurrency", 4))),
+        timeout=float(settings.get("timeout", 20.0)),
+    )
+    rows = settings.get("schedule", DEFAULT_SCHEDULE)
+    config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
+    for entry in data.get("article", []):
+        url = entry.get("url") if isinstance(entry, dict) else None
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise InvalidInput(f"{path}: every [[article]] needs an http(s) url (got {url!r})")
+        config.articles.append((url, entry.get("id")))
+    for entry in data.get("feed", []):
+        url = entry.get("url") if isinstance(entry, dict) else None
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise InvalidInput(f"{path}: every [[feed]] needs an http(s) url (got {url!r})")
+        config.feeds.append(url)
+    if not config.articles and not config.feeds:
+        raise InvalidInput(f"{path} lists no [[article]] and no [[feed]]")
+    return config
+
+
+def next_interval(age: timedelta, schedule: list[tuple[timedelta, timedelta]]) -> timedelta | None:
+    """How long until the next check for an article this old; None once it is past the schedule."""
+    for limit, every in schedule:
+        if age < limit:
+            return every
+    return None
+
+
+class WatchState:
+    """What the watcher knows of each URL, in SQLite beside the index."""
+
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            """CREATE TABLE IF NOT EXISTS urls (
+                url TEXT PRIMARY KEY, article TEXT, origin TEXT, first_seen REAL NOT NULL,
+                last_checked REAL, next_due REAL, last_error TEXT, checks INTEGER NOT NULL DEFAULT 0,
+                changes INTEGER NOT NULL DEFAULT 0)"""
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def track(self, url: str, article: str | None, origin: str, now: float) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO urls (url, article, origin, first_seen, next_due) VALUES (?, ?, ?, ?, ?)",
+            (url, article, origin, now, now),
+        )
+
+    def due(self, now: float) -> list[tuple[str, str | None]]:
+        rows = self.db.execute("SELECT url, article FROM urls WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due", (now,))
+        return list(rows)
+
+    def record(self, url: str, now: float, schedule: list[tuple[timedelta, timedelta]], error: str | None, changed: bool) -> None:
+        first_seen = self.db.execute("SELECT first_seen FROM urls WHERE url=?", (url,)).fetchone()[0]
+        interval = next_interval(timedelta(seconds=now - first_seen), schedule)
+        self.db.execute(
+            """UPDATE urls SET last_checked=?, next_due=?, last_error=?, checks=checks+1, changes=changes+?
+               WHERE url=?""",
+            (now, now + interval.total_seconds() if interval else None, error, int(changed), url),
+        )
+
+    def next_wake(self) -> float | None:
+        row = self.db.execute("SELECT min(next_due) FROM urls WHERE next_due IS NOT NULL").fetchone()
+        return row[0]
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        return list(self.db.execute("SELECT url, article, first_seen, last_checked, next_due, last_error, checks, changes FROM urls ORDER BY url"))
+
+
+@dataclass
+class PassReport:
+    checked: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def run_pass(
+    store: Store,
+    config: WatchConfig,
+    state: WatchState,
+    now: float | None = None,
+    say: Callable[[str], None] = lambda line: None,
+    client: Any = None,
+) -> PassReport:
+    """One pass: refresh feeds, then fetch every due article (politely) and record changes."""
+    from revtrack.snapshotting import SnapshotRequest, take_snapshot
+    from revtrack.web import make_client
+
+    moment = time.time() if now is None else now
+    report = PassReport()
+    http = client or make_client(config.timeout)
+    try:
+        for url, article in config.articles:
+            state.track(canonical_url(url), article, "config", moment)
+        for feed in config.feeds:
+            try:
+                for link in feed_links(feed, http, config.timeout):
+                    state.track(canonical_url(link), None, feed, moment)
+            except RevtrackError as error:
+                report.failed += 1
+                report.lines.append(f"failed: feed {feed}: {error}")
+                say(report.lines[-1])
+        due = state.due(moment)
+        pages = _fetch_politely(due, config, http)
+        for (url, article), outcome in zip(due, pages):
+            report.checked += 1
+            if isinstance(outcome, RevtrackError):
+                state.record(url, moment, config.schedule, str(outcome), False)
+                report.failed += 1
+                report.lines.append(f"failed: {url}: {outcome}")
+                say(report.lines[-1])
+                continue
+            request = SnapshotRequest(source=url, article=article, at=datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat())
+            try:
+                result, _ = take_snapshot(store, request, page=outcome)
+            except RevtrackError as error:
+                state.record(url, moment, config.schedule, str(error), False)
+                report.failed += 1
+                report.lines.append(f"failed: {url}: {error}")
+                say(report.lines[-1])
+                continue
+            state.record(url, moment, config.schedule, None, result.changed)
+            if result.changed:
+                report.changed += 1
+                report.lines.append(f"changed: {result.article} rev {result.rev}")
+                say(report.lines[-1])
+            else:
+                report.unchanged += 1
+    finally:
+        if client is None:
+            http.close()
+    return report
+
+
+def feed_links(feed_url: str, client: Any, timeout: float) -> list[str]:
+    """The entry links of an RSS/Atom feed (fetched with the same client and limits)."""
+    import feedparser
+
+    from revtrack.errors import FetchError
+
+    try:
+        response = client.get(feed_url)
+    except Exception as error:  # httpx raises a family of errors; each is one line here
+        raise FetchError(f"could not fetch feed {feed_url}: {type(error).__name__}") from None
+    if response.status_code >= 400:
+        raise FetchError(f"HTTP {response.status_code} from feed {feed_url}")
+    parsed = feedparser.parse(response.content)
+    if parsed.bozo and not parsed.entries:
+        raise FetchError(f"{feed_url} is not an RSS or Atom feed")
+    return [entry.link for entry in parsed.entries if entry.get("link")]
+
+
+def _fetch_politely(due: list[tuple[str, str | None]], config: WatchConfig, client: Any) -> list[Any]:
+    """Fetch pages, one host at a time per worker, waiting between requests to a host."""
+    from revtrack.web import fetch_page
+
+    results: list[Any] = [None] * len(due)
+    by_host: dict[str, list[int]] = defaultdict(list)
+    for index, (url, _) in enumerate(due):
+        by_host[urlsplit(url).netloc].append(index)
+
+    def host_worker(indices: list[int]) -> None:
+        for number, index in enumerate(indices):
+            if number:
+                time.sleep(config.per_host_delay)
+            try:
+                results[index] = fetch_page(due[index][0], timeout=config.timeout, client=client)
+            except RevtrackError as error:
+                results[index] = error
+
+    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
+        for future in as_completed([pool.submit(host_worker, indices) for indices in by_host.values()]):
+            future.result()
+    return results
+
+
+def default_config_path(store_path: str) -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(store_path)), "revtrack.toml")
+
+
+def watch_forever(
+    store: Store, config: WatchConfig, state: WatchState, say: Callable[[str], None], stop: threading.Event
+) -> None:
+    """Passes until interrupted, sleeping until the next article is due (at most a minute)."""
+    while not stop.is_set():
+        report = run_pass(store, config, state, say=say)
+        say(f"pass done: checked {report.checked}, changed {report.changed}, unchanged {report.unchanged}, failed {report.failed}")
+        wake = state.next_wake()
+        delay = 60.0 if wake is None else min(60.0, max(1.0, wake - time.time()))
+        stop.wait(delay)
