@@ -1,0 +1,16 @@
+"""The benchmark scripts run (on tiny inputs); their figures live in bench/RESULTS.md, never in tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import run as bench_run
+
+
+@pytest.mark.slow
+def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_run.main(["--tiny"]) == 0
+    out = capsys.readouterr().out
+    for title, _ in bench_run.SECTIONS.values():
+        assert f"### {title}" in out
+    assert "| `revtrack diff` |" in out and "snapshots per second" in out and "ops / git" in out
