@@ -167,7 +167,7 @@ def import_command(
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
-    from revtrack.importer import folder_snapshots, import_snapshots, jsonl_snapshots
+    from revtrack.importer import folder_snapshots, jsonl_snapshots
     from revtrack.render.progress import counter
 
     store = _store()
@@ -274,7 +274,9 @@ def _print_diff(article, from_rev, to_rev, result, context, full, sentences, col
 
     header = [
         ("label", f"{article}: rev {from_rev.rev if from_rev else 0} → rev {to_rev.rev}"),
-        revision_header("---", from_rev or _empty(to_rev), describe(from_rev.stated, from_rev.observed_at) if from_rev else ""),
+        revision_header("---", from_rev, describe(from_rev.stated, from_rev.observed_at))
+        if from_rev
+        else ("label", f"--- nothing before rev {to_rev.rev} (its first version)"),
         revision_header("+++", to_rev, describe(to_rev.stated, to_rev.observed_at)),
         ("note", _stats_line(result) + " · " + summarize(result)),
     ]
@@ -418,8 +420,7 @@ def watch(
 
     store = _store()
     settings = load_config(config or default_config_path(store.path))
-    with store._write_lock():
-        store._create()
+    store.ensure()
     state = WatchState(os.path.join(store.meta_dir, "watch.sqlite"))
     out = TextOutput(use_color("auto"))
     try:

@@ -259,7 +259,7 @@ def _factor_spaces(ops: list[Op]) -> list[Op]:
     "there is [-a-]{+no official+} ceasefire".
     """
     out: list[Op] = []
-    for index, op in enumerate(ops):
+    for op in ops:
         if op.op == INSERT and out and out[-1].op == DELETE and op.move is None and out[-1].move is None:
             deleted = out[-1].text
             common = 0

@@ -9,7 +9,6 @@ input ends up in the headline or the body, in order.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -112,6 +111,8 @@ def collapse(text: str) -> str:
 
 def fingerprint(title: str, body: str) -> str:
     """Identity of a version once whitespace is collapsed (re-wrapped text is unchanged)."""
+    import hashlib
+
     return hashlib.sha256(f"{collapse(title)}\n{collapse(body)}".encode()).hexdigest()
 
 

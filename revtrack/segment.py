@@ -9,10 +9,9 @@ positions onto them without copying text.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from typing import Final
-
-import re
 
 Span = tuple[int, int]
 

@@ -22,8 +22,8 @@ _DATE: Final = (
     r"|(?P<y3>\d{4})-(?P<mo3>\d{2})-(?P<d3>\d{2}))"
 )
 _UPDATE_LINE: Final = re.compile(
-    rf"^\s*(?P<label>(?:last\s+)?updated?|published|posted)\b[\s:]*(?:at|on)?\s*"
-    rf"(?P<rest>.*?)\s*$",
+    r"^\s*(?P<label>(?:last\s+)?updated?|published|posted)\b[\s:]*(?:at|on)?\s*"
+    r"(?P<rest>.*?)\s*$",
     re.IGNORECASE,
 )
 _CORRECTION: Final = re.compile(r"^\s*(?:correction|clarification|editor[’']s note)\s*:", re.IGNORECASE)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from revtrack import __version__, record
+from revtrack import __version__
 from revtrack.errors import (
     ArticleNotFound,
     InvalidTime,
@@ -106,6 +106,11 @@ class Store:
         with open(marker + ".tmp", "w", encoding="utf-8") as handle:
             json.dump({"format": STORE_FORMAT, "created_by": f"revtrack {__version__}"}, handle)
         os.replace(marker + ".tmp", marker)
+
+    def ensure(self) -> None:
+        """Create the store if it does not exist yet (under the write lock)."""
+        with self._write_lock():
+            self._create()
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -270,6 +275,8 @@ class Store:
         index = self.index()
         tip = read_ref(self.path)
         rev = latest.rev + 1 if latest else 1
+        from revtrack import record
+
         path = article_path(snapshot.article)
         contents = record.files(snapshot)
         files = {name: writer.blob(data) for name, data in contents.items()}

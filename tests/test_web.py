@@ -45,7 +45,7 @@ def test_snapshot_a_url_follows_the_page_over_time(cli: Cli, site: HTTPServer) -
     site.expect_request("/english/kurdistan/ceasefire-story").respond_with_data(page(1, canonical), content_type="text/html; charset=utf-8")
     result = cli("snapshot", site.url_for("/english/kurdistan/ceasefire-story") + "?utm_source=twitter#top", "--at", "2017-10-27T11:48:00+03:00")
     assert result.exit_code == 0, result.output
-    article = f"localhost/english/kurdistan/ceasefire-story"
+    article = "localhost/english/kurdistan/ceasefire-story"
     assert result.stdout.startswith(f"{article}: recorded rev 1")
     site.clear()
     site.expect_request("/english/kurdistan/ceasefire-story").respond_with_data(page(2, canonical), content_type="text/html")

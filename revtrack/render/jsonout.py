@@ -6,8 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 from revtrack.diff import ArticleDiff, Change, Position, SentenceChange
-from revtrack.history import BlameItem, PhraseHistory, SearchHit, Sighting
 from revtrack.engine import Op
+from revtrack.history import BlameItem, PhraseHistory, SearchHit, Sighting
 from revtrack.ingest import Document
 from revtrack.model import ArticleSummary, Revision, SnapshotResult
 

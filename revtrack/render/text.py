@@ -17,12 +17,11 @@ from revtrack.render.safe import visible
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from revtrack.render.diffview import Line, Segment
-
     from revtrack.diff import ArticleDiff
     from revtrack.history import BlameItem, PhraseHistory, SearchHit
     from revtrack.ingest import Document
     from revtrack.model import ArticleSummary, Revision
+    from revtrack.render.diffview import Line, Segment
 
 _STYLES = {
     "equal": "",
@@ -280,6 +279,6 @@ def write_show(document: Document, terminal: bool, stream: TextIO | None = None)
     stream.write(text)
 
 
-def lines_text(lines: list["Line"]) -> str:
+def lines_text(lines: list[Line]) -> str:
     """Plain text of display lines (used by tests and the README examples)."""
     return "\n".join(TextOutput.plain(line.segments) for line in lines)
