@@ -53,7 +53,8 @@ STORE_FORMAT: Final = 1
 _MAINTENANCE_EVERY: Final = 100
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
-    {"HEAD", "config", "description", "hooks", "info", "objects", "refs", "branches", "README.md", "revtrack"}
+    {"HEAD", "config", "description", "hooks", "info", "objects", "refs", "branches", "logs", "packed-refs",
+     "README.md", "revtrack"}
 )
 
 
@@ -77,7 +78,9 @@ class Store:
             raise NotAStore(f"store path {self.path} is a file, not a folder")
         if os.path.isfile(os.path.join(self.meta_dir, "store.json")):
             return True
-        if os.path.isdir(self.path) and not set(os.listdir(self.path)) <= _INIT_ENTRIES:
+        # Names git is creating right now end in ".lock": another process may be
+        # initialising this store at this very moment.
+        if os.path.isdir(self.path) and not {n for n in os.listdir(self.path) if not n.endswith(".lock")} <= _INIT_ENTRIES:
             raise NotAStore(f"{self.path} is not a revtrack store (it holds other files); choose another --store")
         return False
 
@@ -99,6 +102,9 @@ class Store:
             ("core.logAllRefUpdates", "always"),
             ("gc.writeCommitGraph", "true"),
             ("repack.writeBitmaps", "false"),  # bitmaps speed up serving clones, not revtrack
+            # gc in the foreground: a detached gc outliving the command races with
+            # whatever runs next (a `git fsck` then sees objects vanish mid-scan).
+            ("gc.autoDetach", "false"),
             ("revtrack.format", str(STORE_FORMAT)),
         ):
             git(self.path, "config", key, value)
@@ -315,18 +321,27 @@ class Store:
         return self._writer
 
     def maintain(self, auto: bool = False) -> None:
-        """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``)."""
+        """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``).
+
+        Runs under the write lock: git's gc packs refs and rewrites the reflog,
+        which must not interleave with a writer moving the branch.
+        """
+        with self._write_lock():
+            self._maintain(auto)
+
+    def _maintain(self, auto: bool) -> None:
         packs_dir = os.path.join(self.path, "objects", "pack")
         before = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
-        git(self.path, "gc", "--auto" if auto else "--prune=now", "--quiet", check=False)
+        git(self.path, "-c", "gc.autoDetach=false", "gc", "--auto" if auto else "--prune=now", "--quiet", check=False)
         after = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
         if not auto or before != after:
             git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
 
     def repack(self) -> None:
         """Recompute every delta (after a bulk import) and refresh the commit-graph."""
-        git(self.path, "repack", "-a", "-d", "-f", "-q", "--window=50", "--depth=50", check=False)
-        git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
+        with self._write_lock():
+            git(self.path, "repack", "-a", "-d", "-f", "-q", "--window=50", "--depth=50", check=False)
+            git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
 
     # --- reading ---------------------------------------------------------------
 

@@ -175,6 +175,7 @@ def test_sigkill_at_random_points_a_hundred_times(store_dir: Path) -> None:
         counter += 1
         pid = os.fork()
         if pid == 0:  # the child: write versions until killed
+            os.setpgid(0, 0)  # its own process group, so its git subprocesses die with it
             os.close(read_end)
             try:
                 store = Store(str(store_dir), lock_timeout=60)
@@ -191,7 +192,10 @@ def test_sigkill_at_random_points_a_hundred_times(store_dir: Path) -> None:
                 os._exit(0)
         os.close(write_end)
         time.sleep(rng.uniform(0.0, 0.3))
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # like a power cut for the writer: git children die too
+        except ProcessLookupError:
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         kills += 1
         with os.fdopen(read_end, "rb") as pipe:
