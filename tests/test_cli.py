@@ -129,7 +129,7 @@ def test_list(seeded: Cli) -> None:
 def test_log_table_marks_headline_changes_and_stated_time(seeded: Cli) -> None:
     out = seeded("log", SEED_ID).stdout
     assert "* Coalition confirms" in out
-    assert "stated: updated 17:32 +03:00" in out
+    assert "updated 17:32 +03:00" in out
     assert "2017-10-27T15:10:00+03:00" in out
 
 

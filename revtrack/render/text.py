@@ -31,6 +31,7 @@ _STYLES = {
     "moved-here": "bold cyan",
     "note": "dim",
     "label": "bold",
+    "changed": "yellow",
 }
 _MARKERS = {"insert": ("{+", "+}"), "delete": ("[-", "-]"), "moved-away": ("⇄ ", ""), "moved-here": ("⇄ ", ":")}
 
@@ -142,52 +143,54 @@ class TextOutput:
 
     # --- tables ----------------------------------------------------------------
 
-    def log(self, article: str, revisions: list[Revision]) -> None:
-        from rich.table import Table
-        from rich.text import Text
+    def table(self, headers: list[str], rows: list[list[Segment]], right: tuple[int, ...] = ()) -> None:
+        """Aligned columns, one line per row (greppable in a pipe; no rich.table import)."""
+        widths = [max([len(h)] + [len(row[i][1]) for row in rows]) for i, h in enumerate(headers)]
 
+        def cells(row: list[Segment]) -> list[Segment]:
+            out: list[Segment] = []
+            for i, (kind, text) in enumerate(row):
+                last = i == len(row) - 1
+                cell = text.rjust(widths[i]) if i in right else text if last else text.ljust(widths[i])
+                out.append((kind, visible(cell)))
+                if not last:
+                    out.append(("equal", "  "))
+            return out
+
+        self.write_segments(cells([("label", h) for h in headers]))
+        for row in rows:
+            self.write_segments(cells(row))
+
+    def log(self, article: str, revisions: list[Revision]) -> None:
         from revtrack.stated import describe
 
-        table = Table(title=Text(visible(article)), title_justify="left", show_edge=False, pad_edge=False)
-        for name, justify in (("rev", "right"), ("observed", "left"), ("words", "right"), ("headline", "left"),
-                              ("what changed", "left")):  # fmt: skip
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        self.write_segments([("label", article)])
+        rows: list[list[Segment]] = []
         previous_title = None
         for revision in revisions:
-            title = Text(visible(revision.title))
-            if previous_title is not None and revision.title != previous_title:
-                title = Text("* ", style="yellow") + Text(visible(revision.title), style="yellow")
-            observed = Text(revision.observed_at)
-            stated = describe(revision.stated, revision.observed_at)
-            if stated:
-                observed.append("\n" + stated, style="dim")
+            changed = previous_title is not None and revision.title != previous_title
+            stated = describe(revision.stated, revision.observed_at).removeprefix("stated: ")
             words = f"{_count(revision.words_added, '+')} {_count(revision.words_deleted, '−')}".strip()
-            table.add_row(str(revision.rev), observed, words, title, Text(visible(revision.summary or ""), style="dim"))
+            rows.append([
+                ("equal", str(revision.rev)), ("equal", revision.observed_at), ("note", stated or "–"),
+                ("equal", words), ("changed" if changed else "equal", ("* " if changed else "") + revision.title),
+                ("note", revision.summary or ""),
+            ])  # fmt: skip
             previous_title = revision.title
-        self.console.print(table)
-        if len(revisions) > 1 and any(r.title != revisions[0].title for r in revisions):
-            self.console.print(Text("* headline changed in this revision", style="dim"))
+        self.table(["rev", "observed", "stated", "words", "headline", "what changed"], rows, right=(0, 3))
+        if any(r.title != revisions[0].title for r in revisions):
+            self.line("* headline changed in this revision", "note")
 
     def articles(self, articles: list[ArticleSummary]) -> None:
-        from rich.table import Table
-        from rich.text import Text
-
         if not articles:
             self.line("no articles recorded yet", "note")
             return
-        table = Table(show_edge=False, pad_edge=False)
-        for name in ("article", "latest headline", "revs", "first seen", "last changed"):
-            table.add_column(name, justify="right" if name == "revs" else "left")
-        for item in articles:
-            table.add_row(
-                Text(visible(item.article)),
-                Text(visible(item.title)),
-                str(item.revisions),
-                item.first_seen,
-                item.last_changed,
-            )
-        self.console.print(table)
-
+        rows: list[list[Segment]] = [
+            [("equal", a.article), ("equal", str(a.revisions)), ("equal", a.first_seen), ("equal", a.last_changed),
+             ("equal", a.title)]  # fmt: skip
+            for a in articles
+        ]
+        self.table(["article", "revs", "first seen", "last changed", "latest headline"], rows, right=(1,))
 
     # --- when did it change ---------------------------------------------------
 
@@ -212,24 +215,16 @@ class TextOutput:
         self.write_segments([("label", "present in: "), ("equal", spans)])
 
     def search(self, phrase: str, hits: list[SearchHit]) -> None:
-        from rich.table import Table
-        from rich.text import Text
-
         if not hits:
             self.line(f"no article contains “{phrase}”", "note")
             return
-        table = Table(show_edge=False, pad_edge=False)
-        for name in ("article", "headline", "first", "last", "now"):
-            table.add_column(name)
-        for hit in hits:
-            table.add_row(
-                Text(visible(hit.article)),
-                Text(visible(hit.title)),
-                f"rev {hit.first_rev} · {hit.first_observed_at}",
-                f"rev {hit.last_rev} · {hit.last_observed_at}",
-                "yes" if hit.present_now else "gone",
-            )
-        self.console.print(table)
+        rows: list[list[Segment]] = [
+            [("equal", h.article), ("equal", f"rev {h.first_rev} · {h.first_observed_at}"),
+             ("equal", f"rev {h.last_rev} · {h.last_observed_at}"), ("equal" if h.present_now else "delete",
+             "yes" if h.present_now else "gone"), ("equal", h.title)]  # fmt: skip
+            for h in hits
+        ]
+        self.table(["article", "first", "last", "now", "latest headline"], rows)
 
     def blame(self, article: str, rev: int, items: list[BlameItem]) -> None:
         self.write_segments([("label", f"{article} rev {rev}: each sentence with the revision it dates from")])
@@ -249,13 +244,9 @@ class TextOutput:
         return self.console.status(message)
 
     def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
-        from rich.table import Table
-
-        table = Table(show_edge=False, pad_edge=False, title="watch pass", title_justify="left")
-        for name in ("checked", "changed", "unchanged", "failed"):
-            table.add_column(name, justify="right")
-        table.add_row(str(report.checked), str(report.changed), str(report.unchanged), str(report.failed))
-        self.console.print(table)
+        self.line("watch pass", "label")
+        counts = [report.checked, report.changed, report.unchanged, report.failed]
+        self.table(["checked", "changed", "unchanged", "failed"], [[("equal", str(n)) for n in counts]], right=(0, 1, 2, 3))
 
 
 def _count(value: int | None, sign: str) -> str:
