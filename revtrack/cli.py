@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, NoReturn, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -465,20 +465,13 @@ def maintain() -> None:
 # --- entry point --------------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    from revtrack.render.safe import visible
-
-    sys.stderr.write(f"Error: {visible(message)}\n")
-    sys.stderr.flush()
-    raise SystemExit(code)
-
-
 def main() -> None:
     """Entry point (``revtrack`` and ``python -m revtrack``)."""
     try:
         app()
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        sys.stderr.write("Error: interrupted\n")
+        raise SystemExit(130) from None
     except BrokenPipeError:
         # The reader went away (e.g. `revtrack log X | head`); that is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -16,7 +16,7 @@ from typing import Final
 
 from revtrack.engine import DELETE, EQUAL, INSERT, Move, Op, align, token_diff
 from revtrack.segment import Span, content_end, index_of, paragraph_spans, sentence_spans
-from revtrack.tokens import is_number, is_word, tokenize
+from revtrack.tokens import count_words, is_number, is_word, tokenize
 
 
 @dataclass(frozen=True)
@@ -459,8 +459,8 @@ def _moved_sentences(moves: list[Move], old_layout: _Layout, new_layout: _Layout
     ]
 
 
-def count_words(ops: list[Op], kind: str) -> int:
-    return sum(1 for op in ops if op.op == kind for token in tokenize(op.text) if is_word(token))
+def _op_words(ops: list[Op], kind: str) -> int:
+    return sum(count_words(op.text) for op in ops if op.op == kind)
 
 
 def _stats(
@@ -469,8 +469,8 @@ def _stats(
     plain = [op for op in ops if op.move is None]
     inner = [op for move in moves for op in move.ops] + title_ops
     stats = Stats(
-        words_added=count_words(plain, INSERT) + count_words(inner, INSERT),
-        words_deleted=count_words(plain, DELETE) + count_words(inner, DELETE),
+        words_added=_op_words(plain, INSERT) + _op_words(inner, INSERT),
+        words_deleted=_op_words(plain, DELETE) + _op_words(inner, DELETE),
         paragraphs_moved=len(moves),
     )
     stats.paragraphs_added = _whole_paragraphs(plain, INSERT, new_layout)

@@ -29,7 +29,7 @@ import fast_diff_match_patch
 from diff_match_patch import diff_match_patch
 
 from revtrack.segment import sentence_spans
-from revtrack.tokens import is_word, pieces, tokenize
+from revtrack.tokens import count_words, is_word, pieces
 
 EQUAL: Final = "equal"
 INSERT: Final = "insert"
@@ -466,7 +466,7 @@ def _find_moves(a: str, b: str, units_a: list[_Unit], units_b: list[_Unit]) -> l
     for unit in loose_a:
         candidates = by_key.get(unit.visible, [])
         if count_a[unit.visible] == 1 and len(candidates) == 1 and candidates[0].gap != unit.gap:
-            if _words(unit.visible) >= _MOVE_MIN_WORDS:
+            if count_words(unit.visible) >= _MOVE_MIN_WORDS:
                 _add_move(moves, a, b, unit, candidates[0])
     _find_near_moves(a, b, [u for u in loose_a if u.move < 0], [u for u in loose_b if u.move < 0], moves)
     return moves
@@ -514,14 +514,10 @@ def _dice(set_a: set[str], set_b: set[str]) -> float:
 
 def similarity(ops: list[Op]) -> float:
     """Share of words kept: 2·kept / (old words + new words)."""
-    kept = sum(_words(op.text) for op in ops if op.op == EQUAL)
-    old = kept + sum(_words(op.text) for op in ops if op.op == DELETE)
-    new = kept + sum(_words(op.text) for op in ops if op.op == INSERT)
+    kept = sum(count_words(op.text) for op in ops if op.op == EQUAL)
+    old = kept + sum(count_words(op.text) for op in ops if op.op == DELETE)
+    new = kept + sum(count_words(op.text) for op in ops if op.op == INSERT)
     return 2 * kept / (old + new) if old + new else 1.0
-
-
-def _words(text: str) -> int:
-    return sum(1 for token in tokenize(text) if is_word(token))
 
 
 def _add_move(moves: list[Move], a: str, b: str, unit_a: _Unit, unit_b: _Unit, inner: list[Op] | None = None) -> None:

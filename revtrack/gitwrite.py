@@ -77,9 +77,6 @@ class ObjectWriter:
                 "the store is damaged - run 'git fsck' on it; nothing was written"
             ) from None
 
-    def read_blob(self, binsha: bytes) -> bytes:
-        return self._read(binsha)[1]
-
     def tree(self, entries: list[Entry]) -> bytes:
         # git orders entries by name, comparing a tree's name as if it ended in "/".
         ordered = sorted(entries, key=lambda e: e[2] + "/" if e[1] == TREE_MODE else e[2])
@@ -114,14 +111,6 @@ class ObjectWriter:
         if not header.startswith(b"tree "):
             raise StoreDamaged(f"commit {commit_hex} has no tree")
         return bytes.fromhex(header[5:].decode("ascii"))
-
-    def lookup(self, tree: bytes | None, path: str) -> bytes | None:
-        """The object at ``path`` below ``tree``, or None."""
-        for name in path.split("/"):
-            if tree is None:
-                return None
-            tree = next((sha for sha, _, entry in self.read_tree(tree) if entry == name), None)
-        return tree
 
     def with_files(self, tree: bytes | None, folder: str, files: dict[str, bytes]) -> bytes:
         """A new root tree: ``tree`` with ``folder`` holding exactly ``files`` (name -> blob sha)."""

@@ -188,11 +188,6 @@ class Index:
         row = self.db.execute("SELECT max(id) FROM revisions").fetchone()
         return int(row[0] or 0)
 
-    def count(self) -> tuple[int, int]:
-        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
-        revisions = self.db.execute("SELECT count(*) FROM revisions").fetchone()[0]
-        return articles, revisions
-
     def all_revisions(self) -> list[tuple[str, int, str]]:
         return list(self.db.execute("SELECT article, rev, commit_id FROM revisions ORDER BY article, rev"))
 

@@ -23,7 +23,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from revtrack import __version__
 from revtrack.errors import (
@@ -270,15 +270,16 @@ class Store:
                     f"--at {snapshot.observed_at} is earlier than rev {latest.rev} of {snapshot.article} "
                     f"(observed {latest.observed_at}); versions are recorded in the order they were seen"
                 )
-            revision = self._commit(snapshot, observed, print_fp, latest)
+            revision = self._commit(index, snapshot, observed, print_fp, latest)
             count = index.last_row()
         if count % _MAINTENANCE_EVERY == 0:
             self.maintain(auto=True)
         return SnapshotResult(snapshot.article, revision.rev, True, revision.commit, revision.observed_at)
 
-    def _commit(self, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None) -> Revision:
+    def _commit(
+        self, index: Index, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None
+    ) -> Revision:
         writer = self.writer()
-        index = self.index()
         tip = read_ref(self.path)
         rev = latest.rev + 1 if latest else 1
         from revtrack import record
@@ -419,13 +420,6 @@ class Store:
 
     def text(self, revision: Revision) -> Document:
         return self.texts([revision])[0]
-
-    def meta(self, revision: Revision) -> dict[str, Any]:
-        data = cat_objects(self.path, [f"{revision.commit}:{revision.path}/meta.json"])[0]
-        if data is None:
-            raise StoreDamaged(f"meta.json of {revision.article} rev {revision.rev} is missing; run 'git fsck'")
-        meta: dict[str, Any] = json.loads(data)
-        return meta
 
     def articles(self) -> list[ArticleSummary]:
         if not self.exists():

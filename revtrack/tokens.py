@@ -120,11 +120,6 @@ def pieces(text: str) -> tuple[str, list[tuple[str, str]]]:
     return lead, pattern.findall(body)
 
 
-def is_space(token: str) -> bool:
-    """True for a whitespace-run token."""
-    return _LEADING_SPACE.fullmatch(token) is not None and bool(token)
-
-
 def is_word(token: str) -> bool:
     """True for tokens that count as words: words, numbers, URLs, CJK/Thai characters."""
     if len(token) > 1:

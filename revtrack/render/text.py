@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from revtrack.history import BlameItem, PhraseHistory, SearchHit
     from revtrack.ingest import Document
     from revtrack.model import ArticleSummary, Revision
-    from revtrack.render.diffview import Line, Segment
+    from revtrack.render.diffview import Segment
 
 _STYLES = {
     "equal": "",
@@ -269,7 +269,3 @@ def write_show(document: Document, terminal: bool, stream: TextIO | None = None)
         text = visible(text) + ("" if text.endswith("\n") else "\n")
     stream.write(text)
 
-
-def lines_text(lines: list[Line]) -> str:
-    """Plain text of display lines (used by tests and the README examples)."""
-    return "\n".join(TextOutput.plain(line.segments) for line in lines)
