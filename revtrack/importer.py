@@ -58,6 +58,8 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
         missing = [key for key in ("article", "observed_at", "title", "body") if not isinstance(item.get(key), str)]
         if missing:
             raise InvalidInput(f"{where} line {number}: missing or non-text field(s): {', '.join(missing)}")
+        if not isinstance(item.get("url", ""), (str, type(None))):
+            raise InvalidInput(f"{where} line {number}: url must be text")
         try:
             observed, _ = parse_iso(item["observed_at"])
             validate_article_id(item["article"])

@@ -78,13 +78,19 @@ def load_config(path: str) -> WatchConfig:
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{path} is not valid TOML: {error}") from None
     settings = data.get("settings", {})
-    config = WatchConfig(
-        per_host_delay=float(settings.get("per_host_delay", 1.0)),
-        concurrency=max(1, int(settings.get("concurrency", 4))),
-        timeout=float(settings.get("timeout", 20.0)),
-    )
-    rows = settings.get("schedule", DEFAULT_SCHEDULE)
-    config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
+    try:
+        config = WatchConfig(
+            per_host_delay=float(settings.get("per_host_delay", 1.0)),
+            concurrency=max(1, int(settings.get("concurrency", 4))),
+            timeout=float(settings.get("timeout", 20.0)),
+        )
+        rows = settings.get("schedule", DEFAULT_SCHEDULE)
+        config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            f"{path}: bad [settings] ({error}); per_host_delay and timeout are seconds, concurrency a whole "
+            'number, schedule a list of [age, interval] pairs such as ["3h", "15m"]'
+        ) from None
     for entry in data.get("article", []):
         url = entry.get("url") if isinstance(entry, dict) else None
         if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):

@@ -316,6 +316,17 @@ def test_project_snapshots_folder_with_its_readme_becomes_a_store(cli: Cli, tmp_
     assert (folder / "README.md").read_text() == "readme" and (folder / "HEAD").exists()
 
 
+def test_maintain_packs_the_store_and_keeps_the_history(seeded: Cli) -> None:
+    before = seeded("log", SEED_ID, "--format", "json").stdout
+    result = seeded("maintain")
+    assert result.exit_code == 0 and result.stdout.startswith("maintained ")
+    assert list((seeded.store / "objects" / "pack").glob("*.pack"))
+    assert (seeded.store / "objects" / "info" / "commit-graph").exists()
+    assert not [p for p in (seeded.store / "objects").iterdir() if len(p.name) == 2]  # no loose objects left
+    assert seeded("log", SEED_ID, "--format", "json").stdout == before
+    assert seeded("check").stdout.startswith("ok: 3 revisions of 1 articles")
+
+
 def test_readme_commands_match_ci() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

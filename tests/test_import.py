@@ -65,6 +65,8 @@ def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> Non
         pytest.param('{"article": "a", "title": "T", "body": "B"}', "missing or non-text field(s): observed_at", id="missing"),
         pytest.param('{"article": "../a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"}', "must not contain '..'", id="bad-id"),
         pytest.param('{"article": "a", "observed_at": "soon", "title": "T", "body": "B"}', "not an ISO 8601 time", id="bad-time"),
+        pytest.param('{"article": "a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B", "url": 5}',
+                     "url must be text", id="url-not-text"),
     ],
 )
 def test_bad_jsonl_imports_nothing(seeded: Cli, line: str, message: str) -> None:

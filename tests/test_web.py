@@ -154,7 +154,8 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert result.exit_code == 0, result.output
     assert "changed: first rev 1" in result.stdout and "changed: localhost/two rev 1" in result.stdout
     assert "failed: http://localhost" in result.stdout and "HTTP 500" in result.stdout
-    assert "checked" in result.stdout and "4" in result.stdout  # the summary table
+    summary = result.stdout.split("watch pass\n", 1)[1].splitlines()
+    assert summary[0].split() == ["checked", "changed", "unchanged", "failed"] and summary[1].split() == ["4", "3", "0", "1"]
     listed = {a["article"] for a in json.loads(cli("list", "--format", "json").stdout)["articles"]}
     assert listed == {"first", "localhost/two", "localhost/three"}
     # State survives: nothing is due again straight away, so a second pass checks nothing.
@@ -174,6 +175,10 @@ def test_watch_needs_a_watch_list(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[article]]\nurl = "ftp://x"\n')
     assert "needs an http(s) url" in cli("watch", "--once", "--config", str(bad)).stderr
+    for settings in ('concurrency = "many"', 'schedule = [["3h"]]', 'schedule = [["3h", "soon"]]'):
+        bad.write_text(f'[[article]]\nurl = "https://example.org/a"\n[settings]\n{settings}\n')
+        result = cli("watch", "--once", "--config", str(bad))
+        assert result.exit_code == 4 and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, settings
 
 
 @pytest.mark.parametrize(
