@@ -37,7 +37,7 @@ class Change:
     flags: list[str] = field(default_factory=list)
     old_pos: Position | None = None
     new_pos: Position | None = None
-    unit: str = "words"  # "words", "paragraph" (moves) or "headline"
+    unit: str = "words"  # "words", "paragraph" or "sentence" (moves), or "headline"
     ops: list[Op] = field(default_factory=list)  # the word diff inside a move or headline
     move: int | None = None
 
@@ -291,7 +291,7 @@ def _move_change(move: Move, old_layout: _Layout, new_layout: _Layout) -> Change
         flags,
         old_layout.position(_first_visible(old_layout.text, move.old_start, len(old_layout.text))),
         new_layout.position(_first_visible(new_layout.text, move.new_start, len(new_layout.text))),
-        unit="paragraph",
+        unit=move.unit,
         ops=move.ops,
         move=move.id,
     )
@@ -471,7 +471,7 @@ def _stats(
     stats = Stats(
         words_added=_op_words(plain, INSERT) + _op_words(inner, INSERT),
         words_deleted=_op_words(plain, DELETE) + _op_words(inner, DELETE),
-        paragraphs_moved=len(moves),
+        paragraphs_moved=sum(move.unit == "paragraph" for move in moves),
     )
     stats.paragraphs_added = _whole_paragraphs(plain, INSERT, new_layout)
     stats.paragraphs_deleted = _whole_paragraphs(plain, DELETE, old_layout)
@@ -536,6 +536,7 @@ def summarize(diff: ArticleDiff) -> str:
         (stats.paragraphs_added, "+{} paragraph{}"),
         (stats.paragraphs_deleted, "−{} paragraph{}"),
         (stats.paragraphs_moved, "{} paragraph{} moved"),
+        (sum(change.unit == "sentence" for change in diff.changes), "{} sentence{} moved"),
         (stats.sentences_edited, "{} sentence{} edited"),
     ):
         if count:

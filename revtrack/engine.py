@@ -1,20 +1,24 @@
-"""The word-diff engine: exact operations between two texts, with paragraph moves.
+"""The word-diff engine: exact operations between two texts, with paragraph and sentence moves.
 
-Two stages, so that long articles with a few edits cost little more than their
-edits:
+Three stages, so that long articles with a few edits cost little more than
+their edits:
 
-1. Paragraphs are aligned first. Paragraphs that occur exactly once on each side
-   and keep their order are anchors (the heaviest chain of them: the most
-   paragraphs, ties broken by length). A paragraph that left one gap between
-   anchors and arrived, unchanged or nearly so, in another is a *move*.
-2. The text between anchors is diffed word by word: diff-match-patch over
+1. Paragraphs are aligned first (Myers over one code per paragraph); the runs
+   of paragraphs that differ are the changed blocks. A paragraph that left one
+   block and arrived, unchanged or nearly so, in another is a *move*.
+2. The text left in each block is diffed word by word: diff-match-patch over
    tokens (each distinct token mapped to one character), then its semantic
    cleanup, so that "there is a ceasefire" -> "there is no ceasefire" reads as
    one edit and not a scatter of one-word changes. Whitespace tokens all map to
    one character, so re-wrapped text aligns; the differing whitespace comes
    back as separate whitespace-only operations.
+3. Whole sentences that the word diff deleted in one run of changes and
+   inserted, unchanged or nearly so, in another (in the same paragraph or a
+   different one) are relabelled as sentence moves. Only text already marked
+   changed is relabelled, so moves never make a diff larger.
 
-The result rebuilds both texts exactly: the ``equal`` and ``delete`` texts in
+Moved text is one delete and one insert linked by the move's number. The
+result rebuilds both texts exactly: the ``equal`` and ``delete`` texts in
 order give the old text, ``equal`` and ``insert`` give the new one. The pair is
 put in a canonical order before diffing, so ``diff(b, a)`` is exactly the
 mirror of ``diff(a, b)``.
@@ -22,6 +26,7 @@ mirror of ``diff(a, b)``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -38,17 +43,27 @@ DELETE: Final = "delete"
 # Changed blocks longer than this (characters, both sides) are aligned by
 # sentence before the word diff.
 _LARGE_BLOCK: Final = 60_000
-# A moved paragraph needs this many words (more when it was also edited).
-_MOVE_MIN_WORDS: Final = 3
 # Unchanged runs at least this many tokens long always stay unchanged.
 _KEEP_EQUALITY: Final = 12
-_NEAR_MOVE_MIN_WORDS: Final = 5
-_NEAR_MOVE_MIN_SIMILARITY: Final = 0.66
 _NEAR_MOVE_MAX_PAIRS: Final = 40_000
 
 
+class _MoveRule(NamedTuple):
+    """How much text a move needs: words for an exact move, words and kept share for an edited one."""
+
+    min_words: int
+    near_min_words: int
+    near_min_similarity: float
+
+
+# Sentences need more words than paragraphs: short sentences ("He said.",
+# "Police declined to comment.") recur in news copy without having moved.
+_PARAGRAPH_RULE: Final = _MoveRule(3, 5, 0.66)
+_SENTENCE_RULE: Final = _MoveRule(5, 8, 0.75)
+
+
 class Op(NamedTuple):
-    """One diff operation. ``move`` links the delete and insert of a moved paragraph."""
+    """One diff operation. ``move`` links the delete and insert of a moved paragraph or sentence."""
 
     op: str
     text: str
@@ -57,7 +72,11 @@ class Op(NamedTuple):
 
 @dataclass
 class Move:
-    """A paragraph that left one place and arrived, unchanged or nearly, at another."""
+    """A paragraph or sentence that left one place and arrived, unchanged or nearly, at another.
+
+    ``old_text``/``new_text`` are exactly what the move's delete and insert ops
+    hold; ``ops`` is the word diff between their visible texts.
+    """
 
     id: int
     old_start: int
@@ -65,6 +84,7 @@ class Move:
     new_start: int
     new_text: str
     ops: list[Op] = field(default_factory=list)
+    unit: str = "paragraph"  # or "sentence"
 
 
 @dataclass
@@ -281,7 +301,8 @@ def _factor_spaces(ops: list[Op]) -> list[Op]:
 def normalize(ops: list[Op]) -> list[Op]:
     """Merge neighbours of one kind; in each run of changes put deletes first.
 
-    Ops of a move are never merged with others, so the move stays addressable.
+    Ops of a move are merged only with pieces of the same move, so each move
+    stays one delete and one insert.
     Texts are collected and joined once per output op (long runs of anchors
     would make repeated concatenation quadratic).
     """
@@ -307,11 +328,11 @@ def normalize(ops: list[Op]) -> list[Op]:
 
 
 def _flush_run(run: list[Op], out: list[Op]) -> None:
-    """Append a run of inserts/deletes to ``out``: deletes first, plain ones merged."""
+    """Append a run of inserts/deletes to ``out``: deletes first, neighbours of one kind and move merged."""
     run.sort(key=lambda op: op.op != DELETE)
     merged: list[tuple[str, int | None, list[str]]] = []
     for op in run:
-        if merged and merged[-1][0] == op.op and merged[-1][1] is None and op.move is None:
+        if merged and merged[-1][0] == op.op and merged[-1][1] == op.move:
             merged[-1][2].append(op.text)
         else:
             merged.append((op.op, op.move, [op.text]))
@@ -324,13 +345,20 @@ def _flush_run(run: list[Op], out: list[Op]) -> None:
 
 @dataclass
 class _Unit:
-    """A paragraph (or the leading whitespace) of one side, and where it went."""
+    """A paragraph or sentence of one side that may have moved.
+
+    ``start``/``end`` is the text a move takes (a paragraph with its trailing
+    blank lines, a sentence without the space around it); ``place`` says which
+    run of changed text it sits in, so that a pairing within one run reads as
+    an edit in place and only one across runs as a move.
+    """
 
     start: int
     end: int
     key: str  # the exact text, trailing whitespace included
-    visible: str = ""  # the text without trailing whitespace
-    gap: int = 0  # which changed block it belongs to
+    visible: str = ""  # the text without surrounding whitespace
+    place: int = 0  # the changed run it sits in (block for paragraphs, hole between kept sentences)
+    block: int = 0  # the changed block it belongs to
     move: int = -1  # index into the moves, if it moved
 
 
@@ -382,6 +410,9 @@ class _Block:
     units_b: list[_Unit]
     a_start: int
     a_end: int
+    # Paragraphs of each side taken out because they moved: (start, end, move index).
+    moved_a: list[tuple[int, int, int]] = field(default_factory=list)
+    moved_b: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def align(a: str, b: str) -> Alignment:
@@ -394,17 +425,28 @@ def align(a: str, b: str) -> Alignment:
 def _align(a: str, b: str) -> Alignment:
     if a == b:
         return Alignment([Op(EQUAL, a)] if a else [], [])
-    blocks = _changed_blocks(_Paragraphs(a), _Paragraphs(b))
-    moves = _find_moves(a, b, [u for k in blocks for u in k.units_a], [u for k in blocks for u in k.units_b])
+    paragraphs_of_a, paragraphs_of_b = _Paragraphs(a), _Paragraphs(b)
+    blocks = _changed_blocks(paragraphs_of_a, paragraphs_of_b)
+    moves: list[Move] = []
+    paragraphs_a = [u for k in blocks for u in k.units_a if u.visible]
+    paragraphs_b = [u for k in blocks for u in k.units_b if u.visible]
+    _find_moves(a, b, paragraphs_a, paragraphs_b, moves, _PARAGRAPH_RULE, "paragraph")
+    for unit in paragraphs_a:
+        if unit.move >= 0:
+            blocks[unit.block].moved_a.append((unit.start, unit.end, unit.move))
+    for unit in paragraphs_b:
+        if unit.move >= 0:
+            blocks[unit.block].moved_b.append((unit.start, unit.end, unit.move))
     ops: list[Op] = []
     pos = 0
     book = _CodeBook()  # one token code table for the whole comparison
     for block in blocks:
         ops.append(Op(EQUAL, a[pos : block.a_start]))
-        ops.extend(_gap_ops(a, b, block.units_a, block.units_b, moves, book))
+        ops.extend(_gap_ops(a, b, block, moves, book))
         pos = block.a_end
     ops.append(Op(EQUAL, a[pos:]))
-    return Alignment(normalize(ops), moves)
+    ops = _sentence_moves(_SentenceLayout(paragraphs_of_a), _SentenceLayout(paragraphs_of_b), normalize(ops), moves)
+    return Alignment(ops, moves)
 
 
 def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
@@ -438,9 +480,9 @@ def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
         else:
             current.units_b += new.units(j, j + count)
             j += count
-    for gap, block in enumerate(blocks):
+    for number, block in enumerate(blocks):
         for unit in block.units_a + block.units_b:
-            unit.gap = gap
+            unit.place = unit.block = number
     return blocks
 
 
@@ -449,43 +491,43 @@ def _paragraph_code(number: int) -> str:
     return chr(number + 1 if number + 1 < 0xD800 else number + 1 + 0x800)
 
 
-def _find_moves(a: str, b: str, units_a: list[_Unit], units_b: list[_Unit]) -> list[Move]:
-    """Pair paragraphs that left one changed block and arrived in another."""
-    loose_a = [u for u in units_a if u.visible]
-    loose_b = [u for u in units_b if u.visible]
-    moves: list[Move] = []
-    # Exact moves: a paragraph found once among each side's changed ones, in
-    # another block. Repeated lines (table syntax, "Advertisement") are left to
-    # the word diff of their blocks.
+def _find_moves(
+    a: str, b: str, units_a: list[_Unit], units_b: list[_Unit], moves: list[Move], rule: _MoveRule, kind: str
+) -> None:
+    """Pair units (paragraphs or sentences) that left one changed place and arrived in another."""
+    # Exact moves: a text found once among each side's loose units, in another
+    # place. Repeated lines (table syntax, "Advertisement") are left to the
+    # word diff of their blocks.
     count_a: dict[str, int] = {}
-    for unit in loose_a:
+    for unit in units_a:
         count_a[unit.visible] = count_a.get(unit.visible, 0) + 1
     by_key: dict[str, list[_Unit]] = {}
-    for unit in loose_b:
+    for unit in units_b:
         by_key.setdefault(unit.visible, []).append(unit)
-    for unit in loose_a:
+    for unit in units_a:
         candidates = by_key.get(unit.visible, [])
-        if count_a[unit.visible] == 1 and len(candidates) == 1 and candidates[0].gap != unit.gap:
-            if count_words(unit.visible) >= _MOVE_MIN_WORDS:
-                _add_move(moves, a, b, unit, candidates[0])
-    _find_near_moves(a, b, [u for u in loose_a if u.move < 0], [u for u in loose_b if u.move < 0], moves)
-    return moves
+        if count_a[unit.visible] == 1 and len(candidates) == 1 and candidates[0].place != unit.place:
+            if count_words(unit.visible) >= rule.min_words:
+                _add_move(moves, a, b, unit, candidates[0], kind)
+    _find_near_moves(a, b, [u for u in units_a if u.move < 0], [u for u in units_b if u.move < 0], moves, rule, kind)
 
 
-def _find_near_moves(a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit], moves: list[Move]) -> None:
-    """Moves of paragraphs that were also edited: the best match lies in another block."""
-    words_a = [(u, set(u.key.split())) for u in loose_a if len(u.key.split()) >= _NEAR_MOVE_MIN_WORDS]
-    words_b = [(u, set(u.key.split())) for u in loose_b if len(u.key.split()) >= _NEAR_MOVE_MIN_WORDS]
+def _find_near_moves(
+    a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit], moves: list[Move], rule: _MoveRule, kind: str
+) -> None:
+    """Moves of units that were also edited: the best match lies in another place."""
+    words_a = [(u, set(u.key.split())) for u in loose_a if len(u.key.split()) >= rule.near_min_words]
+    words_b = [(u, set(u.key.split())) for u in loose_b if len(u.key.split()) >= rule.near_min_words]
     if not words_a or not words_b or len(words_a) * len(words_b) > _NEAR_MOVE_MAX_PAIRS:
         return
-    by_gap: dict[int, list[tuple[_Unit, set[str]]]] = {}
+    by_place: dict[int, list[tuple[_Unit, set[str]]]] = {}
     for unit_b, set_b in words_b:
-        by_gap.setdefault(unit_b.gap, []).append((unit_b, set_b))
+        by_place.setdefault(unit_b.place, []).append((unit_b, set_b))
     scored = []
     for unit_a, set_a in words_a:
-        # Only a clearly better match in another block is a move: a twin in the
-        # paragraph's own block (an edit in place, repeated lines) wins ties.
-        best_here = max((_dice(set_a, s) for _, s in by_gap.get(unit_a.gap, ())), default=0.0)
+        # Only a clearly better match in another place is a move: a twin in the
+        # unit's own place (an edit in place, repeated lines) wins ties.
+        best_here = max((_dice(set_a, s) for _, s in by_place.get(unit_a.place, ())), default=0.0)
         if best_here >= 0.9:
             continue
         need = max(0.5, best_here + 0.1)
@@ -493,19 +535,57 @@ def _find_near_moves(a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit],
         best, best_unit = 0.0, None
         for unit_b, set_b in words_b:
             # Dice can reach `need` only if the sizes are close enough.
-            if unit_b.gap == unit_a.gap or 2 * min(size, len(set_b)) < need * (size + len(set_b)):
+            if unit_b.place == unit_a.place or 2 * min(size, len(set_b)) < need * (size + len(set_b)):
                 continue
             score = _dice(set_a, set_b)
             if score > best:
                 best, best_unit = score, unit_b
         if best_unit is not None and best >= need and best > best_here + 0.1:
             scored.append((best, unit_a, best_unit))
+    split = _SentenceSplit(a, b, loose_a, loose_b) if kind == "paragraph" and scored else None
     for _, unit_a, unit_b in sorted(scored, key=lambda item: -item[0]):
         if unit_b.move >= 0:
             continue
-        inner = token_diff(a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end])
-        if similarity(inner) >= _NEAR_MOVE_MIN_SIMILARITY:
-            _add_move(moves, a, b, unit_a, unit_b, inner)
+        if split is not None and split.traded_sentences(unit_a, unit_b):
+            continue
+        inner = _inner_diff(a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end])
+        if similarity(inner) >= rule.near_min_similarity:
+            _add_move(moves, a, b, unit_a, unit_b, kind, inner)
+
+
+class _SentenceSplit:
+    """The sentences of the loose paragraphs, to tell an edited paragraph from one whose sentences went elsewhere."""
+
+    def __init__(self, a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit]) -> None:
+        self.sentences: dict[int, set[str]] = {}
+        self.text = {id(u): a for u in loose_a} | {id(u): b for u in loose_b}
+        self.side_a = self._count(loose_a)
+        self.side_b = self._count(loose_b)
+
+    def of(self, unit: _Unit) -> set[str]:
+        if id(unit) not in self.sentences:
+            text = self.text[id(unit)]
+            spans = sentence_spans(text, (unit.start, unit.end))
+            self.sentences[id(unit)] = {text[s:e].strip() for s, e in spans} - {""}
+        return self.sentences[id(unit)]
+
+    def _count(self, units: list[_Unit]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for unit in units:
+            for sentence in self.of(unit):
+                counts[sentence] = counts.get(sentence, 0) + 1
+        return counts
+
+    def traded_sentences(self, unit_a: _Unit, unit_b: _Unit) -> bool:
+        """Whether a sentence that one paragraph lacks sits, unchanged, in another loose paragraph.
+
+        "A B" -> "A" with "B" now elsewhere is a sentence move, not a
+        paragraph that moved and lost a sentence.
+        """
+        old, new = self.of(unit_a), self.of(unit_b)
+        lost = any(self.side_b.get(s, 0) for s in old - new)
+        gained = any(self.side_a.get(s, 0) for s in new - old)
+        return lost or gained
 
 
 def _dice(set_a: set[str], set_b: set[str]) -> float:
@@ -520,36 +600,335 @@ def similarity(ops: list[Op]) -> float:
     return 2 * kept / (old + new) if old + new else 1.0
 
 
-def _add_move(moves: list[Move], a: str, b: str, unit_a: _Unit, unit_b: _Unit, inner: list[Op] | None = None) -> None:
+def _inner_diff(old_text: str, new_text: str) -> list[Op]:
+    """The edits inside a moved piece; the space around it stayed behind, so it is left out."""
+    return token_diff(old_text.strip(), new_text.strip())
+
+
+def _add_move(
+    moves: list[Move], a: str, b: str, unit_a: _Unit, unit_b: _Unit, kind: str, inner: list[Op] | None = None
+) -> None:
     old_text, new_text = a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end]
     unit_a.move = unit_b.move = len(moves)
-    ops = inner if inner is not None else token_diff(old_text, new_text)
-    moves.append(Move(len(moves), unit_a.start, old_text, unit_b.start, new_text, ops))
+    ops = inner if inner is not None else _inner_diff(old_text, new_text)
+    moves.append(Move(len(moves), unit_a.start, old_text, unit_b.start, new_text, ops, kind))
 
 
+# --- sentence level -----------------------------------------------------------
 
-def _gap_ops(
-    a: str, b: str, gap_a: list[_Unit], gap_b: list[_Unit], moves: list[Move], book: _CodeBook
+
+@dataclass
+class _Run:
+    """A run of changes between two stretches of unchanged text: ``ops[first:stop]``."""
+
+    first: int
+    stop: int
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    # The few words of the unchanged text around the run that belong to the
+    # sentences it starts and ends in: a sentence whose first word or closing
+    # full stop the word diff kept ("The [-army-]{+mayor+} said") still moved whole.
+    head: int = 0
+    tail: int = 0
+    deleted: list[str] = field(default_factory=list)  # words of the plain (not moved) deletes
+    inserted: list[str] = field(default_factory=list)
+    # Moved paragraphs inside the run, per side: (start, end, move number).
+    moved_a: list[tuple[int, int, int]] = field(default_factory=list)
+    moved_b: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def _change_runs(ops: list[Op]) -> list[_Run]:
+    """The runs of inserts and deletes, joined across equal ops of a few words.
+
+    A word or two that the word diff happened to keep ("the") should not stop
+    a sentence from counting as wholly deleted or inserted.
+    """
+    runs: list[_Run] = []
+    current: _Run | None = None
+    pos_a = pos_b = 0
+    for index, op in enumerate(ops):
+        if op.op == EQUAL and len(op.text.split(None, _RUN_BREAK_WORDS)) >= _RUN_BREAK_WORDS:
+            current = None
+        elif op.op != EQUAL:
+            if current is None:
+                current = _Run(index, index, pos_a, pos_a, pos_b, pos_b)
+                runs.append(current)
+            current.stop = index + 1
+            if op.move is None:
+                (current.deleted if op.op == DELETE else current.inserted).extend(op.text.split())
+            else:
+                spans = current.moved_a if op.op == DELETE else current.moved_b
+                at = pos_a if op.op == DELETE else pos_b
+                spans.append((at, at + len(op.text), op.move))
+        if op.op != INSERT:
+            pos_a += len(op.text)
+        if op.op != DELETE:
+            pos_b += len(op.text)
+        if op.op != EQUAL and current is not None:
+            # A run ends, on both sides, after its last change.
+            current.a_end, current.b_end = pos_a, pos_b
+    return runs
+
+
+def _sharing_runs(runs: list[_Run]) -> tuple[set[int], set[int]]:
+    """Runs whose deleted words and runs whose inserted words share word triples with the other side.
+
+    A sentence that moved, even with an edit, leaves runs of three words
+    deleted in one place and inserted in another; only such runs are split
+    into sentences (most edits are a few words and cost nothing here).
+    """
+    triples_a: dict[tuple[str, str, str], list[int]] = {}
+    for number, run in enumerate(runs):
+        if len(run.deleted) >= _SENTENCE_RULE.min_words:
+            for triple in set(zip(run.deleted, run.deleted[1:], run.deleted[2:])):
+                triples_a.setdefault(triple, []).append(number)
+    old_side: set[int] = set()
+    new_side: set[int] = set()
+    if not triples_a:
+        return old_side, new_side
+    for number, run in enumerate(runs):
+        if len(run.inserted) < _SENTENCE_RULE.min_words:
+            continue
+        shared: dict[int, int] = {}
+        for triple in set(zip(run.inserted, run.inserted[1:], run.inserted[2:])):
+            for other in triples_a.get(triple, ()):
+                shared[other] = shared.get(other, 0) + 1
+        partners = {other for other, count in shared.items() if count >= _SHARED_TRIPLES}
+        if partners:
+            new_side.add(number)
+            old_side |= partners
+    return old_side, new_side
+
+
+# Word triples a deleted and an inserted run must share to be searched for a moved sentence.
+_SHARED_TRIPLES: Final = 2
+
+
+def _sentence_edges(
+    ops: list[Op], runs: list[_Run], wanted: set[int], layout_a: _SentenceLayout, layout_b: _SentenceLayout
+) -> None:
+    """Set the head and tail of the ``wanted`` runs: the unchanged words around them that finish their sentences."""
+    taken = 0  # how much of the equal op before the run the previous run's tail took
+    for number, run in enumerate(runs):
+        if number not in wanted:
+            taken = 0
+            continue
+        if run.first > 0:
+            room = len(ops[run.first - 1].text) - (taken if number and runs[number - 1].stop == run.first - 1 else 0)
+            needs = [offset - layout.sentence_at(offset)[0] for layout, offset in ((layout_a, run.a_start), (layout_b, run.b_start))]
+            run.head = _few_words(ops[run.first - 1].text, max([0] + [n for n in needs if n <= room]), from_end=True)
+        taken = 0
+        if run.stop < len(ops) and ops[run.stop].op == EQUAL:
+            needs = []
+            for layout, offset in ((layout_a, run.a_end), (layout_b, run.b_end)):
+                start, visible_end = layout.sentence_at(offset)
+                needs.append(visible_end - offset if start < offset else 0)
+            room = len(ops[run.stop].text)
+            run.tail = taken = _few_words(ops[run.stop].text, max([0] + [n for n in needs if n <= room]), from_end=False)
+
+
+def _few_words(text: str, size: int, from_end: bool) -> int:
+    """``size`` if that many characters at the start (or end) of ``text`` hold only a few words, else 0."""
+    piece = text[len(text) - size :] if from_end else text[:size]
+    return size if size and len(piece.split()) < _RUN_BREAK_WORDS else 0
+
+
+# An unchanged stretch of at least this many words separates two runs of changes.
+_RUN_BREAK_WORDS: Final = 4
+
+
+def _sentence_moves(layout_a: _SentenceLayout, layout_b: _SentenceLayout, ops: list[Op], moves: list[Move]) -> list[Op]:
+    """Find whole sentences that the word diff deleted in one place and inserted in another; make them moves.
+
+    A place is a run of changes between two unchanged stretches. Sentences
+    deleted in one run and inserted in another are moves; within one run,
+    sentences that come back in another order are moves too (those in the
+    longest common order stay). Each run that lost or gained a moved sentence
+    is diffed again without it, so the sentences around it can align.
+    A sentence that the word diff split around a kept word or two ("The
+    [-army-]{+mayor+} said ...") still counts as whole (see :class:`_Run`).
+    """
+    a, b = layout_a.text, layout_b.text
+    runs = _change_runs(ops)
+    old_side, new_side = _sharing_runs(runs)
+    if not old_side or not new_side:
+        return ops
+    _sentence_edges(ops, runs, old_side | new_side, layout_a, layout_b)
+    units_a: list[_Unit] = []
+    units_b: list[_Unit] = []
+    for number, run in enumerate(runs):
+        if number in old_side:
+            units_a += _outside(layout_a.whole_sentences(run.a_start - run.head, run.a_end + run.tail, number), run.moved_a)
+        if number in new_side:
+            units_b += _outside(layout_b.whole_sentences(run.b_start - run.head, run.b_end + run.tail, number), run.moved_b)
+    if not units_a or not units_b:
+        return ops
+    _find_moves(a, b, units_a, units_b, moves, _SENTENCE_RULE, "sentence")
+    _reordered_in_runs(a, b, units_a, units_b, moves)
+    moved_a = [u for u in units_a if u.move >= 0]
+    moved_b = [u for u in units_b if u.move >= 0]
+    if not moved_a and not moved_b:
+        return ops
+    return _rediff_runs(a, b, ops, runs, moved_a, moved_b, moves)
+
+
+def _outside(units: list[_Unit], taken: list[tuple[int, int, int]]) -> list[_Unit]:
+    """The units that overlap none of the ``taken`` spans (sentences of a moved paragraph stay with it)."""
+    return [u for u in units if not any(start < u.end and u.start < end for start, end, _ in taken)]
+
+
+def _reordered_in_runs(a: str, b: str, units_a: list[_Unit], units_b: list[_Unit], moves: list[Move]) -> None:
+    """Within one run, sentences that came back in another order: all but the longest common order moved."""
+    by_run: dict[int, tuple[list[_Unit], list[_Unit]]] = {}
+    for unit in units_a:
+        if unit.move < 0:
+            by_run.setdefault(unit.place, ([], []))[0].append(unit)
+    for unit in units_b:
+        if unit.move < 0 and unit.place in by_run:
+            by_run[unit.place][1].append(unit)
+    for side_a, side_b in by_run.values():
+        texts_a = [u.visible for u in side_a]
+        texts_b = [u.visible for u in side_b]
+        pairs = [
+            (i, texts_b.index(text))
+            for i, text in enumerate(texts_a)
+            if texts_a.count(text) == 1 and texts_b.count(text) == 1 and count_words(text) >= _SENTENCE_RULE.min_words
+        ]
+        if len(pairs) < 2:
+            continue
+        kept = _longest_increasing([j for _, j in pairs])
+        for index, (i, j) in enumerate(pairs):
+            if index not in kept:
+                _add_move(moves, a, b, side_a[i], side_b[j], "sentence")
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indices of one longest strictly increasing subsequence (the few sentences of a run: quadratic is fine)."""
+    best = [1] * len(values)
+    previous = [-1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i] and best[j] + 1 > best[i]:
+                best[i], previous[i] = best[j] + 1, j
+    index = max(range(len(values)), key=best.__getitem__)
+    chain = set()
+    while index >= 0:
+        chain.add(index)
+        index = previous[index]
+    return chain
+
+
+def _rediff_runs(
+    a: str, b: str, ops: list[Op], runs: list[_Run], moved_a: list[_Unit], moved_b: list[_Unit], moves: list[Move]
 ) -> list[Op]:
+    """Replace each run that lost or gained a moved sentence by a fresh diff with the sentence spliced in."""
+    cuts_a: dict[int, list[tuple[int, int, int]]] = {}
+    cuts_b: dict[int, list[tuple[int, int, int]]] = {}
+    for unit in moved_a:
+        cuts_a.setdefault(unit.place, []).append((unit.start, unit.end, unit.move))
+    for unit in moved_b:
+        cuts_b.setdefault(unit.place, []).append((unit.start, unit.end, unit.move))
+    out: list[Op] = []
+    at = 0
+    for number, run in enumerate(runs):
+        if number not in cuts_a and number not in cuts_b:
+            continue
+        out.extend(ops[at : run.first])
+        head, tail = run.head, run.tail
+        if head:
+            # The run takes the end of the equal op before it (emitted just now
+            # or, if the previous run took its start, still to come).
+            out[-1] = Op(EQUAL, out[-1].text[:-head])
+        start_a, start_b = run.a_start - head, run.b_start - head
+        old_cuts = sorted(cuts_a.get(number, []) + run.moved_a)
+        new_cuts = sorted(cuts_b.get(number, []) + run.moved_b)
+        kept_a = _without(a, start_a, run.a_end + tail, old_cuts)
+        kept_b = _without(b, start_b, run.b_end + tail, new_cuts)
+        fresh = token_diff(kept_a, kept_b)
+        for start, _, move in old_cuts:
+            fresh = _splice(fresh, DELETE, start - start_a, moves[move].old_text, move)
+        for start, _, move in new_cuts:
+            fresh = _splice(fresh, INSERT, start - start_b, moves[move].new_text, move)
+        out.extend(fresh)
+        at = run.stop
+        if tail:
+            out.append(Op(EQUAL, ops[run.stop].text[tail:]))
+            at += 1
+    out.extend(ops[at:])
+    return normalize(out)
+
+
+class _SentenceLayout:
+    """Paragraph starts of one side and, on demand, the sentences of a paragraph."""
+
+    def __init__(self, paragraphs: _Paragraphs) -> None:
+        self.text = paragraphs.text
+        self.paragraphs = paragraphs
+        self._sentences: dict[int, list[tuple[int, int]]] = {}
+
+    def sentences_of(self, number: int) -> list[tuple[int, int]]:
+        if number not in self._sentences:
+            self._sentences[number] = sentence_spans(self.text, (self.paragraphs.starts[number], self.paragraphs.ends[number]))
+        return self._sentences[number]
+
+    def sentence_at(self, offset: int) -> tuple[int, int]:
+        """(start, visible end) of the sentence holding ``offset``, or (offset, offset) between paragraphs."""
+        number = bisect_right(self.paragraphs.starts, offset) - 1
+        if number < 0 or offset >= len(self.text):
+            return offset, offset
+        for start, end in self.sentences_of(number):
+            if start <= offset < end:
+                return start, start + len(self.text[start:end].rstrip())
+        return offset, offset
+
+    def whole_sentences(self, start: int, end: int, place: int) -> list[_Unit]:
+        """Sentences whose visible text lies entirely inside ``[start, end)``, as movable units."""
+        paragraphs = self.paragraphs
+        first = max(0, bisect_right(paragraphs.starts, start) - 1)
+        found = []
+        for number in range(first, len(paragraphs)):
+            if paragraphs.starts[number] >= end:
+                break
+            for span_start, span_end in self.sentences_of(number):
+                raw = self.text[span_start:span_end]
+                visible_start = span_start + len(raw) - len(raw.lstrip())
+                visible_end = span_start + len(raw.rstrip())
+                if start <= visible_start < visible_end <= end:
+                    visible = self.text[visible_start:visible_end]
+                    found.append(_Unit(visible_start, visible_end, visible, visible, place=place))
+        return found
+
+
+def _gap_ops(a: str, b: str, block: _Block, moves: list[Move], book: _CodeBook) -> list[Op]:
     """Ops for one changed block; moved paragraphs go in as whole deletes/inserts."""
-    kept_a = [u for u in gap_a if u.move < 0]
-    kept_b = [u for u in gap_b if u.move < 0]
-    text_a = "".join(a[u.start : u.end] for u in kept_a)
-    text_b = "".join(b[u.start : u.end] for u in kept_b)
+    start_a = block.units_a[0].start if block.units_a else block.a_start
+    start_b = block.units_b[0].start if block.units_b else 0
+    text_a = _without(a, start_a, block.units_a[-1].end if block.units_a else start_a, block.moved_a)
+    text_b = _without(b, start_b, block.units_b[-1].end if block.units_b else start_b, block.moved_b)
     if len(text_a) + len(text_b) > _LARGE_BLOCK:
         ops = _large_block_diff(text_a, text_b)
     else:
         ops = token_diff(text_a, text_b, book)
-    # Splicing in text order means every unit before the one being placed is
-    # already in the ops, so its offset is simply its distance from the gap start.
-    for unit in gap_a:
-        if unit.move >= 0:
-            ops = _splice(ops, DELETE, unit.start - gap_a[0].start, moves[unit.move].old_text, unit.move)
-    for unit in gap_b:
-        if unit.move >= 0:
-            ops = _splice(ops, INSERT, unit.start - gap_b[0].start, moves[unit.move].new_text, unit.move)
+    # Splicing in text order means everything before the piece being placed is
+    # already in the ops, so its offset is simply its distance from the block start.
+    for start, _, move in block.moved_a:
+        ops = _splice(ops, DELETE, start - start_a, moves[move].old_text, move)
+    for start, _, move in block.moved_b:
+        ops = _splice(ops, INSERT, start - start_b, moves[move].new_text, move)
     return ops
 
+
+def _without(text: str, start: int, end: int, cuts: list[tuple[int, int, int]]) -> str:
+    """``text[start:end]`` with the ``cuts`` (start, end, _) taken out."""
+    kept = []
+    pos = start
+    for cut_start, cut_end, _ in cuts:
+        kept.append(text[pos:cut_start])
+        pos = cut_end
+    kept.append(text[pos:end])
+    return "".join(kept)
 
 
 def _large_block_diff(a: str, b: str) -> list[Op]:
@@ -624,7 +1003,9 @@ def _mirror(alignment: Alignment) -> Alignment:
     swap = {INSERT: DELETE, DELETE: INSERT, EQUAL: EQUAL}
     ops = normalize([Op(swap[op.op], op.text, op.move) for op in alignment.ops])
     moves = [
-        Move(m.id, m.new_start, m.new_text, m.old_start, m.old_text, normalize([Op(swap[o.op], o.text) for o in m.ops]))
+        Move(
+            m.id, m.new_start, m.new_text, m.old_start, m.old_text, normalize([Op(swap[o.op], o.text) for o in m.ops]), m.unit
+        )
         for m in alignment.moves
     ]
     return _number_moves(Alignment(ops, moves))
@@ -638,7 +1019,7 @@ def _number_moves(alignment: Alignment) -> Alignment:
             order[op.move] = len(order) + 1
     ops = [Op(op.op, op.text, order[op.move]) if op.move is not None else op for op in alignment.ops]
     moves = sorted(
-        (Move(order[m.id], m.old_start, m.old_text, m.new_start, m.new_text, m.ops) for m in alignment.moves),
+        (Move(order[m.id], m.old_start, m.old_text, m.new_start, m.new_text, m.ops, m.unit) for m in alignment.moves),
         key=lambda m: m.id,
     )
     return Alignment(ops, moves)

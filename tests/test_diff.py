@@ -12,6 +12,7 @@ from bench.gitoracle import changed_chars, git_word_diff
 from revtrack.diff import diff_texts, summarize
 from revtrack.engine import DELETE, EQUAL, INSERT, align, rebuild, token_diff
 from revtrack.ingest import parse_document
+from revtrack.tokens import count_words
 from tests.conftest import DATA, seed_versions
 
 
@@ -180,6 +181,101 @@ def test_nearly_unchanged_moved_paragraph_is_a_move_with_its_edit() -> None:
     assert changed(moves[0].ops) == [(DELETE, "next week"), (INSERT, "on Monday")]
 
 
+# --- sentence moves ------------------------------------------------------------
+
+MAYOR = "The mayor said the talks had stalled on Monday evening."
+RETURN = "Negotiators will return next week to try again."
+DEAL = "Nobody expects a quick deal before the winter."
+WATER = "Residents queued for water at three distribution points across the city."
+POWER = "Power was restored to the northern districts late on Sunday."
+SCHOOLS = "Schools in the east stay closed until further notice."
+ARMY = "The army said two soldiers were wounded in the clash."
+
+
+def moves_of(result):
+    return [c for c in result.changes if c.kind == "move"]
+
+
+SENTENCE_MOVE_CASES = [
+    pytest.param(
+        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n", f"{MAYOR} {DEAL}\n\n{WATER} {RETURN}\n",
+        [(RETURN, (1, 2), (2, 2))], id="to-the-end-of-another-paragraph",
+    ),
+    pytest.param(
+        f"{MAYOR} {RETURN} {DEAL}\n", f"{DEAL} {MAYOR} {RETURN}\n",
+        [(DEAL, (1, 3), (1, 1))], id="within-one-paragraph",
+    ),
+    pytest.param(
+        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER} {POWER} {SCHOOLS}\n", f"{MAYOR}\n\n{WATER} {POWER} {SCHOOLS} {RETURN} {DEAL}\n",
+        [(RETURN, (1, 2), (2, 4)), (DEAL, (1, 3), (2, 5))], id="last-two-sentences-together",
+    ),
+    pytest.param(
+        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n", f"{MAYOR}\n\n{RETURN} {DEAL} {WATER}\n",
+        [], id="regrouped-in-order-is-no-move",
+    ),
+    pytest.param(
+        f"{MAYOR}\n\n{RETURN}\n\n{WATER}\n\n{POWER}\n", f"{MAYOR}\n\n{WATER} {POWER} {RETURN}\n",
+        [(RETURN, (2, 1), (2, 3))], id="paragraph-becomes-a-sentence-of-another",
+    ),
+    pytest.param(
+        f"{MAYOR} {RETURN}\n\n{DEAL}\n", f"{RETURN}\n\n{DEAL}\n\n{MAYOR}\n",
+        [(MAYOR, (1, 1), (3, 1))], id="sentence-leaves-its-paragraph-for-a-new-one",
+    ),
+    pytest.param(
+        f"{MAYOR} {RETURN}\n\n{WATER} {POWER}\n", f"{MAYOR} {POWER}\n\n{WATER} {RETURN}\n",
+        [(POWER, (2, 2), (1, 2)), (RETURN, (1, 2), (2, 2))], id="two-sentences-swap-paragraphs",
+    ),
+    # The word diff keeps "The" and "said" in place ("The [-mayor-]{+army+} said"): still two whole moves.
+    pytest.param(
+        f"{MAYOR} {WATER}\n\n{POWER} {ARMY}\n", f"{ARMY} {WATER}\n\n{POWER} {MAYOR}\n",
+        [(ARMY, (2, 2), (1, 1)), (MAYOR, (1, 1), (2, 2))], id="swap-of-sentences-sharing-words",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), SENTENCE_MOVE_CASES)
+def test_sentence_moves(old: str, new: str, expected) -> None:
+    result = diff_texts(old, new)
+    got = [(m.new, (m.old_pos.paragraph, m.old_pos.sentence), (m.new_pos.paragraph, m.new_pos.sentence)) for m in moves_of(result)]
+    assert sorted(got) == sorted(expected)
+    assert all(m.unit == "sentence" and m.old == m.new for m in moves_of(result))
+    assert rebuild(result.ops) == (old, new)
+    assert (result.stats.words_added, result.stats.words_deleted) == (0, 0)
+    assert (result.stats.sentences_moved, result.stats.paragraphs_moved) == (len(expected), 0)
+    if expected:
+        assert summarize(result) == f"{len(expected)} sentence{'s' if len(expected) > 1 else ''} moved"
+
+
+def test_moved_sentence_that_was_also_edited_is_one_move_with_its_edit() -> None:
+    old = f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n"
+    edited = RETURN.replace("next week", "on Thursday")
+    new = f"{MAYOR} {DEAL}\n\n{WATER} {edited}\n"
+    (move,) = moves_of(diff_texts(old, new))
+    assert (move.unit, move.old, move.new) == ("sentence", RETURN, edited)
+    assert changed(move.ops) == [(DELETE, "next week"), (INSERT, "on Thursday")]
+
+
+def test_short_sentences_and_edits_in_place_are_not_moves() -> None:
+    # "He said." recurs in news copy; a sentence rewritten where it stands is an edit.
+    old = f"He said. {MAYOR} {RETURN}\n\n{WATER}\n"
+    new = f"{MAYOR} {RETURN.replace('next week', 'on Thursday')}\n\n{WATER} He said.\n"
+    result = diff_texts(old, new)
+    assert moves_of(result) == []
+    assert (DELETE, "next week") in changed(result.ops)
+
+
+def test_sentence_move_renders_inline_where_it_left_and_where_it_arrived() -> None:
+    from revtrack.render.diffview import body_lines, sentence_lines
+    from revtrack.render.text import TextOutput
+
+    result = diff_texts(f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n", f"{MAYOR} {DEAL}\n\n{WATER} {RETURN}\n")
+    lines = [TextOutput.plain(line.segments) for line in body_lines(result) if line.segments]
+    assert lines == [f"{MAYOR} [⇄ to ¶2.2] {DEAL}", f"{WATER} {{⇄ from ¶1.2: {RETURN}}}"]
+    assert [(label, TextOutput.plain(segments)) for label, segments in sentence_lines(result.sentences)] == [
+        ("⇄ moved ¶1.2 → ¶2.2", RETURN)
+    ]
+
+
 # --- properties ------------------------------------------------------------------
 
 PIECES = list("ab c\n.,“”'’-12") + ["word", "ceasefire", "三", "ก", "\u00a0", "\n\n", "Paragraph one.", "\x1b"]
@@ -222,6 +318,31 @@ def test_reordered_paragraphs_rebuild_and_count_no_words(paragraphs: list[str], 
     old, new = "\n\n".join(paragraphs), "\n\n".join(shuffled)
     result = diff_texts(old, new)
     assert rebuild(result.ops) == (old, new)
+
+
+SENTENCE_POOL = [MAYOR, RETURN, DEAL, WATER, POWER, SCHOOLS, ARMY]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(SENTENCE_POOL), unique=True, min_size=1, max_size=7),
+    st.randoms(use_true_random=False),
+    st.lists(st.sampled_from([" ", "\n\n"]), min_size=7, max_size=7),
+    st.lists(st.sampled_from([" ", "\n\n"]), min_size=7, max_size=7),
+)
+def test_reordered_sentences_are_moves_that_rebuild_and_mirror(sentences, rnd, breaks_old, breaks_new) -> None:
+    """Any reordering and regrouping of distinct sentences is told as moves, both ways round: no word is
+    deleted or inserted outside a move (a moved paragraph may show its sentences reordered inside it)."""
+    shuffled = list(sentences)
+    rnd.shuffle(shuffled)
+    old = "".join(s + b for s, b in zip(sentences, breaks_old))
+    new = "".join(s + b for s, b in zip(shuffled, breaks_new))
+    forward, backward = diff_texts(old, new), diff_texts(new, old)
+    assert rebuild(forward.ops) == (old, new)
+    assert rebuild(backward.ops) == (new, old)
+    for result in (forward, backward):
+        assert sum(count_words(op.text) for op in result.ops if op.op != EQUAL and op.move is None) == 0
+    assert sorted(m.old for m in moves_of(forward)) == sorted(m.new for m in moves_of(backward))
 
 
 # --- real pairs kept in tests/data (Thai, Chinese, Hindi, Russian, English) ---------

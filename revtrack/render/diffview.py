@@ -3,8 +3,9 @@
 Both text renderers (rich colours and ``[-…-]``/``{+…+}`` markers) draw from
 this layout: paragraphs of the new version with deletions and insertions inline,
 moved paragraphs shown once at their new place (with any edits inside) and a
-one-line note where they used to be, unchanged paragraphs collapsed to
-``context`` paragraphs around each change.
+one-line note where they used to be, moved sentences the same way but inline in
+their paragraphs, unchanged paragraphs collapsed to ``context`` paragraphs
+around each change.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 from revtrack.diff import ArticleDiff, Change, SentenceChange
 from revtrack.engine import DELETE, EQUAL, INSERT, Op
 
-Segment = tuple[str, str]  # (kind, text): equal | insert | delete | moved-away | moved-here | note
+# (kind, text). Kinds: equal | insert | delete | note; a moved paragraph's
+# moved-away | moved-here lines; a moved sentence's sentence-away note,
+# sentence-here label, its text as moved, and sentence-end.
+Segment = tuple[str, str]
 
 
 @dataclass
@@ -59,6 +63,10 @@ class _LineBuilder:
             if part:
                 self.lines[-1].segments.append((kind, part))
 
+    def mark(self, kind: str) -> None:
+        """A segment with no text of its own (a closing marker)."""
+        self.lines[-1].segments.append((kind, ""))
+
     def own_line(self, kind: str, text: str) -> None:
         if self.lines[-1].segments:
             self.lines.append(Line([]))
@@ -70,10 +78,14 @@ def body_lines(diff: ArticleDiff) -> list[Line]:
     """Display lines of the body diff, in the order of the new version."""
     moves = {change.move: change for change in diff.changes if change.kind == "move"}
     builder = _LineBuilder()
-    for op in diff.ops:
+    for index, op in enumerate(diff.ops):
         if op.move is not None:
             change = moves[op.move]
-            _add_move(builder, op, change)
+            if change.unit == "sentence":
+                following = diff.ops[index + 1].text if index + 1 < len(diff.ops) else "\n"
+                _add_sentence_move(builder, op, change, alone=following.startswith("\n") and _line_empty(builder))
+            else:
+                _add_move(builder, op, change)
         elif op.op == EQUAL or (op.op == INSERT and not op.text.strip()):
             builder.add(EQUAL, op.text)
         elif op.op == INSERT:
@@ -91,6 +103,30 @@ def _add_move(builder: _LineBuilder, op: Op, change: Change) -> None:
     builder.own_line("moved-here", f"moved from ¶{change.old_pos.paragraph}")
     for segment_kind, text in inline_segments(change.ops):
         builder.add(segment_kind, text)
+
+
+def _line_empty(builder: _LineBuilder) -> bool:
+    return not "".join(text for _, text in builder.lines[-1].segments).strip()
+
+
+def _add_sentence_move(builder: _LineBuilder, op: Op, change: Change, alone: bool) -> None:
+    """A moved sentence, inline: a note where it was, its text (and edits) where it is.
+
+    ``alone``: the sentence was a paragraph of its own, so its note gets a line.
+    """
+    assert change.old_pos is not None and change.new_pos is not None
+    if op.op == DELETE:
+        note = f"⇄ to ¶{change.new_pos.paragraph}.{change.new_pos.sentence}"
+        if alone:
+            builder.own_line("sentence-away", note)
+        else:
+            builder.add("sentence-away", note)
+            builder.add(EQUAL, " ")
+        return
+    builder.add("sentence-here", f"⇄ from ¶{change.old_pos.paragraph}.{change.old_pos.sentence}: ")
+    for kind, text in inline_segments(change.ops):
+        builder.add("moved" if kind == EQUAL else kind, text)
+    builder.mark("sentence-end")
 
 
 def collapse(lines: list[Line], context: int, full: bool) -> list[Line]:

@@ -13,7 +13,16 @@ from revtrack.model import Revision
 from revtrack.render.diffview import Segment, body_lines, collapse, inline_segments
 from revtrack.render.safe import visible
 
-_TAGS = {"insert": "ins", "delete": "del", "moved-away": "p class=moved", "moved-here": "p class=moved", "note": "p class=note"}
+_TAGS = {
+    "insert": "ins",
+    "delete": "del",
+    "moved-away": "p class=moved",
+    "moved-here": "p class=moved",
+    "sentence-away": "span class=moved",
+    "sentence-here": "span class=moved",
+    "moved": "span class=moved",
+    "note": "p class=note",
+}
 _STYLE = """body{font:16px/1.5 Georgia,serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}
 ins{background:#dfd;text-decoration:none}del{background:#fdd}.moved{color:#067;font-style:italic}
 .note{color:#888}header p{margin:.2em 0;font-family:sans-serif;font-size:90%}"""

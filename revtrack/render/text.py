@@ -29,11 +29,23 @@ _STYLES = {
     "delete": "red strike",
     "moved-away": "dim cyan",
     "moved-here": "bold cyan",
+    "sentence-away": "dim cyan",
+    "sentence-here": "bold cyan",
+    "moved": "cyan",
     "note": "dim",
     "label": "bold",
     "changed": "yellow",
 }
-_MARKERS = {"insert": ("{+", "+}"), "delete": ("[-", "-]"), "moved-away": ("⇄ ", ""), "moved-here": ("⇄ ", ":")}
+_MARKERS = {
+    "insert": ("{+", "+}"),
+    "delete": ("[-", "-]"),
+    "moved-away": ("⇄ ", ""),
+    "moved-here": ("⇄ ", ":"),
+    # A moved sentence reads "[⇄ to ¶5.2]" where it was, "{⇄ from ¶2.1: …}" where it is.
+    "sentence-away": ("[", "]"),
+    "sentence-here": ("{", ""),
+    "sentence-end": ("", "}"),
+}
 
 
 def use_color(choice: str, stream: TextIO | None = None) -> bool:
