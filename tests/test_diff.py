@@ -362,3 +362,26 @@ def test_real_wikipedia_pairs_rebuild_and_stay_small(old: str, new: str) -> None
     ours, _ = changed_chars(result.ops), None
     theirs, _ = git_word_diff(old, new)
     assert ours <= 1.5 * theirs, (ours, theirs)
+
+
+# --- many distinct tokens -------------------------------------------------------------
+
+
+def test_more_than_65k_distinct_words_diff_exactly() -> None:
+    """Codes run past the Basic Multilingual Plane (70,000 distinct words need astral code points)."""
+    old = " ".join(f"w{number}" for number in range(70_000))
+    new = old.replace("w12345 ", "changed ").replace("w69998", "last")
+    ops = token_diff(old, new)
+    assert rebuild(ops) == (old, new)
+    assert changed(ops) == [(DELETE, "w12345"), (INSERT, "changed"), (DELETE, "w69998"), (INSERT, "last")]
+
+
+def test_when_token_codes_run_out_the_character_diff_is_still_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    from revtrack import engine
+
+    monkeypatch.setattr(engine._CodeBook, "_WORD_RANGES", ((0x4E00, 0x4E09),))  # ten word codes
+    old = "one two three four five six seven eight nine ten eleven twelve"
+    new = "one two three four five six seven eight nine ten eleven dozen"
+    ops = token_diff(old, new)
+    assert rebuild(ops) == (old, new)
+    assert "".join(op.text for op in ops if op.op == EQUAL).startswith("one two three four five six seven eight nine ten eleven ")
