@@ -19,13 +19,17 @@ REALDATA = ROOT.parent / "shared" / "realdata"
 SEEDS = ROOT / "seeds" / "rudaw-coalition-ceasefire"
 
 
-def median_seconds(run: Callable[[], Any], repeat: int) -> float:
+def timings(run: Callable[[], Any], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(run: Callable[[], Any], repeat: int) -> float:
+    return statistics.median(timings(run, repeat))
 
 
 def process_seconds(command: list[str], repeat: int, env: dict[str, str] | None = None) -> float:

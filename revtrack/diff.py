@@ -105,7 +105,7 @@ def diff_texts(old_body: str, new_body: str, old_title: str = "", new_title: str
     title_ops = token_diff(old_title, new_title)
     if any(op.op != EQUAL for op in title_ops):
         changes.insert(0, _headline_change(old_title, new_title, title_ops))
-    sentences = _sentence_changes(regions, alignment.moves, old_layout, new_layout)
+    sentences = _sentence_changes(regions, alignment.moves, old_layout, new_layout, _OpIndex(alignment.ops))
     stats = _stats(alignment.ops, title_ops, alignment.moves, sentences, old_layout, new_layout)
     return ArticleDiff(
         old_title, new_title, old_body, new_body, title_ops, alignment.ops, alignment.moves, changes, sentences, stats
@@ -143,6 +143,12 @@ class _Layout:
         paragraph, sentence = self.sentence_at(offset)
         return Position(paragraph + 1, sentence + 1)
 
+    def span_of(self, first: tuple[int, int], last: tuple[int, int]) -> Span:
+        """From the start of sentence ``first`` to the visible end of ``last`` (both (paragraph, sentence))."""
+        start = self.sentences(first[0])[first[1]][0]
+        last_span = self.sentences(last[0])[last[1]]
+        return _first_visible(self.text, start, last_span[1]), content_end(self.text, last_span)
+
     def sentence_text(self, paragraph: int, sentence: int) -> str:
         start, end = self.sentences(paragraph)[sentence]
         return self.text[start:end].strip()
@@ -179,6 +185,52 @@ class _Layout:
             high = last[1] if paragraph == last[0] else count - 1
             found.extend((paragraph, s) for s in range(low, high + 1))
         return found
+
+
+# --- ops by position ---------------------------------------------------------------
+
+
+class _OpIndex:
+    """Where each op starts on both sides, to cut the ops of a span out instead of diffing it again."""
+
+    def __init__(self, ops: list[Op]) -> None:
+        self.ops = ops
+        self.a_starts: list[int] = []
+        self.b_starts: list[int] = []
+        pos_a = pos_b = 0
+        for op in ops:
+            self.a_starts.append(pos_a)
+            self.b_starts.append(pos_b)
+            if op.op != INSERT:
+                pos_a += len(op.text)
+            if op.op != DELETE:
+                pos_b += len(op.text)
+
+    def cut(self, a_start: int, a_end: int, b_start: int, b_end: int) -> list[Op] | None:
+        """The ops of old[a_start:a_end] -> new[b_start:b_end], or None when the spans do not line up.
+
+        They line up when every unchanged stretch is cut at the same places on
+        both sides, and no moved text is inside.
+        """
+        ops, a_starts, b_starts = self.ops, self.a_starts, self.b_starts
+        first = max(0, min(bisect_right(a_starts, a_start), bisect_right(b_starts, b_start)) - 1)
+        out: list[Op] = []
+        for number in range(first, len(ops)):
+            op, pos_a, pos_b = ops[number], a_starts[number], b_starts[number]
+            if pos_a >= a_end and pos_b >= b_end:
+                break
+            size = len(op.text)
+            low_a, high_a = max(pos_a, a_start) - pos_a, min(pos_a + size, a_end) - pos_a
+            low_b, high_b = max(pos_b, b_start) - pos_b, min(pos_b + size, b_end) - pos_b
+            in_a = op.op != INSERT and low_a < high_a
+            in_b = op.op != DELETE and low_b < high_b
+            if not in_a and not in_b:
+                continue
+            if op.move is not None or (op.op == EQUAL and (low_a, high_a, in_a) != (low_b, high_b, in_b)):
+                return None
+            low, high = (low_a, high_a) if in_a else (low_b, high_b)
+            out.append(Op(op.op, op.text[low:high]))
+        return out
 
 
 # --- change regions ------------------------------------------------------------
@@ -385,7 +437,7 @@ def _inside_quotes(text: str, start: int, end: int, layout: _Layout) -> bool:
 
 
 def _sentence_changes(
-    regions: list[_Region], moves: list[Move], old_layout: _Layout, new_layout: _Layout
+    regions: list[_Region], moves: list[Move], old_layout: _Layout, new_layout: _Layout, index: _OpIndex
 ) -> list[SentenceChange]:
     """Group changed sentences: regions that share a sentence belong together."""
     parent: dict[tuple[str, int, int], tuple[str, int, int]] = {}
@@ -410,13 +462,13 @@ def _sentence_changes(
         groups.setdefault(find(node), []).append(node)
     result = []
     for members in sorted(groups.values(), key=lambda m: min(order[n] for n in m)):
-        result.extend(_sentence_group(sorted(members), old_layout, new_layout))
+        result.extend(_sentence_group(sorted(members), old_layout, new_layout, index))
     result.extend(_moved_sentences(moves, old_layout, new_layout))
     return result
 
 
 def _sentence_group(
-    members: list[tuple[str, int, int]], old_layout: _Layout, new_layout: _Layout
+    members: list[tuple[str, int, int]], old_layout: _Layout, new_layout: _Layout, index: _OpIndex
 ) -> list[SentenceChange]:
     old_ids = [(p, s) for side, p, s in members if side == "a"]
     new_ids = [(p, s) for side, p, s in members if side == "b"]
@@ -430,15 +482,24 @@ def _sentence_group(
             SentenceChange("added", "", new_layout.sentence_text(p, s), [], None, Position(p + 1, s + 1))
             for p, s in new_ids
         ]
-    old = " ".join(old_layout.sentence_text(p, s) for p, s in old_ids)
-    new = " ".join(new_layout.sentence_text(p, s) for p, s in new_ids)
     first_old, first_new = old_ids[0], new_ids[0]
+    ops = None
+    if old_ids[-1][0] == first_old[0] and new_ids[-1][0] == first_new[0]:
+        # Within one paragraph on each side: the body's ops already say how these sentences changed.
+        a_start, a_end = old_layout.span_of(first_old, old_ids[-1])
+        b_start, b_end = new_layout.span_of(first_new, new_ids[-1])
+        ops = index.cut(a_start, a_end, b_start, b_end)
+        old, new = old_layout.text[a_start:a_end], new_layout.text[b_start:b_end]
+    if ops is None:
+        old = " ".join(old_layout.sentence_text(p, s) for p, s in old_ids)
+        new = " ".join(new_layout.sentence_text(p, s) for p, s in new_ids)
+        ops = token_diff(old, new)
     return [
         SentenceChange(
             "edited",
             old,
             new,
-            token_diff(old, new),
+            ops,
             Position(first_old[0] + 1, first_old[1] + 1),
             Position(first_new[0] + 1, first_new[1] + 1),
         )

@@ -167,6 +167,30 @@ def token_diff(a: str, b: str, book: _CodeBook | None = None) -> list[Op]:
         return [Op(INSERT, b)]
     if not b:
         return [Op(DELETE, a)]
+    # Only the part between the shared start and end is tokenised (tokenising
+    # costs more than diffing): both are cut at a word start that follows a
+    # space, where every tokenisation of either text has a boundary.
+    head = _shared_head(a, b)
+    tail = _shared_tail(a, b, head)
+    if not head and not tail:
+        return _token_diff(a, b, book)
+    ops = _token_diff(a[head : len(a) - tail], b[head : len(b) - tail], book)  # already normalized
+    if head:
+        if ops and ops[0].op == EQUAL:
+            ops[0] = Op(EQUAL, a[:head] + ops[0].text)
+        else:
+            ops.insert(0, Op(EQUAL, a[:head]))
+    if tail:
+        if ops and ops[-1].op == EQUAL:
+            ops[-1] = Op(EQUAL, ops[-1].text + a[len(a) - tail :])
+        else:
+            ops.append(Op(EQUAL, a[len(a) - tail :]))
+    return ops
+
+
+def _token_diff(a: str, b: str, book: _CodeBook | None) -> list[Op]:
+    if not a or not b:
+        return [Op(DELETE, a), Op(INSERT, b)] if a or b else []
     lead_a, pieces_a = pieces(a)
     lead_b, pieces_b = pieces(b)
     book = book if book is not None else _CodeBook()
@@ -185,6 +209,36 @@ def token_diff(a: str, b: str, book: _CodeBook | None = None) -> list[Op]:
 
 
 _OP_NAMES: Final = {0: EQUAL, 1: INSERT, -1: DELETE}
+_BREAKS: Final = " \n"
+
+
+def _shared_head(a: str, b: str) -> int:
+    """Length of a shared start that ends right after a space or line break and before a non-space."""
+    shared = _DMP.diff_commonPrefix(a, b)
+    at = shared - 1  # a[at] must be shared too: it starts the first piece after the head
+    while at > 0:
+        space = max(a.rfind(" ", 0, at), a.rfind("\n", 0, at))
+        if space < 0:
+            return 0
+        if not a[space + 1].isspace():
+            return space + 1
+        at = space
+    return 0
+
+
+def _shared_tail(a: str, b: str, head: int) -> int:
+    """Length of a shared end, not overlapping ``head``, that starts at a non-space after a space or line break."""
+    shared = min(_DMP.diff_commonSuffix(a, b), len(a) - head, len(b) - head)
+    at = len(a) - shared + 1  # the space before the tail must be shared too
+    while at < len(a):
+        found = [position for position in (a.find(" ", at), a.find("\n", at)) if position >= 0]
+        if not found:
+            return 0
+        space = min(found)
+        if space + 1 < len(a) and not a[space + 1].isspace():
+            return len(a) - space - 1
+        at = space + 1
+    return 0
 
 
 def _cleanup_semantic(diffs: list[tuple[int, str]]) -> None:
@@ -402,8 +456,6 @@ class _Paragraphs:
     def units(self, first: int, stop: int) -> list[_Unit]:
         return [self.unit(index) for index in range(first, stop)]
 
-    def raw(self, index: int) -> str:
-        return self.text[self.starts[index] : self.ends[index]]
 
 
 @dataclass
@@ -458,18 +510,22 @@ def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
     # Paragraphs are compared by their visible text, so one that only gained a
     # trailing blank line still pairs with its old self (as a block of its own).
     book: dict[str, str] = {}
-    codes_a = "".join([book.setdefault(key, _paragraph_code(len(book))) for key in old.keys])
-    codes_b = "".join([book.setdefault(key, _paragraph_code(len(book))) for key in new.keys])
+    codes_a = "".join([_code_for(book, key) for key in old.keys])
+    codes_b = "".join([_code_for(book, key) for key in new.keys])
     pieces = fast_diff_match_patch.diff(codes_a, codes_b, timelimit=0, checklines=False, cleanup="No")
     blocks: list[_Block] = []
     i = j = 0
     current: _Block | None = None
+    text_a, text_b = old.text, new.text
+    starts_a, ends_a, starts_b, ends_b, keys = old.starts, old.ends, new.starts, new.ends, old.keys
     for kind, count in pieces:
         if kind == "=":
             current = None
-            for offset in range(count):
-                if old.raw(i + offset) != new.raw(j + offset):
-                    unit_a, unit_b = old.unit(i + offset), new.unit(j + offset)
+            for x, y in zip(range(i, i + count), range(j, j + count)):
+                # Same visible text; the paragraphs still differ if the blank lines after them do.
+                visible = starts_a[x] + len(keys[x])
+                if text_a[visible : ends_a[x]] != text_b[starts_b[y] + len(keys[x]) : ends_b[y]]:
+                    unit_a, unit_b = old.unit(x), new.unit(y)
                     blocks.append(_Block([unit_a], [unit_b], unit_a.start, unit_a.end))
             i, j = i + count, j + count
             continue
@@ -488,6 +544,13 @@ def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
         for unit in block.units_a + block.units_b:
             unit.place = unit.block = number
     return blocks
+
+
+def _code_for(book: dict[str, str], key: str) -> str:
+    code = book.get(key)
+    if code is None:
+        code = book[key] = _paragraph_code(len(book))
+    return code
 
 
 def _paragraph_code(number: int) -> str:
@@ -520,8 +583,8 @@ def _find_near_moves(
     a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit], moves: list[Move], rule: _MoveRule, kind: str
 ) -> None:
     """Moves of units that were also edited: the best match lies in another place."""
-    words_a = [(u, set(u.key.split())) for u in loose_a if len(u.key.split()) >= rule.near_min_words]
-    words_b = [(u, set(u.key.split())) for u in loose_b if len(u.key.split()) >= rule.near_min_words]
+    words_a = [(u, words) for u in loose_a if len(words := set(u.key.split())) >= rule.near_min_words]
+    words_b = [(u, words) for u in loose_b if len(words := set(u.key.split())) >= rule.near_min_words]
     if not words_a or not words_b or len(words_a) * len(words_b) > _NEAR_MOVE_MAX_PAIRS:
         return
     by_place: dict[int, list[tuple[_Unit, set[str]]]] = {}
@@ -558,37 +621,28 @@ def _find_near_moves(
 
 
 class _SentenceSplit:
-    """The sentences of the loose paragraphs, to tell an edited paragraph from one whose sentences went elsewhere."""
+    """Tells an edited paragraph from one whose sentences went elsewhere."""
 
     def __init__(self, a: str, b: str, loose_a: list[_Unit], loose_b: list[_Unit]) -> None:
-        self.sentences: dict[int, set[str]] = {}
-        self.text = {id(u): a for u in loose_a} | {id(u): b for u in loose_b}
-        self.side_a = self._count(loose_a)
-        self.side_b = self._count(loose_b)
+        self.a, self.b = a, b
+        # All loose paragraphs of each side, to look a sentence up in with one substring search.
+        self.loose_a = "\n".join(u.visible for u in loose_a)
+        self.loose_b = "\n".join(u.visible for u in loose_b)
 
-    def of(self, unit: _Unit) -> set[str]:
-        if id(unit) not in self.sentences:
-            text = self.text[id(unit)]
-            spans = sentence_spans(text, (unit.start, unit.end))
-            self.sentences[id(unit)] = {text[s:e].strip() for s, e in spans} - {""}
-        return self.sentences[id(unit)]
-
-    def _count(self, units: list[_Unit]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for unit in units:
-            for sentence in self.of(unit):
-                counts[sentence] = counts.get(sentence, 0) + 1
-        return counts
+    @staticmethod
+    def _sentences(text: str, unit: _Unit) -> set[str]:
+        return {text[s:e].strip() for s, e in sentence_spans(text, (unit.start, unit.end))} - {""}
 
     def traded_sentences(self, unit_a: _Unit, unit_b: _Unit) -> bool:
-        """Whether a sentence that one paragraph lacks sits, unchanged, in another loose paragraph.
+        """Whether a sentence that one paragraph lacks sits, unchanged, in a loose paragraph of the other side.
 
         "A B" -> "A" with "B" now elsewhere is a sentence move, not a
         paragraph that moved and lost a sentence.
         """
-        old, new = self.of(unit_a), self.of(unit_b)
-        lost = any(self.side_b.get(s, 0) for s in old - new)
-        gained = any(self.side_a.get(s, 0) for s in new - old)
+        old, new = self._sentences(self.a, unit_a), self._sentences(self.b, unit_b)
+        enough = _SENTENCE_RULE.min_words
+        lost = any(len(s.split()) >= enough and s in self.loose_b for s in old - new)
+        gained = any(len(s.split()) >= enough and s in self.loose_a for s in new - old)
         return lost or gained
 
 

@@ -288,6 +288,9 @@ def test_ops_rebuild_both_sides(old: str, new: str) -> None:
     result = diff_texts(old, new)
     assert rebuild(result.ops) == (old, new)
     assert rebuild(result.title_ops) == ("", "")
+    for sentence in result.sentences:
+        if sentence.kind == "edited":
+            assert rebuild(sentence.ops) == (sentence.old, sentence.new)
 
 
 @settings(max_examples=200, deadline=None)
