@@ -26,7 +26,7 @@ mirror of ``diff(a, b)``.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -34,7 +34,7 @@ import fast_diff_match_patch
 from diff_match_patch import diff_match_patch
 
 from revtrack.segment import sentence_spans
-from revtrack.tokens import count_words, is_word, pieces
+from revtrack.tokens import count_words, is_word, pieces, split_piece
 
 EQUAL: Final = "equal"
 INSERT: Final = "insert"
@@ -125,7 +125,8 @@ class _CodeBook:
     _OTHER_RANGES: Final = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
 
     def __init__(self) -> None:
-        self.codes: dict[str, str] = {}
+        self.codes: dict[str, str] = {}  # token -> code
+        self.piece_codes: dict[str, str] = {}  # piece (token + its space) -> the token's code
         self.words = 0
         self.others = 0
 
@@ -137,20 +138,24 @@ class _CodeBook:
             number -= high - low + 1
         return None
 
-    def encode(self, tokens: list[str]) -> str | None:
-        """The code string for ``tokens``, or None when the ranges run out."""
-        codes = self.codes
-        for token in set(tokens).difference(codes):
-            if is_word(token):
-                code = self._code(self.words, self._WORD_RANGES)
-                self.words += 1
-            else:
-                code = self._code(self.others, self._OTHER_RANGES)
-                self.others += 1
+    def encode(self, pieces: list[str]) -> str | None:
+        """The code string for ``pieces`` (one code per token), or None when the ranges run out."""
+        piece_codes = self.piece_codes
+        for piece in set(pieces).difference(piece_codes):
+            token = split_piece(piece)[0]
+            code = self.codes.get(token)
             if code is None:
-                return None
-            codes[token] = code
-        return "".join(map(codes.__getitem__, tokens))
+                if is_word(token):
+                    code = self._code(self.words, self._WORD_RANGES)
+                    self.words += 1
+                else:
+                    code = self._code(self.others, self._OTHER_RANGES)
+                    self.others += 1
+                if code is None:
+                    return None
+                self.codes[token] = code
+            piece_codes[piece] = code
+        return "".join(map(piece_codes.__getitem__, pieces))
 
 
 def token_diff(a: str, b: str, book: _CodeBook | None = None) -> list[Op]:
@@ -190,12 +195,12 @@ def token_diff(a: str, b: str, book: _CodeBook | None = None) -> list[Op]:
 
 def _token_diff(a: str, b: str, book: _CodeBook | None) -> list[Op]:
     if not a or not b:
-        return [Op(DELETE, a), Op(INSERT, b)] if a or b else []
+        return [Op(DELETE, a)] if a else [Op(INSERT, b)] if b else []
     lead_a, pieces_a = pieces(a)
     lead_b, pieces_b = pieces(b)
     book = book if book is not None else _CodeBook()
-    codes_a = book.encode([token for token, _ in pieces_a])
-    codes_b = book.encode([token for token, _ in pieces_b])
+    codes_a = book.encode(pieces_a)
+    codes_b = book.encode(pieces_b)
     if codes_a is None or codes_b is None:
         # More distinct tokens than code characters: a character diff is still exact.
         diffs = raw_diff(a, b)
@@ -203,9 +208,14 @@ def _token_diff(a: str, b: str, book: _CodeBook | None) -> list[Op]:
         return normalize([Op(_OP_NAMES[kind], text) for kind, text in diffs])
     diffs = raw_diff(codes_a, codes_b)
     _cleanup_semantic(diffs)
-    ops = [Op(EQUAL, lead_a)] if lead_a == lead_b else [Op(DELETE, lead_a), Op(INSERT, lead_b)]
-    ops.extend(_decode(diffs, pieces_a, pieces_b))
-    return _factor_spaces(normalize(ops))
+    built = _OpBuilder()
+    if lead_a == lead_b:
+        built.equal(lead_a)
+    else:
+        built.change(DELETE, lead_a)
+        built.change(INSERT, lead_b)
+    _decode(diffs, pieces_a, pieces_b, built)
+    return built.finish()
 
 
 _OP_NAMES: Final = {0: EQUAL, 1: INSERT, -1: DELETE}
@@ -289,71 +299,99 @@ def _cleanup_semantic(diffs: list[tuple[int, str]]) -> None:
     _DMP.diff_cleanupSemanticLossless(diffs)
 
 
-def _decode(diffs: list[tuple[int, str]], pieces_a: list[tuple[str, str]], pieces_b: list[tuple[str, str]]) -> list[Op]:
+class _OpBuilder:
+    """Collects text ops in one pass, in the form :func:`normalize` gives, with shared trailing space factored out.
+
+    Neighbours of one kind merge; in each run of changes the deletes come
+    first; and whitespace that a run's delete and insert both end with moves
+    out of them: "there is [-a -]{+no official +}ceasefire" becomes
+    "there is [-a-]{+no official+} ceasefire".
+    """
+
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.equals: list[str] = []
+        self.deleted: list[str] = []
+        self.inserted: list[str] = []
+
+    def equal(self, text: str) -> None:
+        if self.deleted or self.inserted:
+            self._flush_run()
+        self.equals.append(text)
+
+    def change(self, kind: str, text: str) -> None:
+        if not text:
+            return
+        if self.equals:
+            self._flush_equal()
+        (self.deleted if kind == DELETE else self.inserted).append(text)
+
+    def _flush_equal(self) -> None:
+        text = "".join(self.equals)
+        self.equals.clear()
+        if text:
+            self.ops.append(Op(EQUAL, text))
+
+    def _flush_run(self) -> None:
+        deleted, inserted = "".join(self.deleted), "".join(self.inserted)
+        self.deleted.clear()
+        self.inserted.clear()
+        common = 0
+        if deleted and inserted:
+            limit = min(len(deleted), len(inserted))
+            while common < limit and deleted[-1 - common] == inserted[-1 - common] and deleted[-1 - common].isspace():
+                common += 1
+        if common:
+            deleted, inserted, shared = deleted[:-common], inserted[:-common], deleted[-common:]
+        if deleted:
+            self.ops.append(Op(DELETE, deleted))
+        if inserted:
+            self.ops.append(Op(INSERT, inserted))
+        if common:
+            self.equals.append(shared)
+
+    def finish(self) -> list[Op]:
+        if self.deleted or self.inserted:
+            self._flush_run()
+        self._flush_equal()
+        return self.ops
+
+
+def _decode(diffs: list[tuple[int, str]], pieces_a: list[str], pieces_b: list[str], built: _OpBuilder) -> None:
     """Turn code-level diffs back into text ops; split out whitespace that differs."""
-    texts_a = [token + space for token, space in pieces_a]
-    texts_b = [token + space for token, space in pieces_b]
-    ops: list[Op] = []
     i = j = 0
     for kind, codes in diffs:
         n = len(codes)
         if kind == 0:
-            if texts_a[i : i + n] == texts_b[j : j + n]:
-                ops.append(Op(EQUAL, "".join(texts_a[i : i + n])))
+            run_a, run_b = pieces_a[i : i + n], pieces_b[j : j + n]
+            if run_a == run_b:
+                built.equal("".join(run_a))
             else:
-                ops.extend(_equal_with_space_changes(pieces_a[i : i + n], pieces_b[j : j + n]))
+                _equal_with_space_changes(run_a, run_b, built)
             i += n
             j += n
         elif kind < 0:
-            ops.append(Op(DELETE, "".join(texts_a[i : i + n])))
+            built.change(DELETE, "".join(pieces_a[i : i + n]))
             i += n
         else:
-            ops.append(Op(INSERT, "".join(texts_b[j : j + n])))
+            built.change(INSERT, "".join(pieces_b[j : j + n]))
             j += n
-    return ops
 
 
-def _equal_with_space_changes(run_a: list[tuple[str, str]], run_b: list[tuple[str, str]]) -> list[Op]:
+def _equal_with_space_changes(run_a: list[str], run_b: list[str], built: _OpBuilder) -> None:
     """Ops for aligned tokens whose following whitespace differs in places."""
-    ops: list[Op] = []
     same: list[str] = []
-    for (token, space_a), (_, space_b) in zip(run_a, run_b):
-        same.append(token)
-        if space_a == space_b:
-            same.append(space_a)
+    for piece_a, piece_b in zip(run_a, run_b):
+        if piece_a == piece_b:
+            same.append(piece_a)
             continue
-        ops.append(Op(EQUAL, "".join(same)))
+        token, space_a = split_piece(piece_a)
+        same.append(token)
+        built.equal("".join(same))
         same = []
-        ops.append(Op(DELETE, space_a))
-        ops.append(Op(INSERT, space_b))
-    ops.append(Op(EQUAL, "".join(same)))
-    return ops
-
-
-def _factor_spaces(ops: list[Op]) -> list[Op]:
-    """Move whitespace that a delete and the insert after it both end with out of them.
-
-    "there is [-a -]{+no official +}ceasefire" becomes
-    "there is [-a-]{+no official+} ceasefire".
-    """
-    out: list[Op] = []
-    for op in ops:
-        if op.op == INSERT and out and out[-1].op == DELETE and op.move is None and out[-1].move is None:
-            deleted = out[-1].text
-            common = 0
-            while (
-                common < min(len(deleted), len(op.text))
-                and deleted[-1 - common] == op.text[-1 - common]
-                and deleted[-1 - common].isspace()
-            ):
-                common += 1
-            if common:
-                out[-1] = Op(DELETE, deleted[:-common])
-                out.append(Op(INSERT, op.text[:-common]))
-                out.append(Op(EQUAL, op.text[-common:]))
-                continue
-        out.append(op)
-    return normalize(out)
+        built.change(DELETE, space_a)
+        built.change(INSERT, piece_b[len(token) :])
+    built.equal("".join(same))
 
 
 def normalize(ops: list[Op]) -> list[Op]:
@@ -509,9 +547,11 @@ def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
     """Paragraph-level diff (C++ diff-match-patch over one character per paragraph)."""
     # Paragraphs are compared by their visible text, so one that only gained a
     # trailing blank line still pairs with its old self (as a block of its own).
-    book: dict[str, str] = {}
-    codes_a = "".join([_code_for(book, key) for key in old.keys])
-    codes_b = "".join([_code_for(book, key) for key in new.keys])
+    book: dict[str, str] = dict.fromkeys(old.keys + new.keys, "")
+    for number, key in enumerate(book):
+        book[key] = _paragraph_code(number)
+    codes_a = "".join(map(book.__getitem__, old.keys))
+    codes_b = "".join(map(book.__getitem__, new.keys))
     pieces = fast_diff_match_patch.diff(codes_a, codes_b, timelimit=0, checklines=False, cleanup="No")
     blocks: list[_Block] = []
     i = j = 0
@@ -544,13 +584,6 @@ def _changed_blocks(old: _Paragraphs, new: _Paragraphs) -> list[_Block]:
         for unit in block.units_a + block.units_b:
             unit.place = unit.block = number
     return blocks
-
-
-def _code_for(book: dict[str, str], key: str) -> str:
-    code = book.get(key)
-    if code is None:
-        code = book[key] = _paragraph_code(len(book))
-    return code
 
 
 def _paragraph_code(number: int) -> str:
@@ -590,6 +623,10 @@ def _find_near_moves(
     by_place: dict[int, list[tuple[_Unit, set[str]]]] = {}
     for unit_b, set_b in words_b:
         by_place.setdefault(unit_b.place, []).append((unit_b, set_b))
+    # Candidates sorted by set size: Dice can reach `need` only between sizes
+    # within a factor (2 - need) / need of each other, a range found by bisection.
+    by_size = sorted(range(len(words_b)), key=lambda number: len(words_b[number][1]))
+    sizes = [len(words_b[number][1]) for number in by_size]
     scored = []
     for unit_a, set_a in words_a:
         # Only a clearly better match in another place is a move: a twin in the
@@ -599,14 +636,17 @@ def _find_near_moves(
             continue
         need = max(0.5, best_here + 0.1)
         size = len(set_a)
-        best, best_unit = 0.0, None
-        for unit_b, set_b in words_b:
-            # Dice can reach `need` only if the sizes are close enough.
-            if unit_b.place == unit_a.place or 2 * min(size, len(set_b)) < need * (size + len(set_b)):
+        low = bisect_left(sizes, size * need / (2 - need))
+        high = bisect_right(sizes, size * (2 - need) / need)
+        best, best_number, best_unit = 0.0, -1, None
+        for number in by_size[low:high]:
+            unit_b, set_b = words_b[number]
+            if unit_b.place == unit_a.place:
                 continue
             score = _dice(set_a, set_b)
-            if score > best:
-                best, best_unit = score, unit_b
+            # The earliest of equally good candidates wins, whatever the size order.
+            if score > best or (score == best and best_unit is not None and number < best_number):
+                best, best_number, best_unit = score, number, unit_b
         if best_unit is not None and best >= need and best > best_here + 0.1:
             scored.append((best, unit_a, best_unit))
     split = _SentenceSplit(a, b, loose_a, loose_b) if kind == "paragraph" and scored else None

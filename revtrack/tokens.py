@@ -58,7 +58,7 @@ def full_patterns() -> dict[str, Any]:
         # Word tokens only (no punctuation, no whitespace): what the search index stores.
         "word": regex.compile(_NON_SPACE.rsplit("|", 1)[0], flags),
         # A token with the whitespace that follows it: what the diff engine aligns.
-        "piece": regex.compile(rf"({_NON_SPACE})(\s*)", flags),
+        "piece": regex.compile(rf"(?:{_NON_SPACE})\s*", flags),
         "needs_full": regex.compile(rf"[\p{{M}}{_UNSPACED}\u200c\u200d]"),
     }
 
@@ -75,7 +75,8 @@ _FAST_NON_SPACE: Final = (
     r"""|\d+(?:[.,:/]\d+)*(?:%|‰|\w+)?|\w+(?:['’\-‐]\w+)*|[\S\x1c-\x1f]"""
 )
 _FAST_TOKEN: Final = re.compile(rf"{_FAST_NON_SPACE}|{_SPACE}+", re.DOTALL)
-_FAST_PIECE: Final = re.compile(rf"({_FAST_NON_SPACE})({_SPACE}*)", re.DOTALL)
+_FAST_PIECE: Final = re.compile(rf"(?:{_FAST_NON_SPACE}){_SPACE}*", re.DOTALL)
+_TRAILING_SPACE: Final = re.compile(rf"{_SPACE}*\Z")
 _LEADING_SPACE: Final = re.compile(rf"{_SPACE}*")
 _FAST_WORD: Final = re.compile(_FAST_NON_SPACE.rsplit("|", 1)[0], re.DOTALL)
 # Latin, Greek, Cyrillic (minus its combining marks), general punctuation (minus
@@ -112,12 +113,25 @@ def tokenize(text: str) -> list[str]:
     return (_FAST_TOKEN if _simple(text) else full_patterns()["token"]).findall(text)  # type: ignore[no-any-return]
 
 
-def pieces(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """Leading whitespace, then (token, whitespace after it) pairs covering ``text``."""
+def pieces(text: str) -> tuple[str, list[str]]:
+    """Leading whitespace, then pieces covering ``text``: each a token with the whitespace after it.
+
+    Strings, not (token, space) pairs: the diff engine codes a piece by its
+    token, and most pieces repeat ("the ", "said "), so splitting each piece
+    once per distinct text (:func:`split_piece`) is cheaper than building a
+    pair for every one.
+    """
     lead = _LEADING_SPACE.match(text).group()  # type: ignore[union-attr]
     body = text[len(lead) :]
     pattern = _FAST_PIECE if _simple(body) else full_patterns()["piece"]
     return lead, pattern.findall(body)
+
+
+def split_piece(piece: str) -> tuple[str, str]:
+    """(token, whitespace after it) of one piece from :func:`pieces`."""
+    # Python's str.isspace counts \x1c-\x1f as whitespace; the tokenizers do not.
+    space = _TRAILING_SPACE.search(piece).group()  # type: ignore[union-attr]
+    return piece[: len(piece) - len(space)], space
 
 
 def is_word(token: str) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revtrack import tokens
-from revtrack.tokens import full_patterns, pieces, tokenize, words
+from revtrack.tokens import full_patterns, pieces, split_piece, tokenize, words
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,11 @@ def test_token_table(text: str, expected: list[str]) -> None:
 def test_tokens_cover_the_text(text: str) -> None:
     assert "".join(tokenize(text)) == text
     lead, parts = pieces(text)
-    assert lead + "".join(t + s for t, s in parts) == text
+    assert lead + "".join(parts) == text
+    for piece in parts:
+        token, space = split_piece(piece)
+        assert token and not space.strip(" \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                                           "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 LATIN = st.text(alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("“”‘’—–…€²½ЖжΩ"), max_size=60)
@@ -48,6 +53,14 @@ def test_fast_path_agrees_with_the_full_tokenizer(text: str) -> None:
     assert tokenize(text) == full["token"].findall(text)
     lead, found = pieces(text)
     assert found == full["piece"].findall(text[len(lead) :])
+    # Each piece is one full-path token and the whitespace token after it, if any.
+    expected, spaces = [], regex.compile(r"\s+")
+    for token in full["token"].findall(text[len(lead) :]):
+        if spaces.fullmatch(token):
+            expected[-1] = (expected[-1][0], token)
+        else:
+            expected.append((token, ""))
+    assert [split_piece(piece) for piece in found] == expected
     assert words(text) == full["word"].findall(text)
 
 
