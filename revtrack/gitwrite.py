@@ -29,6 +29,7 @@ from gitdb.db.loose import LooseObjectDB
 
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
+from revtrack.ids import RESERVED_NAMES, file_path
 from revtrack.record import identity
 from revtrack.timeutil import git_date, now
 
@@ -112,19 +113,32 @@ class ObjectWriter:
             raise StoreDamaged(f"commit {commit_hex} has no tree")
         return bytes.fromhex(header[5:].decode("ascii"))
 
-    def with_files(self, tree: bytes | None, folder: str, files: dict[str, bytes]) -> bytes:
-        """A new root tree: ``tree`` with ``folder`` holding exactly ``files`` (name -> blob sha)."""
-        return self._replace(tree, folder.split("/"), files)
+    def with_files(self, tree: bytes | None, path: str, files: dict[str, bytes]) -> bytes:
+        """A new root tree: ``tree`` with the article at ``path`` holding exactly ``files`` (name -> blob sha).
 
-    def _replace(self, tree: bytes | None, parts: list[str], files: dict[str, bytes]) -> bytes:
+        ``path`` is a folder (store format 1) or ``folder/prefix`` with the files
+        named ``prefix.name`` (format 2); see :func:`revtrack.ids.file_path`.
+        """
+        if path.startswith("articles/"):
+            return self._replace(tree, path.split("/"), files, None)
+        folder, prefix = path.rsplit("/", 1)
+        named = {file_path(path, name).rsplit("/", 1)[1]: sha for name, sha in files.items()}
+        return self._replace(tree, folder.split("/"), named, prefix)
+
+    def _replace(self, tree: bytes | None, parts: list[str], files: dict[str, bytes], prefix: str | None) -> bytes:
         entries = list(self.read_tree(tree)) if tree is not None else []
         if not parts:
-            # Keep sub-folders (articles whose ids extend this one); replace the files.
-            kept = [e for e in entries if e[1] == TREE_MODE and e[2] not in files]
+            if prefix is None:
+                # A format-1 article folder: keep sub-folders (articles whose ids extend this one).
+                kept = [e for e in entries if e[1] == TREE_MODE and e[2] not in files]
+            else:
+                # A shared shard folder: drop only this article's previous files.
+                own = {f"{prefix}.{name}" for name in RESERVED_NAMES}
+                kept = [e for e in entries if e[2] not in own]
             return self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])
         head, rest = parts[0], parts[1:]
         child = next((sha for sha, mode, name in entries if name == head and mode == TREE_MODE), None)
-        new_child = self._replace(child, rest, files)
+        new_child = self._replace(child, rest, files, prefix)
         entries = [e for e in entries if e[2] != head] + [(new_child, TREE_MODE, head)]
         return self.tree(entries)
 

@@ -26,7 +26,7 @@ from typing import IO, Any
 from revtrack import record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
 from revtrack.gitread import read_ref
-from revtrack.ids import article_path, validate_article_id
+from revtrack.ids import article_path, file_path, validate_article_id
 from revtrack.ingest import decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
 from revtrack.search_text import search_words
@@ -103,7 +103,9 @@ def import_snapshots(
         tip = read_ref(store.path)
         with tempfile.TemporaryDirectory(prefix="revtrack-import-") as scratch:
             marks = os.path.join(scratch, "marks")
-            planned = _run_fast_import(store.path, tip, marks, _plan(index, snapshots, report, progress))
+            planned = _run_fast_import(
+                store.path, tip, marks, _plan(index, snapshots, report, progress), store.store_format()
+            )
             if not planned:
                 return report
             commits = _read_marks(marks)
@@ -161,7 +163,7 @@ def _plan(
 
 
 def _run_fast_import(
-    git_dir: str, tip: str | None, marks: str, plan: Iterator[tuple[Snapshot, int, str]]
+    git_dir: str, tip: str | None, marks: str, plan: Iterator[tuple[Snapshot, int, str]], store_format: int
 ) -> dict[int, tuple[Revision, str]]:
     env = {**os.environ, "GIT_DIR": git_dir}
     process = subprocess.Popen(
@@ -173,7 +175,7 @@ def _run_fast_import(
     committed = now()
     try:
         for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
-            path = article_path(snapshot.article)
+            path = article_path(snapshot.article, store_format)
             process.stdin.write(_commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committed))
             planned[mark] = (
                 Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
@@ -213,7 +215,7 @@ def _commit_command(snapshot: Snapshot, rev: int, mark: int, path: str, parent: 
     if parent:
         parts.append(f"from {parent}\n".encode())
     for name, data in record.files(snapshot).items():
-        parts.append(f"M 100644 inline {path}/{name}\ndata {len(data)}\n".encode())
+        parts.append(f"M 100644 inline {file_path(path, name)}\ndata {len(data)}\n".encode())
         parts.append(data)
         parts.append(b"\n")
     parts.append(b"\n")

@@ -6,9 +6,11 @@ Layout (readable with plain git)::
     <store>/revtrack/store.json   marks the folder as a revtrack store
     <store>/revtrack/index.sqlite derived index (a cache; delete it and it is rebuilt)
     <store>/revtrack/write.lock   one writer at a time (an OS lock: a dead writer holds nothing)
-    tree: articles/<ab>/<cd>/<article-id>/article.txt   headline, blank line, body
-                                          meta.json     url, stated times, source, extractor
-                                          page.html     the fetched page (--keep-html)
+    tree: <ab>/<cd>/<article-id>.article.txt   headline, blank line, body
+                                 .meta.json     url, stated times, source, extractor
+                                 .page.html     the fetched page (--keep-html)
+          (<ab>/<cd> from sha1 of the id; "/" in the id is written "%2F". Stores
+          of format 1 keep their articles/<ab>/<cd>/<id>/ folders: see ids.py.)
 
 Each new version is one commit on ``main`` whose author date is the observed
 time with its UTC offset (to the second) and whose trailers name the article
@@ -36,7 +38,7 @@ from revtrack.errors import (
     StoreLocked,
 )
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
-from revtrack.ids import article_path, validate_article_id
+from revtrack.ids import FORMAT_FLAT, FORMAT_FOLDERS, article_path, file_path, validate_article_id
 from revtrack.index import Index, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE: Final = "snapshots"
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
-STORE_FORMAT: Final = 1
+STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay readable and writable
 _MAINTENANCE_EVERY: Final = 100
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
@@ -69,6 +71,7 @@ class Store:
         self._index: Index | None = None
         self._writer: ObjectWriter | None = None
         self._lock: BaseFileLock | None = None
+        self._format: int | None = None
 
     # --- opening ---------------------------------------------------------------
 
@@ -83,6 +86,21 @@ class Store:
         if os.path.isdir(self.path) and not {n for n in os.listdir(self.path) if not n.endswith(".lock")} <= _INIT_ENTRIES:
             raise NotAStore(f"{self.path} is not a revtrack store (it holds other files); choose another --store")
         return False
+
+    def store_format(self) -> int:
+        """The store's layout format (see :mod:`revtrack.ids`), from ``revtrack/store.json``."""
+        if self._format is None:
+            try:
+                with open(os.path.join(self.meta_dir, "store.json"), encoding="utf-8") as handle:
+                    found = json.load(handle).get("format")
+            except FileNotFoundError:
+                return STORE_FORMAT  # not created yet: it will get the current format
+            except (OSError, ValueError, AttributeError) as error:
+                raise StoreDamaged(f"{self.meta_dir}/store.json is unreadable: {error}") from None
+            if found not in (FORMAT_FOLDERS, FORMAT_FLAT):
+                raise StoreError(f"{self.path} has store format {found!r}, which this revtrack does not know; upgrade revtrack")
+            self._format = found
+        return self._format
 
     def _require(self) -> None:
         if not self.exists():
@@ -214,20 +232,21 @@ class Store:
                     continue  # a commit made with plain git, not a revision
                 parsed.append((commit, headers, fields))
             specs = []
+            store_format = self.store_format()
             for commit, _, fields in parsed:
-                path = article_path(fields["Revtrack-Article"])
-                specs += [f"{commit}:{path}/meta.json", f"{commit}:{path}/article.txt"]
+                path = article_path(fields["Revtrack-Article"], store_format)
+                specs += [f"{commit}:{file_path(path, 'meta.json')}", f"{commit}:{file_path(path, 'article.txt')}"]
             blobs = cat_objects(self.path, specs)
             for number, (commit, headers, fields) in enumerate(parsed):
                 meta_data, text_data = blobs[2 * number], blobs[2 * number + 1]
                 if meta_data is None or text_data is None:
                     raise StoreDamaged(f"revision files of commit {commit} are missing; run 'git fsck'")
-                found.append(self._revision_from_git(commit, headers, fields, meta_data, text_data))
+                found.append(self._revision_from_git(commit, headers, fields, meta_data, text_data, store_format))
         return found
 
     @staticmethod
     def _revision_from_git(
-        commit: str, headers: dict[str, str], fields: dict[str, str], meta_data: bytes, text_data: bytes
+        commit: str, headers: dict[str, str], fields: dict[str, str], meta_data: bytes, text_data: bytes, store_format: int
     ) -> tuple[Revision, str]:
         meta = json.loads(meta_data)
         article = fields["Revtrack-Article"]
@@ -245,7 +264,7 @@ class Store:
             url=meta.get("url"),
             stated=meta.get("stated", {}),
             fingerprint=fingerprint(document.title, document.body),
-            path=article_path(article),
+            path=article_path(article, store_format),
         )
         return revision, search_words(f"{document.title}\n{document.body}")
 
@@ -284,7 +303,7 @@ class Store:
         rev = latest.rev + 1 if latest else 1
         from revtrack import record
 
-        path = article_path(snapshot.article)
+        path = article_path(snapshot.article, self.store_format())
         contents = record.files(snapshot)
         files = {name: writer.blob(data) for name, data in contents.items()}
         _crash_point("after-blobs")
@@ -409,7 +428,7 @@ class Store:
 
     def texts(self, revisions: list[Revision]) -> list[Document]:
         """Headline and body of each revision, read from git in one batch."""
-        specs = [f"{r.commit}:{r.path}/article.txt" for r in revisions]
+        specs = [f"{r.commit}:{file_path(r.path, 'article.txt')}" for r in revisions]
         found = cat_objects(self.path, specs)
         documents = []
         for revision, data in zip(revisions, found):

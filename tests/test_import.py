@@ -34,7 +34,7 @@ def test_imported_seeds_equal_snapshotted_seeds(seeded: Cli, tmp_path: Path) -> 
         tree = subprocess.run(
             ["git", "--git-dir", str(store), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True
         ).stdout
-        assert tree.endswith(f"/{SEED_ID}/article.txt\narticles/87/68/{SEED_ID}/meta.json\n")
+        assert tree == f"87/68/{SEED_ID}.article.txt\n87/68/{SEED_ID}.meta.json\n"
     assert fsck(imported.store).returncode == 0
     again = imported("import", str(SEEDS), "--article", SEED_ID)
     assert again.stdout.strip() == "imported 0 new versions (3 unchanged) of 3 read; 0 new articles"

@@ -59,7 +59,7 @@ def test_snapshot_a_url_follows_the_page_over_time(cli: Cli, site: HTTPServer) -
     assert shown["stated"]["updated"] == "2017-10-27T15:10:00+03:00"
     diff = cli("diff", article).stdout
     assert "destroyed [-three-]{+two+} such tanks" in diff and "stated: published" in diff
-    meta = json.loads(subprocess.run(["git", "--git-dir", str(cli.store), "show", f"main:{shown['path']}/meta.json"],
+    meta = json.loads(subprocess.run(["git", "--git-dir", str(cli.store), "show", f"main:{shown['files']['meta.json']}"],
                                      capture_output=True, text=True, check=True).stdout)  # fmt: skip
     assert meta["extractor"].startswith("trafilatura ") and meta["source"] == canonical
 
@@ -68,7 +68,7 @@ def test_keep_html_stores_the_page_in_the_same_commit(cli: Cli, site: HTTPServer
     site.expect_request("/a").respond_with_data(page(1, site.url_for("/a")), content_type="text/html")
     assert cli("snapshot", site.url_for("/a"), "--keep-html").exit_code == 0
     files = subprocess.run(["git", "--git-dir", str(cli.store), "show", "--stat", "--format=", "main"], capture_output=True, text=True).stdout
-    assert "/a/page.html" in files and "/a/article.txt" in files
+    assert "%2Fa.page.html" in files and "%2Fa.article.txt" in files
 
 
 def test_html_file_and_stdin_go_through_the_same_extraction(cli: Cli, tmp_path: Path) -> None:

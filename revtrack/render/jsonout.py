@@ -8,6 +8,7 @@ from typing import Any
 from revtrack.diff import ArticleDiff, Change, Position, SentenceChange
 from revtrack.engine import Op
 from revtrack.history import BlameItem, PhraseHistory, SearchHit, Sighting
+from revtrack.ids import file_path
 from revtrack.ingest import Document
 from revtrack.model import ArticleSummary, Revision, SnapshotResult
 
@@ -108,6 +109,7 @@ def show_json(revision: Revision, document: Document) -> dict[str, Any]:
         "url": revision.url,
         "stated": revision.stated,
         "path": revision.path,
+        "files": {name: file_path(revision.path, name) for name in ("article.txt", "meta.json")},
     }
 
 

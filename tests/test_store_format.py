@@ -1,0 +1,65 @@
+"""Store formats: new stores use the flat layout; format-1 stores (one folder per article) keep working."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from revtrack.store import Store
+from tests.conftest import SEED_ID, SEEDS, Cli, seed_versions
+
+
+def _tree(store: Path) -> list[str]:
+    listing = subprocess.run(
+        ["git", "--git-dir", str(store), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True, check=True
+    )
+    return listing.stdout.splitlines()
+
+
+def _format_one_store(cli: Cli) -> None:
+    """A store as revtrack made them before format 2: store.json says format 1 before the first version."""
+    Store(str(cli.store)).ensure()
+    (cli.store / "revtrack" / "store.json").write_text(json.dumps({"format": 1, "created_by": "revtrack 0.1.0"}))
+
+
+def test_new_stores_keep_files_flat_in_the_shard_folder(cli: Cli) -> None:
+    assert cli("snapshot", "-", "--article", "site/a/b", input="T\n\nBody one.\n").exit_code == 0
+    assert json.loads((cli.store / "revtrack" / "store.json").read_text())["format"] == 2
+    tree = _tree(cli.store)
+    assert len(tree) == 2 and all(name.count("/") == 2 for name in tree)
+    assert tree[0].endswith("/site%2Fa%2Fb.article.txt") and tree[1].endswith("/site%2Fa%2Fb.meta.json")
+    shown = json.loads(cli("show", "site/a/b", "--format", "json").stdout)
+    assert shown["files"] == {"article.txt": tree[0], "meta.json": tree[1]}
+
+
+def test_a_format_one_store_is_read_written_imported_and_rebuilt_in_its_own_layout(cli: Cli) -> None:
+    _format_one_store(cli)
+    first, second, third = seed_versions()
+    for version in (first, second):
+        result = cli("snapshot", str(version.path), "--article", SEED_ID, "--at", version.observed_at)
+        assert result.exit_code == 0, result.output
+    assert cli("snapshot", "-", "--article", "site/x", input="T\n\nOther.\n").exit_code == 0
+    assert cli("import", str(SEEDS), "--article", SEED_ID).stdout.startswith("imported 1 new versions")
+    tree = _tree(cli.store)
+    assert all(name.startswith("articles/") for name in tree), tree
+    assert any(name.endswith(f"/{SEED_ID}/article.txt") for name in tree)
+    log = json.loads(cli("log", SEED_ID, "--format", "json").stdout)
+    assert [r["rev"] for r in log["revisions"]] == [1, 2, 3]
+    assert "destroyed [-three-]{+two+} such tanks" in cli("diff", SEED_ID, "1", "2").stdout
+    assert cli("show", SEED_ID, "3").stdout == third.path.read_text(encoding="utf-8")
+    (cli.store / "revtrack" / "index.sqlite").unlink()
+    assert json.loads(cli("log", SEED_ID, "--format", "json").stdout) == log
+    check = cli("check")
+    assert check.exit_code == 0 and "index matches git" in check.stdout
+
+
+def test_a_store_of_an_unknown_format_is_refused_untouched(cli: Cli) -> None:
+    assert cli("snapshot", "-", "--article", "a", input="T\n\nBody.\n").exit_code == 0
+    marker = cli.store / "revtrack" / "store.json"
+    marker.write_text(json.dumps({"format": 9}))
+    before = _tree(cli.store)
+    result = cli("snapshot", "-", "--article", "a", input="T\n\nChanged.\n")
+    assert result.exit_code == 6
+    assert result.stderr == f"Error: {cli.store} has store format 9, which this revtrack does not know; upgrade revtrack\n"
+    assert _tree(cli.store) == before
