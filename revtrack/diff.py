@@ -178,7 +178,7 @@ class _Layout:
         return []
 
     def _between(self, first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
-        found = []
+        found: list[tuple[int, int]] = []
         for paragraph in range(first[0], last[0] + 1):
             count = len(self.sentences(paragraph))
             low = first[1] if paragraph == first[0] else 0

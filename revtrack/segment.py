@@ -31,6 +31,36 @@ def paragraph_spans(text: str) -> list[Span]:
     return list(zip(starts, starts[1:] + [len(text)]))
 
 
+class Paragraphs:
+    """Where each paragraph of a text starts and ends, and its visible text.
+
+    Kept as plain lists: a 50,000-word article has thousands of paragraphs,
+    and only the few in changed blocks become movable units (:class:`revtrack.moves.Unit`).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts: list[int] = []
+        keys: list[str] = []
+        pos = 0
+        for line in text.split("\n"):
+            if line and not line.isspace():
+                starts.append(pos)
+                # A paragraph's visible text is its one content line: the lines
+                # after it, up to the next paragraph, are blank.
+                keys.append(line.rstrip())
+            pos += len(line) + 1
+        if not starts and text or starts and starts[0] > 0:
+            starts.insert(0, 0)
+            keys.insert(0, "")
+        self.starts = starts
+        self.ends = starts[1:] + [len(text)]
+        self.keys = keys
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
 def content_end(text: str, span: Span) -> int:
     """End of the visible content of a span (trailing whitespace excluded)."""
     start, end = span
@@ -103,9 +133,7 @@ def _ends_sentence(text: str, term_start: int, term_end: int, limit: int) -> boo
     if word in _ABBREVIATIONS:
         return False
     # An initial ("J. Smith") or a dotted abbreviation ("U.S.", "a.m.").
-    return not (len(word) == 1 and word.isalpha()) and not (
-        "." in word and len(word.replace(".", "")) <= 4
-    )
+    return not (len(word) == 1 and word.isalpha()) and not ("." in word and len(word.replace(".", "")) <= 4)
 
 
 def index_of(spans: list[Span], starts: list[int], offset: int) -> int:

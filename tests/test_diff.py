@@ -380,9 +380,9 @@ def test_more_than_65k_distinct_words_diff_exactly() -> None:
 
 
 def test_when_token_codes_run_out_the_character_diff_is_still_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    from revtrack import engine
+    from revtrack import wordiff
 
-    monkeypatch.setattr(engine._CodeBook, "_WORD_RANGES", ((0x4E00, 0x4E09),))  # ten word codes
+    monkeypatch.setattr(wordiff.CodeBook, "_WORD_RANGES", ((0x4E00, 0x4E09),))  # ten word codes
     old = "one two three four five six seven eight nine ten eleven twelve"
     new = "one two three four five six seven eight nine ten eleven dozen"
     ops = token_diff(old, new)
