@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from revtrack.segment import Paragraphs, sentence_spans
-from revtrack.tokens import count_words
+from revtrack.tokens import count_words, surely_simple, words
 from revtrack.wordiff import DELETE, EQUAL, INSERT, Op, normalize, similarity, splice, token_diff, without
 
 _NEAR_MOVE_MAX_PAIRS: Final = 40_000
@@ -105,8 +105,8 @@ def _find_near_moves(
     a: str, b: str, loose_a: list[Unit], loose_b: list[Unit], moves: list[Move], rule: _MoveRule, kind: str
 ) -> None:
     """Moves of units that were also edited: the best match lies in another place."""
-    words_a = [(u, words) for u in loose_a if len(words := set(u.key.split())) >= rule.near_min_words]
-    words_b = [(u, words) for u in loose_b if len(words := set(u.key.split())) >= rule.near_min_words]
+    words_a = [(u, found) for u in loose_a if len(found := set(_words(u.key))) >= rule.near_min_words]
+    words_b = [(u, found) for u in loose_b if len(found := set(_words(u.key))) >= rule.near_min_words]
     if not words_a or not words_b or len(words_a) * len(words_b) > _NEAR_MOVE_MAX_PAIRS:
         return
     by_place: dict[int, list[tuple[Unit, set[str]]]] = {}
@@ -170,8 +170,8 @@ class _SentenceSplit:
         """
         old, new = self._sentences(self.a, unit_a), self._sentences(self.b, unit_b)
         enough = _SENTENCE_RULE.min_words
-        lost = any(len(s.split()) >= enough and s in self.loose_b for s in old - new)
-        gained = any(len(s.split()) >= enough and s in self.loose_a for s in new - old)
+        lost = any(len(_words(s)) >= enough and s in self.loose_b for s in old - new)
+        gained = any(len(_words(s)) >= enough and s in self.loose_a for s in new - old)
         return lost or gained
 
 
@@ -228,7 +228,7 @@ def _change_runs(ops: list[Op]) -> list[_Run]:
     current: _Run | None = None
     pos_a = pos_b = 0
     for index, op in enumerate(ops):
-        if op.op == EQUAL and len(op.text.split(None, _RUN_BREAK_WORDS)) >= _RUN_BREAK_WORDS:
+        if op.op == EQUAL and _has_words(op.text, _RUN_BREAK_WORDS):
             current = None
         elif op.op != EQUAL:
             if current is None:
@@ -236,7 +236,7 @@ def _change_runs(ops: list[Op]) -> list[_Run]:
                 runs.append(current)
             current.stop = index + 1
             if op.move is None:
-                (current.deleted if op.op == DELETE else current.inserted).extend(op.text.split())
+                (current.deleted if op.op == DELETE else current.inserted).extend(_words(op.text))
             else:
                 spans = current.moved_a if op.op == DELETE else current.moved_b
                 at = pos_a if op.op == DELETE else pos_b
@@ -313,10 +313,24 @@ def _sentence_edges(
             )
 
 
+def _words(text: str) -> list[str]:
+    """The words of ``text``: split at spaces where that is exact, else revtrack's word tokens.
+
+    Chinese, Japanese and Thai are written without spaces; there every Han
+    character or Thai cluster counts as a word, as in the word diff.
+    """
+    return text.split() if surely_simple(text) else words(text)
+
+
+def _has_words(text: str, count: int) -> bool:
+    """Whether ``text`` holds at least ``count`` words (a long text surely does: not counted)."""
+    return len(text) > 200 or len(_words(text)) >= count
+
+
 def _few_words(text: str, size: int, from_end: bool) -> int:
     """``size`` if that many characters at the start (or end) of ``text`` hold only a few words, else 0."""
     piece = text[len(text) - size :] if from_end else text[:size]
-    return size if size and len(piece.split()) < _RUN_BREAK_WORDS else 0
+    return size if size and len(_words(piece)) < _RUN_BREAK_WORDS else 0
 
 
 # An unchanged stretch of at least this many words separates two runs of changes.

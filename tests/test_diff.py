@@ -181,6 +181,14 @@ def test_nearly_unchanged_moved_paragraph_is_a_move_with_its_edit() -> None:
     assert changed(moves[0].ops) == [(DELETE, "next week"), (INSERT, "on Monday")]
 
 
+def test_edited_paragraph_moves_are_found_in_scripts_without_spaces() -> None:
+    para = "市政府宣布所有学校明天停课一天，交通部门建议市民减少出行并注意安全。"
+    others = [f"第{number}段讲的是另外一件完全不同的事情，和天气没有关系。" for number in "一二三四"]
+    result = diff_texts("\n\n".join([para, *others]), "\n\n".join([*others, para.replace("明天", "后天")]))
+    (move,) = moves_of(result)
+    assert move.unit == "paragraph" and changed(move.ops) == [(DELETE, "明"), (INSERT, "后")]
+
+
 # --- sentence moves ------------------------------------------------------------
 
 MAYOR = "The mayor said the talks had stalled on Monday evening."
@@ -224,6 +232,11 @@ SENTENCE_MOVE_CASES = [
     pytest.param(
         f"{MAYOR} {RETURN}\n\n{WATER} {POWER}\n", f"{MAYOR} {POWER}\n\n{WATER} {RETURN}\n",
         [(POWER, (2, 2), (1, 2)), (RETURN, (1, 2), (2, 2))], id="two-sentences-swap-paragraphs",
+    ),
+    pytest.param(
+        "北京今天下雨了。市政府宣布所有学校停课一天。交通部门建议市民减少出行。\n\n上海的天气很好，公园里有很多游客。\n",
+        "北京今天下雨了。交通部门建议市民减少出行。\n\n上海的天气很好，公园里有很多游客。市政府宣布所有学校停课一天。\n",
+        [("市政府宣布所有学校停课一天。", (1, 2), (2, 2))], id="chinese-no-spaces",
     ),
     # The word diff keeps "The" and "said" in place ("The [-mayor-]{+army+} said"): still two whole moves.
     pytest.param(
