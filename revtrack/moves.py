@@ -19,6 +19,7 @@ the word diff between its two texts.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -391,12 +392,15 @@ def _reordered_in_runs(a: str, b: str, units_a: list[Unit], units_b: list[Unit],
         if unit.move < 0 and unit.place in by_run:
             by_run[unit.place][1].append(unit)
     for side_a, side_b in by_run.values():
-        texts_a = [u.visible for u in side_a]
-        texts_b = [u.visible for u in side_b]
+        count_a = Counter(u.visible for u in side_a)
+        count_b = Counter(u.visible for u in side_b)
+        where_b = {u.visible: j for j, u in enumerate(side_b)}
         pairs = [
-            (i, texts_b.index(text))
-            for i, text in enumerate(texts_a)
-            if texts_a.count(text) == 1 and texts_b.count(text) == 1 and count_words(text) >= _SENTENCE_RULE.min_words
+            (i, where_b[unit.visible])
+            for i, unit in enumerate(side_a)
+            if count_a[unit.visible] == 1
+            and count_b[unit.visible] == 1
+            and count_words(unit.visible) >= _SENTENCE_RULE.min_words
         ]
         if len(pairs) < 2:
             continue
@@ -407,15 +411,22 @@ def _reordered_in_runs(a: str, b: str, units_a: list[Unit], units_b: list[Unit],
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
-    """Indices of one longest strictly increasing subsequence (the few sentences of a run: quadratic is fine)."""
-    best = [1] * len(values)
+    """Indices of one longest strictly increasing subsequence (patience sorting, n log n)."""
+    tails: list[int] = []  # tails[k]: index of the smallest last value of an increasing run of length k + 1
+    tail_values: list[int] = []
     previous = [-1] * len(values)
-    for i in range(len(values)):
-        for j in range(i):
-            if values[j] < values[i] and best[j] + 1 > best[i]:
-                best[i], previous[i] = best[j] + 1, j
-    index = max(range(len(values)), key=best.__getitem__)
+    for index, value in enumerate(values):
+        length = bisect_left(tail_values, value)
+        if length:
+            previous[index] = tails[length - 1]
+        if length == len(tails):
+            tails.append(index)
+            tail_values.append(value)
+        else:
+            tails[length] = index
+            tail_values[length] = value
     chain = set()
+    index = tails[-1] if tails else -1
     while index >= 0:
         chain.add(index)
         index = previous[index]

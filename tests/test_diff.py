@@ -401,3 +401,18 @@ def test_when_token_codes_run_out_the_character_diff_is_still_exact(monkeypatch:
     ops = token_diff(old, new)
     assert rebuild(ops) == (old, new)
     assert "".join(op.text for op in ops if op.op == EQUAL).startswith("one two three four five six seven eight nine ten eleven ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), unique=True, max_size=12))
+def test_longest_increasing_order_is_increasing_and_longest(values: list[int]) -> None:
+    from revtrack.moves import _longest_increasing
+
+    chain = sorted(_longest_increasing(values))
+    assert all(values[a] < values[b] for a, b in zip(chain, chain[1:]))
+    longest = [1] * len(values)  # the quadratic textbook answer
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i]:
+                longest[i] = max(longest[i], longest[j] + 1)
+    assert len(chain) == max(longest, default=0)
