@@ -108,29 +108,30 @@ def _find_near_moves(
     """Moves of units that were also edited: the best match lies in another place."""
     words_a = [(u, found) for u in loose_a if len(found := set(_words(u.key))) >= rule.near_min_words]
     words_b = [(u, found) for u in loose_b if len(found := set(_words(u.key))) >= rule.near_min_words]
-    if not words_a or not words_b or len(words_a) * len(words_b) > _NEAR_MOVE_MAX_PAIRS:
+    if not words_a or not words_b:
         return
-    by_place: dict[int, list[tuple[Unit, set[str]]]] = {}
-    for unit_b, set_b in words_b:
-        by_place.setdefault(unit_b.place, []).append((unit_b, set_b))
+    # Only a clearly better match in another place is a move: a twin in the
+    # unit's own place (an edit in place, repeated lines) wins ties, and a unit
+    # that nearly equals a counterpart in its own place takes part in no move.
+    here_a = _best_in_place(words_a, words_b)
+    here_b = _best_in_place(words_b, words_a)
+    movable_a = [(unit, found, best) for (unit, found), best in zip(words_a, here_a) if best < 0.9]
+    movable_b = [(unit, found) for (unit, found), best in zip(words_b, here_b) if best < 0.9]
+    if not movable_a or not movable_b or len(movable_a) * len(movable_b) > _NEAR_MOVE_MAX_PAIRS:
+        return
     # Candidates sorted by set size: Dice can reach `need` only between sizes
     # within a factor (2 - need) / need of each other, a range found by bisection.
-    by_size = sorted(range(len(words_b)), key=lambda number: len(words_b[number][1]))
-    sizes = [len(words_b[number][1]) for number in by_size]
+    by_size = sorted(range(len(movable_b)), key=lambda number: len(movable_b[number][1]))
+    sizes = [len(movable_b[number][1]) for number in by_size]
     scored = []
-    for unit_a, set_a in words_a:
-        # Only a clearly better match in another place is a move: a twin in the
-        # unit's own place (an edit in place, repeated lines) wins ties.
-        best_here = max((_dice(set_a, s) for _, s in by_place.get(unit_a.place, ())), default=0.0)
-        if best_here >= 0.9:
-            continue
+    for unit_a, set_a, best_here in movable_a:
         need = max(0.5, best_here + 0.1)
         size = len(set_a)
         low = bisect_left(sizes, size * need / (2 - need))
         high = bisect_right(sizes, size * (2 - need) / need)
         best, best_number, best_unit = 0.0, -1, None
         for number in by_size[low:high]:
-            unit_b, set_b = words_b[number]
+            unit_b, set_b = movable_b[number]
             if unit_b.place == unit_a.place:
                 continue
             score = _dice(set_a, set_b)
@@ -174,6 +175,14 @@ class _SentenceSplit:
         lost = any(len(_words(s)) >= enough and s in self.loose_b for s in old - new)
         gained = any(len(_words(s)) >= enough and s in self.loose_a for s in new - old)
         return lost or gained
+
+
+def _best_in_place(units: list[tuple[Unit, set[str]]], others: list[tuple[Unit, set[str]]]) -> list[float]:
+    """For each unit, its best Dice with a unit of the other side in the same place (0 if none)."""
+    by_place: dict[int, list[set[str]]] = {}
+    for unit, found in others:
+        by_place.setdefault(unit.place, []).append(found)
+    return [max((_dice(found, other) for other in by_place.get(unit.place, ())), default=0.0) for unit, found in units]
 
 
 def _dice(set_a: set[str], set_b: set[str]) -> float:

@@ -57,6 +57,10 @@ def raw_diff(a: str, b: str) -> list[tuple[int, str]]:
 # --- token level -------------------------------------------------------------
 
 
+# Characters that str.isspace() calls whitespace and the tokenizers do not.
+_QUIRKS: Final = frozenset("\x1c\x1d\x1e\x1f")
+
+
 class CodeBook:
     """Maps tokens to single characters whose classes mimic the tokens'.
 
@@ -88,7 +92,9 @@ class CodeBook:
         """The code string for ``pieces`` (one code per token), or None when the ranges run out."""
         piece_codes = self.piece_codes
         for piece in set(pieces).difference(piece_codes):
-            token = split_piece(piece)[0]
+            token = piece.rstrip()
+            if not _QUIRKS.isdisjoint(piece[len(token) :]):
+                token = split_piece(piece)[0]  # a \x1c-\x1f token, which str.rstrip takes for space
             code = self.codes.get(token)
             if code is None:
                 if is_word(token):

@@ -291,7 +291,7 @@ def test_sentence_move_renders_inline_where_it_left_and_where_it_arrived() -> No
 
 # --- properties ------------------------------------------------------------------
 
-PIECES = list("ab c\n.,“”'’-12") + ["word", "ceasefire", "三", "ก", "\u00a0", "\n\n", "Paragraph one.", "\x1b"]
+PIECES = list("ab c\n.,“”'’-12") + ["word", "ceasefire", "三", "ก", "\u00a0", "\n\n", "Paragraph one.", "\x1b", "\x1c", "x\x1f "]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=40).map("".join) | st.text(max_size=30)
 
 
