@@ -416,3 +416,34 @@ def test_longest_increasing_order_is_increasing_and_longest(values: list[int]) -
             if values[j] < values[i]:
                 longest[i] = max(longest[i], longest[j] + 1)
     assert len(chain) == max(longest, default=0)
+
+
+MIXED_POOL = [*SENTENCE_POOL, "北京今天下雨了。", "市政府宣布所有学校停课一天。", "“We will not go back,” she said.", "He said."]
+SEPARATORS = [" ", "  ", "\n", "\n\n", "\r\n\r\n", "\t", " \n\n", "\u00a0"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(MIXED_POOL), max_size=9), st.randoms(use_true_random=False))
+def test_shuffled_edited_sentences_in_any_layout_rebuild_mirror_and_pair_their_moves(sentences, rnd) -> None:
+    """Reordered sentences, some edited, in mixed scripts and separators: exact both ways, every move one pair."""
+    edited = []
+    for sentence in sentences:
+        words = sentence.split(" ")
+        if len(words) > 3 and rnd.random() < 0.3:
+            words[rnd.randrange(len(words))] = rnd.choice(["often", "twelve", "17", "“quoted”", "城市"])
+        edited.append(" ".join(words))
+    rnd.shuffle(edited)
+    old = "".join(s + rnd.choice(SEPARATORS) for s in sentences)
+    new = "".join(s + rnd.choice(SEPARATORS) for s in edited)
+    for a, b in ((old, new), (new, old)):
+        result = diff_texts(a, b)
+        assert rebuild(result.ops) == (a, b)
+        for sentence in result.sentences:
+            if sentence.kind == "edited":
+                assert rebuild(sentence.ops) == (sentence.old, sentence.new)
+        for move in result.moves:
+            assert sorted(op.op for op in result.ops if op.move == move.id) == [DELETE, INSERT]
+    swap = {INSERT: DELETE, DELETE: INSERT, EQUAL: EQUAL}
+    assert sorted((op.op, op.text) for op in align(old, new).ops) == sorted(
+        (swap[op.op], op.text) for op in align(new, old).ops
+    )
