@@ -17,7 +17,12 @@ from typing import Any, Final
 
 from revtrack.model import ArticleSummary, Revision
 
-SCHEMA_VERSION: Final = "3"
+SCHEMA_VERSION: Final = "4"
+# Snapshots queue their words here and the full-text index takes them in
+# batches: one FTS5 insert per transaction costs more the larger the index
+# (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row
+# ~0.3 ms at any size. Searches flush the queue first, so they see everything.
+FLUSH_PENDING_AT: Final = 256
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,6 +53,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
     words, content='', tokenize='unicode61 remove_diacritics 0'
 );
+CREATE TABLE IF NOT EXISTS search_pending (id INTEGER PRIMARY KEY, words TEXT NOT NULL);
 """
 
 _COLUMNS: Final = (
@@ -122,7 +128,8 @@ class Index:
 
     # --- writes (inside begin/commit) -----------------------------------------
 
-    def add(self, revision: Revision, search_words: str) -> None:
+    def add(self, revision: Revision, search_words: str, queue: bool = False) -> None:
+        """Index a revision; ``queue``: its words wait for the next batch into the full-text index."""
         cursor = self.db.execute(
             f"INSERT OR IGNORE INTO revisions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             _row(revision),
@@ -130,7 +137,8 @@ class Index:
         if cursor.rowcount == 0:
             return  # already indexed (another reader caught up first)
         rowid = cursor.lastrowid
-        self.db.execute("INSERT INTO search (rowid, words) VALUES (?, ?)", (rowid, search_words))
+        table = "search_pending (id, words)" if queue else "search (rowid, words)"
+        self.db.execute(f"INSERT INTO {table} VALUES (?, ?)", (rowid, search_words))
         self.db.execute(
             """INSERT INTO articles VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
@@ -191,8 +199,26 @@ class Index:
     def all_revisions(self) -> list[tuple[str, int, str]]:
         return list(self.db.execute("SELECT article, rev, commit_id FROM revisions ORDER BY article, rev"))
 
+    def pending_words(self) -> int:
+        row = self.db.execute("SELECT count(*) FROM search_pending").fetchone()
+        return int(row[0])
+
+    def flush_pending(self, at_least: int = 1) -> None:
+        """Move queued words into the full-text index, in one transaction, when ``at_least`` are queued."""
+        if self.pending_words() < at_least:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("INSERT INTO search (rowid, words) SELECT id, words FROM search_pending")
+            self.db.execute("DELETE FROM search_pending")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
     def search(self, query: str) -> list[tuple[str, int, str, str]]:
         """(article, rev, observed_at, title) of revisions whose words match an FTS5 query."""
+        self.flush_pending()
         rows = self.db.execute(
             """SELECT r.article, r.rev, r.observed_at, r.title FROM search s
                JOIN revisions r ON r.id = s.rowid WHERE search MATCH ? ORDER BY r.article, r.rev""",

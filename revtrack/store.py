@@ -39,7 +39,7 @@ from revtrack.errors import (
 )
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
 from revtrack.ids import FORMAT_FLAT, FORMAT_FOLDERS, article_path, file_path, validate_article_id
-from revtrack.index import Index, IndexCorrupt
+from revtrack.index import FLUSH_PENDING_AT, Index, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
 from revtrack.timeutil import format_iso, from_git_date, parse_iso
@@ -291,6 +291,7 @@ class Store:
                 )
             revision = self._commit(index, snapshot, observed, print_fp, latest)
             count = index.last_row()
+        index.flush_pending(at_least=FLUSH_PENDING_AT)
         if count % _MAINTENANCE_EVERY == 0:
             self.maintain(auto=True)
         return SnapshotResult(snapshot.article, revision.rev, True, revision.commit, revision.observed_at)
@@ -325,7 +326,7 @@ class Store:
 
         index.begin()
         try:
-            index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
+            index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"), queue=True)
             _crash_point("before-index-commit")
             index.commit(commit)
         except BaseException:

@@ -111,6 +111,27 @@ def test_search_survives_an_index_rebuild(seeded: Cli) -> None:
     assert json.loads(seeded("search", "official ceasefire", "--format", "json").stdout)["results"][0]["first_rev"] == 2
 
 
+def test_snapshot_words_wait_in_a_queue_that_fills_the_search_index_in_batches(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revtrack import store as store_module
+    from revtrack.index import Index
+
+    monkeypatch.setattr(store_module, "FLUSH_PENDING_AT", 3)
+    queued = []
+    for number in range(1, 5):
+        assert cli("snapshot", "-", "--article", f"a{number}", input=f"T\n\nStory number {number} of many.\n").exit_code == 0
+        index = Index(str(cli.store / "revtrack" / "index.sqlite"))
+        queued.append(index.pending_words())
+        index.close()
+    assert queued == [1, 2, 0, 1]  # the third snapshot moved three into the index
+    found = json.loads(cli("search", "Story number 4", "--format", "json").stdout)["results"]
+    assert [hit["article"] for hit in found] == ["a4"]  # a search empties the queue first
+    index = Index(str(cli.store / "revtrack" / "index.sqlite"))
+    assert index.pending_words() == 0
+    index.close()
+
+
 EAST = timezone(timedelta(hours=3))
 
 
