@@ -106,12 +106,15 @@ def _changed_blocks(old: Paragraphs, new: Paragraphs) -> list[_Block]:
     for kind, count in pieces:
         if kind == "=":
             current = None
-            for x, y in zip(range(i, i + count), range(j, j + count)):
-                # Same visible text; the paragraphs still differ if the blank lines after them do.
-                visible = starts_a[x] + len(keys[x])
-                if text_a[visible : ends_a[x]] != text_b[starts_b[y] + len(keys[x]) : ends_b[y]]:
-                    unit_a, unit_b = _unit(old, x), _unit(new, y)
-                    blocks.append(_Block([unit_a], [unit_b], unit_a.start, unit_a.end))
+            # Same visible text; the paragraphs still differ if the blank lines
+            # after them do. One comparison of the whole run usually settles it.
+            last_a, last_b = i + count - 1, j + count - 1
+            if text_a[starts_a[i] : ends_a[last_a]] != text_b[starts_b[j] : ends_b[last_b]]:
+                for x, y in zip(range(i, i + count), range(j, j + count)):
+                    visible = starts_a[x] + len(keys[x])
+                    if text_a[visible : ends_a[x]] != text_b[starts_b[y] + len(keys[x]) : ends_b[y]]:
+                        unit_a, unit_b = _unit(old, x), _unit(new, y)
+                        blocks.append(_Block([unit_a], [unit_b], unit_a.start, unit_a.end))
             i, j = i + count, j + count
             continue
         if current is None:
