@@ -9,20 +9,23 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import typer
 
 from revtrack import __version__
 
 if TYPE_CHECKING:
-    from revtrack.model import Revision
+    from collections.abc import Iterable
+
+    from revtrack.importer import ImportReport
+    from revtrack.model import Revision, Snapshot
     from revtrack.store import Store
 
 class _ReportErrors(typer.core.TyperGroup):
     """Turn library errors into one ``Error: ...`` line on stderr and the error's exit code."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> object:  # a click context (typer's own Context type is narrower)
         from revtrack.errors import RevtrackError
 
         try:
@@ -191,14 +194,14 @@ def import_command(
         )
 
 
-def _run_import(store, snapshots, counter):  # type: ignore[no-untyped-def]
+def _run_import(store: Store, snapshots: Iterable[Snapshot], counter: Any) -> ImportReport:
     from revtrack.importer import import_snapshots
 
     with counter("importing", sys.stderr) as progress:
         return import_snapshots(store, snapshots, progress)
 
 
-def _stdin_text():  # type: ignore[no-untyped-def]
+def _stdin_text() -> TextIO:
     import io
 
     if sys.stdin is None:

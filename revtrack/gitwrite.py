@@ -20,7 +20,7 @@ import time
 from collections import OrderedDict
 from datetime import datetime
 from io import BytesIO
-from typing import Final
+from typing import Any, Final
 
 from git import Repo
 from git.objects.fun import tree_entries_from_data
@@ -204,7 +204,8 @@ def sync_store(git_dir: str) -> None:
         os.close(fd)
 
 
-def _syncfs():  # type: ignore[no-untyped-def]
+def _syncfs() -> Any:
+    """libc's syncfs (a ctypes function), or None where there is none."""
     global _SYNCFS
     if _SYNCFS is False:
         try:

@@ -106,6 +106,7 @@ def _source_name(source: str) -> str:
 def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | None, page: Page | None) -> Snapshot:
     from revtrack.web import extract_article, fetch_page
 
+    url: str | None
     if is_url(request.source):
         page = page or fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
         html, url = page.content, page.url
@@ -113,7 +114,8 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
         html = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
         url = request.url
     extracted = extract_article(html, url)
-    page_url = canonical_url(extracted.canonical_url or url) if (extracted.canonical_url or url) else None
+    found_url = extracted.canonical_url or url
+    page_url = canonical_url(found_url) if found_url else None
     if article is None:
         if page_url:
             article = id_from_url(page_url)

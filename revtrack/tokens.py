@@ -110,7 +110,7 @@ NUMBER_WORDS: Final = frozenset(
 
 def tokenize(text: str) -> list[str]:
     """Return the tokens of ``text``; ``"".join(tokenize(text)) == text``."""
-    return (_FAST_TOKEN if _simple(text) else full_patterns()["token"]).findall(text)  # type: ignore[no-any-return]
+    return (_FAST_TOKEN if _simple(text) else full_patterns()["token"]).findall(text)
 
 
 def pieces(text: str) -> tuple[str, list[str]]:
@@ -148,7 +148,7 @@ def is_number(token: str) -> bool:
 
 def words(text: str) -> list[str]:
     """The word tokens of ``text``, in order."""
-    return (_FAST_WORD if _simple(text) else full_patterns()["word"]).findall(text)  # type: ignore[no-any-return]
+    return (_FAST_WORD if _simple(text) else full_patterns()["word"]).findall(text)
 
 
 def count_words(text: str) -> int:

@@ -151,7 +151,7 @@ class WatchState:
 
     def next_wake(self) -> float | None:
         row = self.db.execute("SELECT min(next_due) FROM urls WHERE next_due IS NOT NULL").fetchone()
-        return row[0]
+        return float(row[0]) if row[0] is not None else None
 
     def rows(self) -> list[tuple[Any, ...]]:
         return list(self.db.execute("SELECT url, article, first_seen, last_checked, next_due, last_error, checks, changes FROM urls ORDER BY url"))

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, TextIO
 from revtrack.render.safe import visible
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from revtrack.diff import ArticleDiff
@@ -119,7 +121,7 @@ class TextOutput:
 
     # --- diff ------------------------------------------------------------------
 
-    def diff(self, diff: ArticleDiff, header: list[Segment | None], context: int, full: bool) -> None:
+    def diff(self, diff: ArticleDiff, header: Sequence[Segment | None], context: int, full: bool) -> None:
         from revtrack.render.diffview import body_lines, collapse, inline_segments
 
         for segment in header:
@@ -139,7 +141,7 @@ class TextOutput:
                 self.write_segments([])
             self.write_segments(line.segments)
 
-    def sentences(self, diff: ArticleDiff, header: list[Segment | None]) -> None:
+    def sentences(self, diff: ArticleDiff, header: Sequence[Segment | None]) -> None:
         from revtrack.render.diffview import inline_segments, sentence_lines
 
         for segment in header:
