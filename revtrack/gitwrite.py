@@ -162,7 +162,7 @@ def serialize_tree(entries: list[Entry]) -> bytes:
     which costs 14 µs an entry: at 10,000 articles that was most of a snapshot's
     time (the shard trees hold hundreds of entries). The names here are folder
     names of validated article ids and our own file names, checked once at the
-    edge; ``tests/test_store.py`` checks the bytes against GitPython's.
+    edge; ``tests/test_store_format.py`` checks the bytes against GitPython's.
     """
     return b"".join(b"%o %s\0%s" % (mode, name.encode("utf-8"), sha) for sha, mode, name in entries)
 
@@ -187,8 +187,8 @@ def _remove_stale_temporaries(objects_dir: str) -> None:
 def sync_store(git_dir: str) -> None:
     """Flush the store's filesystem to disk (Linux ``syncfs``; elsewhere ``sync``).
 
-    One call costs about as much as one ``fsync`` here (0.4 ms) and covers every
-    object a snapshot wrote, where an ``fsync`` per object would cost eight.
+    One call costs about as much as one ``fsync`` here and covers every object a
+    snapshot wrote, where an ``fsync`` per object would cost six.
     """
     if not DURABLE:
         return

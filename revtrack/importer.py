@@ -27,6 +27,7 @@ from revtrack import record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
 from revtrack.gitread import read_ref
 from revtrack.ids import article_path, file_path, validate_article_id
+from revtrack.index import Index
 from revtrack.ingest import decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
 from revtrack.search_text import search_words
@@ -109,16 +110,10 @@ def import_snapshots(
             if not planned:
                 return report
             commits = _read_marks(marks)
-        new_tip = read_ref(store.path)
-        index.begin()
-        try:
+        with index.transaction(read_ref(store.path)):
             for mark, (revision, words) in planned.items():
                 revision.commit = commits[mark]
                 index.add(revision, words)
-            index.commit(new_tip)
-        except BaseException:
-            index.rollback()
-            raise
         report.recorded = len(planned)
         total = index.last_row()
     # fast-import deltas each object only against its predecessor; when the import
@@ -133,7 +128,7 @@ def import_snapshots(
 
 
 def _plan(
-    index: Any, snapshots: Iterable[Snapshot], report: ImportReport, progress: Callable[[int], None] | None
+    index: Index, snapshots: Iterable[Snapshot], report: ImportReport, progress: Callable[[int], None] | None
 ) -> Iterator[tuple[Snapshot, int, str]]:
     """Yield (snapshot, rev, fingerprint) for each version that is new, checking order."""
     latest: dict[str, tuple[int, str, str]] = {}  # article -> (rev, fingerprint, observed_at)

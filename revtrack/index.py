@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
 from revtrack.model import ArticleSummary, Revision
@@ -114,19 +116,24 @@ class Index:
         row = self.db.execute("SELECT value FROM meta WHERE key='tip'").fetchone()
         return row[0] if row else None
 
-    def begin(self) -> None:
+    @contextmanager
+    def transaction(self, tip: str | None = None) -> Iterator[None]:
+        """One write transaction; with ``tip``, the index also records that it now reflects that commit.
+
+        Nothing of it is kept if the block raises (or the process dies in it).
+        """
         self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            if tip is not None:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
-    def commit(self, tip: str | None) -> None:
-        if tip is not None:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
-        self.db.execute("COMMIT")
-
-    def rollback(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
-
-    # --- writes (inside begin/commit) -----------------------------------------
+    # --- writes (inside a transaction) -----------------------------------------
 
     def add(self, revision: Revision, search_words: str, queue: bool = False) -> None:
         """Index a revision; ``queue``: its words wait for the next batch into the full-text index."""
@@ -207,14 +214,9 @@ class Index:
         """Move queued words into the full-text index, in one transaction, when ``at_least`` are queued."""
         if self.pending_words() < at_least:
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.db.execute("INSERT INTO search (rowid, words) SELECT id, words FROM search_pending")
             self.db.execute("DELETE FROM search_pending")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.rollback()
-            raise
 
     def search(self, query: str) -> list[tuple[str, int, str, str]]:
         """(article, rev, observed_at, title) of revisions whose words match an FTS5 query."""

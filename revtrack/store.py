@@ -205,14 +205,9 @@ class Store:
                 raise IndexCorrupt("index does not match the branch")
             commits = rev_list(self.path, tip, since)
             revisions = self._read_commits(commits)
-            index.begin()
-            try:
+            with index.transaction(tip):
                 for revision, words in revisions:
                     index.add(revision, words)
-                index.commit(tip)
-            except BaseException:
-                index.rollback()
-                raise
         except sqlite3.DatabaseError as error:
             raise IndexCorrupt(str(error)) from None
 
@@ -324,14 +319,9 @@ class Store:
         )  # fmt: skip
         from revtrack.search_text import search_words
 
-        index.begin()
-        try:
+        with index.transaction(commit):
             index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"), queue=True)
             _crash_point("before-index-commit")
-            index.commit(commit)
-        except BaseException:
-            index.rollback()
-            raise
         return revision
 
     def writer(self) -> ObjectWriter:
@@ -385,21 +375,11 @@ class Store:
         needed = sorted({r.rev for r in missing} | {r.rev - 1 for r in missing if r.rev > 1})
         texts = dict(zip(needed, self.texts([by_rev[n] for n in needed])))
         index = self.index()
-        index.begin()
-        try:
+        with index.transaction():
             for revision in missing:
-                new = texts[revision.rev]
-                snapshot = Snapshot(revision.article, new.title, new.body, revision.observed_at)
-                if revision.rev == 1:
-                    stats = _first_stats(snapshot)
-                else:
-                    stats = _stats(texts[revision.rev - 1], snapshot)
+                stats = _change_stats(texts.get(revision.rev - 1), texts[revision.rev])
                 revision.words_added, revision.words_deleted, revision.summary = stats
                 index.set_stats(revision.article, revision.rev, *stats)
-            index.commit(None)
-        except BaseException:
-            index.rollback()
-            raise
 
     def revision(self, article: str, ref: str | None = None) -> Revision:
         """Resolve ``ref``: a number, ``latest``, ``latest~N`` / ``~N`` counting back, or a commit prefix."""
@@ -414,8 +394,7 @@ class Store:
         back = ref.split("~", 1)[1] if ref.startswith(("latest~", "~")) else None
         number = latest.rev - int(back) if back is not None and back.isdigit() else _as_number(ref)
         if number is not None:
-            rev = number
-            found = index.revision(article, rev)
+            found = index.revision(article, number)
             if found is None:
                 raise RevisionNotFound(f"{article} has no revision {ref} (it has 1 to {latest.rev})")
             return found
@@ -451,17 +430,16 @@ def _as_number(ref: str) -> int | None:
     return int(ref) if ref.isdigit() and len(ref) < 10 else None
 
 
-def _stats(old: Document, new: Snapshot) -> tuple[int, int, str]:
+def _change_stats(old: Document | None, new: Document) -> tuple[int, int, str]:
+    """(words added, words deleted, summary line) of ``new`` against the revision before it (None: the first)."""
+    if old is None:
+        from revtrack.tokens import count_words
+
+        return count_words(new.title) + count_words(new.body), 0, "first version"
     from revtrack.diff import diff_texts, summarize
 
     result = diff_texts(old.body, new.body, old.title, new.title)
     return result.stats.words_added, result.stats.words_deleted, summarize(result)
-
-
-def _first_stats(snapshot: Snapshot) -> tuple[int, int, str]:
-    from revtrack.tokens import count_words
-
-    return count_words(snapshot.title) + count_words(snapshot.body), 0, "first version"
 
 
 _CRASH_AT: Final = os.environ.get("REVTRACK_CRASH_AT", "")

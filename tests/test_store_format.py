@@ -63,3 +63,31 @@ def test_a_store_of_an_unknown_format_is_refused_untouched(cli: Cli) -> None:
     assert result.exit_code == 6
     assert result.stderr == f"Error: {cli.store} has store format 9, which this revtrack does not know; upgrade revtrack\n"
     assert _tree(cli.store) == before
+
+
+def test_tree_bytes_match_gitpython_and_git_reads_them(cli: Cli) -> None:
+    """revtrack writes trees itself (GitPython's writer re-validates every name): same bytes, same order."""
+    from io import BytesIO
+
+    from git.objects.fun import tree_to_stream
+
+    from revtrack.gitwrite import BLOB_MODE, TREE_MODE, ObjectWriter
+
+    Store(str(cli.store)).ensure()
+    writer = ObjectWriter(str(cli.store))
+    blob = writer.blob(b"text\n")
+    folder = writer.tree([(blob, BLOB_MODE, "article.txt")])
+    entries = [(blob, BLOB_MODE, "site%2Fb.meta.json"), (folder, TREE_MODE, "site"), (blob, BLOB_MODE, "site.article.txt"),
+               (blob, BLOB_MODE, "a-b.article.txt")]  # fmt: skip
+    tree = writer.tree(entries)
+    expected = BytesIO()
+    tree_to_stream(sorted(entries, key=lambda e: e[2] + "/" if e[1] == TREE_MODE else e[2]), expected.write)
+    assert writer._read(tree) == (b"tree", expected.getvalue())
+    listing = subprocess.run(
+        ["git", "--git-dir", str(cli.store), "ls-tree", tree.hex()], capture_output=True, text=True, check=True
+    ).stdout
+    # git's order compares a folder's name as if it ended in "/".
+    assert [line.split("\t")[1] for line in listing.splitlines()] == [
+        "a-b.article.txt", "site%2Fb.meta.json", "site.article.txt", "site"
+    ]
+    writer.close()
