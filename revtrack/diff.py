@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from revtrack.engine import DELETE, EQUAL, INSERT, Move, Op, align, token_diff
-from revtrack.segment import Span, content_end, index_of, paragraph_spans, sentence_spans
+from revtrack.segment import Paragraphs, Span, content_end, index_of, paragraph_spans, sentence_spans
 from revtrack.tokens import count_words, is_number, is_word, tokenize
 
 
@@ -92,7 +92,8 @@ class ArticleDiff:
 def diff_texts(old_body: str, new_body: str, old_title: str = "", new_title: str = "") -> ArticleDiff:
     """Diff two versions of an article (bodies and headlines)."""
     alignment = align(old_body, new_body)
-    old_layout, new_layout = _Layout(old_body), _Layout(new_body)
+    old_paragraphs, new_paragraphs = alignment.paragraphs or (None, None)
+    old_layout, new_layout = _Layout(old_body, old_paragraphs), _Layout(new_body, new_paragraphs)
     regions = _regions(alignment.ops, old_body, new_body)
     changes = [
         change
@@ -118,9 +119,9 @@ def diff_texts(old_body: str, new_body: str, old_title: str = "", new_title: str
 class _Layout:
     """Paragraph and (lazily) sentence spans of one text, for locating changes."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, paragraphs: Paragraphs | None = None) -> None:
         self.text = text
-        self.paragraphs = paragraph_spans(text)
+        self.paragraphs = paragraphs.spans() if paragraphs is not None else paragraph_spans(text)
         self.starts = [start for start, _ in self.paragraphs]
         self._sentences: dict[int, list[Span]] = {}
 

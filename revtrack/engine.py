@@ -39,6 +39,8 @@ class Alignment:
 
     ops: list[Op]
     moves: list[Move]
+    # The (old, new) paragraph layouts it worked from, for readers of the ops.
+    paragraphs: tuple[Paragraphs, Paragraphs] | None = None
 
 
 @dataclass
@@ -85,7 +87,7 @@ def _align(a: str, b: str) -> Alignment:
         pos = block.a_end
     ops.append(Op(EQUAL, a[pos:]))
     ops = sentence_moves(SentenceLayout(paragraphs_of_a), SentenceLayout(paragraphs_of_b), normalize(ops), moves)
-    return Alignment(ops, moves)
+    return Alignment(ops, moves, (paragraphs_of_a, paragraphs_of_b))
 
 
 def _changed_blocks(old: Paragraphs, new: Paragraphs) -> list[_Block]:
@@ -212,7 +214,8 @@ def _mirror(alignment: Alignment) -> Alignment:
         )
         for m in alignment.moves
     ]
-    return _number_moves(Alignment(ops, moves))
+    paragraphs = (alignment.paragraphs[1], alignment.paragraphs[0]) if alignment.paragraphs else None
+    return _number_moves(Alignment(ops, moves, paragraphs))
 
 
 def _number_moves(alignment: Alignment) -> Alignment:
@@ -226,7 +229,7 @@ def _number_moves(alignment: Alignment) -> Alignment:
         (Move(order[m.id], m.old_start, m.old_text, m.new_start, m.new_text, m.ops, m.unit) for m in alignment.moves),
         key=lambda m: m.id,
     )
-    return Alignment(ops, moves)
+    return Alignment(ops, moves, alignment.paragraphs)
 
 
 def _unit(paragraphs: Paragraphs, index: int) -> Unit:

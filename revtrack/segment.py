@@ -17,18 +17,8 @@ Span = tuple[int, int]
 
 
 def paragraph_spans(text: str) -> list[Span]:
-    """Spans of the paragraphs of ``text`` (content line + trailing blank lines).
-
-    Whitespace before the first paragraph is not part of any span; the spans
-    otherwise tile the text from the first paragraph to the end.
-    """
-    starts = []
-    pos = 0
-    for line in text.split("\n"):
-        if line and not line.isspace():
-            starts.append(pos)
-        pos += len(line) + 1
-    return list(zip(starts, starts[1:] + [len(text)]))
+    """Spans of the paragraphs of ``text`` (content line + trailing blank lines); see :meth:`Paragraphs.spans`."""
+    return Paragraphs(text).spans()
 
 
 class Paragraphs:
@@ -59,6 +49,13 @@ class Paragraphs:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    def spans(self) -> list[Span]:
+        """The paragraphs as spans. Whitespace before the first paragraph is not
+        part of any span; the spans otherwise tile the text from the first
+        paragraph to the end."""
+        spans = list(zip(self.starts, self.ends))
+        return spans[1:] if self.keys and not self.keys[0] else spans
 
 
 def content_end(text: str, span: Span) -> int:

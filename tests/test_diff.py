@@ -447,3 +447,18 @@ def test_shuffled_edited_sentences_in_any_layout_rebuild_mirror_and_pair_their_m
     assert sorted((op.op, op.text) for op in align(old, new).ops) == sorted(
         (swap[op.op], op.text) for op in align(new, old).ops
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_paragraph_spans_start_at_content_lines_and_tile_the_rest(text: str) -> None:
+    from revtrack.segment import paragraph_spans
+
+    spans = paragraph_spans(text)
+    lines_with_content = [i for i, line in enumerate(text.split("\n")) if line.strip()]
+    assert len(spans) == len(lines_with_content)
+    for (start, end), (next_start, _) in zip(spans, spans[1:]):
+        assert end == next_start
+    if spans:
+        assert spans[-1][1] == len(text) and not text[: spans[0][0]].strip()
+        assert all(start == 0 or text[start - 1] == "\n" for start, _ in spans)
