@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from revtrack.engine import DELETE, EQUAL, INSERT, Move, Op, align, token_diff
+from revtrack.ingest import collapse
 from revtrack.segment import Paragraphs, Span, content_end, index_of, paragraph_spans, sentence_spans
 from revtrack.tokens import count_words, is_number, is_word, tokenize
 
@@ -380,7 +381,7 @@ _TYPOGRAPHIC: Final = str.maketrans(
 
 def typographic_key(text: str) -> str:
     """Text with quote style, dashes and spacing folded (for the 'typographic' flag)."""
-    return " ".join(text.translate(_TYPOGRAPHIC).split())
+    return collapse(text.translate(_TYPOGRAPHIC))
 
 
 def numbers_in(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from revtrack.errors import InvalidInput
-from revtrack.ingest import Document
+from revtrack.ingest import Document, collapse
 from revtrack.model import Revision
 from revtrack.search_text import phrase_query
 from revtrack.segment import paragraph_spans, sentence_spans
@@ -118,8 +118,8 @@ def _sentence_around(text: str, offset: int) -> str:
         if paragraph[0] <= offset < paragraph[1]:
             for start, end in sentence_spans(text, paragraph):
                 if start <= offset < end:
-                    return " ".join(text[start:end].split())
-    return " ".join(text.split())
+                    return collapse(text[start:end])
+    return collapse(text)
 
 
 # --- blame ----------------------------------------------------------------------------
@@ -137,9 +137,9 @@ def pieces_of(body: str, paragraphs: bool) -> list[str]:
     out = []
     for span in paragraph_spans(body):
         if paragraphs:
-            out.append(" ".join(body[span[0] : span[1]].split()))
+            out.append(collapse(body[span[0] : span[1]]))
         else:
-            out += [" ".join(body[s:e].split()) for s, e in sentence_spans(body, span)]
+            out += [collapse(body[s:e]) for s, e in sentence_spans(body, span)]
     return [piece for piece in out if piece]
 
 
@@ -148,9 +148,9 @@ def blame(store: Store, article: str, ref: str | None = None, paragraphs: bool =
     target = store.revision(article, ref)
     revisions = [r for r in store.log(article) if r.rev <= target.rev]
     documents = store.texts(revisions)
-    present = [set(pieces_of(document.body, paragraphs)) | {" ".join(document.title.split())} for document in documents]
+    present = [set(pieces_of(document.body, paragraphs)) | {collapse(document.title)} for document in documents]
     items = []
-    title = " ".join(documents[-1].title.split())
+    title = collapse(documents[-1].title)
     for piece in [title, *pieces_of(documents[-1].body, paragraphs)]:
         index = len(revisions) - 1
         while index > 0 and piece in present[index - 1]:

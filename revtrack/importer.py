@@ -28,7 +28,7 @@ from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
 from revtrack.gitread import read_ref
 from revtrack.ids import article_path, file_path, validate_article_id
 from revtrack.index import Index
-from revtrack.ingest import decode, fingerprint, parse_document, read_source
+from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
 from revtrack.search_text import search_words
 from revtrack.stated import stated_times
@@ -67,7 +67,7 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
         except RevtrackError as error:
             raise type(error)(f"{where} line {number}: {error}") from None
         yield Snapshot(
-            item["article"], " ".join(item["title"].split()), item["body"], format_iso(observed),
+            item["article"], collapse(item["title"]), item["body"], format_iso(observed),
             item.get("url"), source="import",
         )  # fmt: skip
 
@@ -144,12 +144,12 @@ def _plan(
         if print_fp == last_print or (rev and index.same_version(snapshot.article, print_fp, snapshot.observed_at)):
             report.unchanged += 1
             continue
-        if last_seen and parse_iso(snapshot.observed_at)[0] < parse_iso(last_seen)[0]:
+        observed = parse_iso(snapshot.observed_at)[0]
+        if last_seen and observed < parse_iso(last_seen)[0]:
             raise InvalidTime(
                 f"{snapshot.article}: version observed {snapshot.observed_at} comes after one observed "
                 f"{last_seen}; records must be in observed order per article (nothing was imported)"
             )
-        observed = parse_iso(snapshot.observed_at)[0]
         snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
         latest[snapshot.article] = (rev + 1, print_fp, snapshot.observed_at)
         if rev == 0:

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from revtrack import __version__
 from revtrack.errors import ExtractionSuspect, FetchError
+from revtrack.ingest import collapse
 
 USER_AGENT: Final = f"revtrack/{__version__} (news revision tracker; +https://pypi.org/project/revtrack/)"
 DEFAULT_MAX_REDIRECTS: Final = 5
@@ -98,7 +99,7 @@ def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
     body = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not body:
         raise ExtractionSuspect(f"no article text found in {url or 'the page'}")
-    title = " ".join((getattr(document, "title", None) or "").split())
+    title = collapse(getattr(document, "title", None) or "")
     tree = _parse(html)
     stated = page_times(tree, html)
     return Extracted(
