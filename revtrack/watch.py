@@ -180,6 +180,16 @@ def run_pass(
 
     moment = time.time() if now is None else now
     report = PassReport()
+
+    def note(line: str) -> None:
+        report.lines.append(line)
+        say(line)
+
+    def failed(url: str, error: RevtrackError) -> None:
+        state.record(url, moment, config.schedule, str(error), False)
+        report.failed += 1
+        note(f"failed: {url}: {error}")
+
     http = client or make_client(config.timeout)
     try:
         for url, article in config.articles:
@@ -190,32 +200,24 @@ def run_pass(
                     state.track(canonical_url(link), None, feed, moment)
             except RevtrackError as error:
                 report.failed += 1
-                report.lines.append(f"failed: feed {feed}: {error}")
-                say(report.lines[-1])
+                note(f"failed: feed {feed}: {error}")
         due = state.due(moment)
         pages = _fetch_politely(due, config, http)
+        observed_at = datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat()
         for (url, article), outcome in zip(due, pages):
             report.checked += 1
             if isinstance(outcome, RevtrackError):
-                state.record(url, moment, config.schedule, str(outcome), False)
-                report.failed += 1
-                report.lines.append(f"failed: {url}: {outcome}")
-                say(report.lines[-1])
+                failed(url, outcome)
                 continue
-            request = SnapshotRequest(source=url, article=article, at=datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat())
             try:
-                result, _ = take_snapshot(store, request, page=outcome)
+                result, _ = take_snapshot(store, SnapshotRequest(source=url, article=article, at=observed_at), page=outcome)
             except RevtrackError as error:
-                state.record(url, moment, config.schedule, str(error), False)
-                report.failed += 1
-                report.lines.append(f"failed: {url}: {error}")
-                say(report.lines[-1])
+                failed(url, error)
                 continue
             state.record(url, moment, config.schedule, None, result.changed)
             if result.changed:
                 report.changed += 1
-                report.lines.append(f"changed: {result.article} rev {result.rev}")
-                say(report.lines[-1])
+                note(f"changed: {result.article} rev {result.rev}")
             else:
                 report.unchanged += 1
     finally:
