@@ -121,15 +121,11 @@ class TextOutput:
 
     # --- diff ------------------------------------------------------------------
 
-    def diff(self, diff: ArticleDiff, header: Sequence[Segment | None], context: int, full: bool) -> None:
+    def diff(self, diff: ArticleDiff, header: Sequence[Segment], context: int, full: bool) -> None:
         from revtrack.render.diffview import body_lines, collapse, inline_segments
 
         for segment in header:
-            if segment is None:
-                self.stream.flush()
-                self.write_segments([])
-            else:
-                self.write_segments([segment])
+            self.write_segments([segment])
         if diff.title_changed:
             self.write_segments([("label", "headline: "), *inline_segments(diff.title_ops)])
         self.write_segments([])
@@ -141,11 +137,11 @@ class TextOutput:
                 self.write_segments([])
             self.write_segments(line.segments)
 
-    def sentences(self, diff: ArticleDiff, header: Sequence[Segment | None]) -> None:
+    def sentences(self, diff: ArticleDiff, header: Sequence[Segment]) -> None:
         from revtrack.render.diffview import inline_segments, sentence_lines
 
         for segment in header:
-            self.write_segments([segment] if segment else [])
+            self.write_segments([segment])
         if diff.title_changed:
             self.write_segments([("label", "~ headline: "), *inline_segments(diff.title_ops)])
         rows = sentence_lines(diff.sentences)
