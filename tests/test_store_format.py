@@ -91,3 +91,21 @@ def test_tree_bytes_match_gitpython_and_git_reads_them(cli: Cli) -> None:
         "a-b.article.txt", "site%2Fb.meta.json", "site.article.txt", "site"
     ]
     writer.close()
+
+
+def test_an_index_transaction_that_raises_keeps_nothing(cli: Cli) -> None:
+    import pytest
+
+    from revtrack.index import Index
+
+    assert cli("snapshot", "-", "--article", "a", input="T\n\nBody.\n").exit_code == 0
+    index = Index(str(cli.store / "revtrack" / "index.sqlite"))
+    tip, rows = index.tip(), index.all_revisions()
+    latest = index.latest("a")
+    assert latest is not None
+    with pytest.raises(RuntimeError), index.transaction("f" * 40):
+        index.set_stats("a", 1, 99, 99, "changed inside")
+        raise RuntimeError("stop")
+    assert (index.tip(), index.all_revisions()) == (tip, rows)
+    assert index.latest("a") == latest
+    index.close()
