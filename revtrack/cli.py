@@ -455,7 +455,7 @@ def check() -> None:
 
 @app.command(epilog="Example:  revtrack maintain")
 def maintain() -> None:
-    """Pack the store and refresh its commit-graph (also done automatically every 100 revisions)."""
+    """Pack the store into one pack, every version a delta of its article's others, and refresh the commit-graph."""
     store = _store()
     if not store.exists():
         from revtrack.errors import NotAStore

@@ -120,7 +120,7 @@ def import_snapshots(
     # is most of the store, one full repack finds the deltas that make it small.
     started = time.perf_counter()
     if report.recorded * 2 >= total:
-        store.repack()
+        store.maintain()
     else:
         store.maintain(auto=True)
     report.seconds_packing = time.perf_counter() - started

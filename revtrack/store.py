@@ -53,6 +53,8 @@ DEFAULT_STORE: Final = "snapshots"
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay readable and writable
 _MAINTENANCE_EVERY: Final = 100
+_LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond about this many
+_PACK_LIMIT: Final = 20  # join the packs into one beyond this many (git's gc.autoPackLimit is 50)
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
     {"HEAD", "config", "description", "hooks", "info", "objects", "refs", "branches", "logs", "packed-refs",
@@ -334,24 +336,33 @@ class Store:
     def maintain(self, auto: bool = False) -> None:
         """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``).
 
-        Runs under the write lock: git's gc packs refs and rewrites the reflog,
-        which must not interleave with a writer moving the branch.
+        ``auto`` (every 100 revisions) packs only when there are many loose
+        objects or many packs, as git's ``gc --auto`` does; otherwise every
+        object goes into one pack with all its deltas searched again.
+        Runs under the write lock: packing, ref packing and reflog expiry must
+        not interleave with a writer moving the branch.
         """
         with self._write_lock():
             self._maintain(auto)
 
     def _maintain(self, auto: bool) -> None:
-        packs_dir = os.path.join(self.path, "objects", "pack")
-        before = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
-        git(self.path, "-c", "gc.autoDetach=false", "gc", "--auto" if auto else "--prune=now", "--quiet", check=False)
-        after = set(os.listdir(packs_dir)) if os.path.isdir(packs_dir) else set()
-        if not auto or before != after:
-            git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
+        # revtrack packs the objects itself (revtrack.packing: git's own repack
+        # leaves most versions of an article whole in a store of this layout)
+        # and leaves the rest of git's gc to git.
+        from revtrack import packing
 
-    def repack(self) -> None:
-        """Recompute every delta (after a bulk import) and refresh the commit-graph."""
-        with self._write_lock():
-            git(self.path, "repack", "-a", "-d", "-f", "-q", "--window=50", "--depth=50", check=False)
+        before = packing.packs(self.path)
+        if not auto:
+            packing.pack_all(self.path, recompute=True)
+            git(self.path, "prune", "--expire=now", check=False)
+        elif packing.loose_objects(self.path) > _LOOSE_LIMIT:
+            packing.pack_loose(self.path)
+            git(self.path, "prune", "--expire=2.weeks.ago", check=False)  # leftovers of crashed writers
+        if auto and len(packing.packs(self.path)) > _PACK_LIMIT:
+            packing.pack_all(self.path, recompute=False)
+        if not auto or packing.packs(self.path) != before:
+            git(self.path, "reflog", "expire", "--all", check=False)
+            git(self.path, "pack-refs", "--all", "--prune", check=False)
             git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
 
     # --- reading ---------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""Packing: every later version of an article is stored as a delta, whatever git's name hash makes of its path.
+
+The articles here are named so that git's own name hash puts all of them in
+one group (every path ends in "%2Flive.article.txt"); their versions grow by a
+paragraph each, so sorted by size they sit far apart. ``git repack -a -d -f
+--window=50`` stores 178 of these 180 text blobs whole (git 2.39); revtrack's
+packing must store only the 60 first versions whole.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+from revtrack import packing
+from revtrack.model import Snapshot
+from revtrack.store import Store
+from tests.conftest import fsck
+
+ARTICLES = 60
+
+
+def _paragraph(rng: random.Random, words: int) -> str:
+    return " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(words))
+
+
+def _versions(seed: int) -> list[Snapshot]:
+    """Three versions of each article, in the order a collector would see them."""
+    rng = random.Random(seed)
+    bodies = {f"desk-{n}/live": [_paragraph(rng, rng.randint(300, 340))] for n in range(ARTICLES)}
+    snapshots = []
+    for version in range(3):
+        for article, paragraphs in bodies.items():
+            snapshots.append(Snapshot(article, f"Live: {article}", "\n\n".join(paragraphs), f"2024-01-0{version + 1}T10:00:00Z"))
+            paragraphs.append(_paragraph(rng, 70))  # the next version gains a paragraph
+    return snapshots
+
+
+def _whole_text_blobs(store: Path) -> tuple[int, int]:
+    """(whole, total) article-text blobs in the store's packs."""
+    listed = subprocess.run(["git", "--git-dir", str(store), "rev-list", "--objects", "--all"], capture_output=True, text=True, check=True)
+    texts = {line.split(" ", 1)[0] for line in listed.stdout.splitlines() if line.endswith(".article.txt")}
+    (index,) = (store / "objects" / "pack").glob("pack-*.idx")
+    verified = subprocess.run(["git", "--git-dir", str(store), "verify-pack", "-v", str(index)], capture_output=True, text=True, check=True)
+    whole = total = 0
+    for line in verified.stdout.splitlines():
+        fields = line.split()
+        if fields and fields[0] in texts:
+            total += 1
+            whole += len(fields) < 7  # a delta's line also names its depth and base
+    return whole, total
+
+
+def test_snapshotted_versions_pack_as_deltas_of_their_article(tmp_path: Path) -> None:
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        for snapshot in _versions(seed=1):
+            store.snapshot(snapshot)
+        store.maintain()
+    assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
+    assert len(packing.packs(str(store_path))) == 1
+    assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*")), "loose copies of packed objects remain"
+    assert fsck(store_path).returncode == 0
+    with Store(str(store_path)) as store:
+        assert [r.rev for r in store.log("desk-7/live")] == [1, 2, 3]
+        assert store.text(store.revision("desk-7/live", "3")).body.count("\n\n") == 2
+
+
+def test_maintain_mends_a_store_packed_by_git(tmp_path: Path) -> None:
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        for snapshot in _versions(seed=4):
+            store.snapshot(snapshot)
+    git_repack = ["git", "--git-dir", str(store_path), "repack", "-a", "-d", "-f", "-q", "--window=50", "--depth=50"]
+    subprocess.run(git_repack, check=True)
+    whole_by_git, _ = _whole_text_blobs(store_path)
+    with Store(str(store_path)) as store:
+        store.maintain()
+    assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES) and whole_by_git > 2 * ARTICLES
+    assert fsck(store_path).returncode == 0
+
+
+def test_loose_objects_pack_into_a_new_pack_beside_the_old(tmp_path: Path) -> None:
+    store_path = tmp_path / "store"
+    snapshots = _versions(seed=2)
+    with Store(str(store_path)) as store:
+        for snapshot in snapshots[:ARTICLES]:
+            store.snapshot(snapshot)
+        store.maintain()
+        (first_pack,) = packing.packs(str(store_path))
+        for snapshot in snapshots[ARTICLES:]:
+            store.snapshot(snapshot)
+        packing.pack_loose(str(store_path))
+    assert first_pack in packing.packs(str(store_path)) and len(packing.packs(str(store_path))) == 2
+    assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*"))
+    assert fsck(store_path).returncode == 0
+    # Joining the packs keeps their deltas and finds bases for the whole versions of the new pack.
+    packing.pack_all(str(store_path), recompute=False)
+    assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
+    assert fsck(store_path).returncode == 0
+
+
+def test_a_kept_pack_is_left_alone(tmp_path: Path) -> None:
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        for snapshot in _versions(seed=3)[:5]:
+            store.snapshot(snapshot)
+        store.maintain()
+        (kept,) = packing.packs(str(store_path))
+        (store_path / "objects" / "pack" / kept.replace(".pack", ".keep")).write_text("archive\n")
+        for snapshot in _versions(seed=3)[5:10]:
+            store.snapshot(snapshot)
+        store.maintain()
+    assert kept in packing.packs(str(store_path)) and len(packing.packs(str(store_path))) == 2
+    assert fsck(store_path).returncode == 0
+
+
+def test_pack_names_keep_one_file_together_and_kinds_apart() -> None:
+    name = packing.pack_name(b"ab/cd/desk-1%2Flive.article.txt")
+    assert name == packing.pack_name(b"ab/cd/desk-1%2Flive.article.txt") and len(name) == 16
+    assert name != packing.pack_name(b"ab/cd/desk-2%2Flive.article.txt")
+    assert name.endswith(b"t") and packing.pack_name(b"ab/cd/desk-1%2Flive.meta.json").endswith(b"n")
