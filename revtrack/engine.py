@@ -24,7 +24,19 @@ import fast_diff_match_patch
 
 from revtrack.moves import PARAGRAPH_RULE, Move, SentenceLayout, Unit, find_moves, sentence_moves
 from revtrack.segment import Paragraphs, sentence_spans
-from revtrack.wordiff import DELETE, EQUAL, INSERT, CodeBook, Op, normalize, rebuild, splice, token_diff, without
+from revtrack.wordiff import (
+    DELETE,
+    EQUAL,
+    INSERT,
+    CodeBook,
+    Op,
+    mirror,
+    normalize,
+    rebuild,
+    splice,
+    token_diff,
+    without,
+)
 
 __all__ = ["DELETE", "EQUAL", "INSERT", "Alignment", "Move", "Op", "align", "rebuild", "token_diff"]
 
@@ -200,19 +212,9 @@ def _large_block_diff(a: str, b: str) -> list[Op]:
 
 
 def _mirror(alignment: Alignment) -> Alignment:
-    swap = {INSERT: DELETE, DELETE: INSERT, EQUAL: EQUAL}
-    ops = normalize([Op(swap[op.op], op.text, op.move) for op in alignment.ops])
+    ops = mirror(alignment.ops)
     moves = [
-        Move(
-            m.id,
-            m.new_start,
-            m.new_text,
-            m.old_start,
-            m.old_text,
-            normalize([Op(swap[o.op], o.text) for o in m.ops]),
-            m.unit,
-        )
-        for m in alignment.moves
+        Move(m.id, m.new_start, m.new_text, m.old_start, m.old_text, mirror(m.ops), m.unit) for m in alignment.moves
     ]
     paragraphs = (alignment.paragraphs[1], alignment.paragraphs[0]) if alignment.paragraphs else None
     return _number_moves(Alignment(ops, moves, paragraphs))

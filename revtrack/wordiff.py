@@ -438,6 +438,30 @@ def splice(ops: list[Op], kind: str, offset: int, text: str, move: int) -> list[
 # --- symmetry and numbering -----------------------------------------------
 
 
+def mirror(ops: list[Op]) -> list[Op]:
+    """The ops of the reverse comparison: what :func:`normalize` gives for ``ops`` with the sides swapped.
+
+    For normalized ``ops`` that is one pass without joining any text: each run
+    of changes is deletes then inserts, so swapped it is the old inserts (now
+    deletes) followed by the old deletes (now inserts), no two neighbours of
+    one kind and move.
+    """
+    out: list[Op] = []
+    now_inserted: list[Op] = []  # the run's old deletes, which follow its new deletes
+    for op in ops:
+        if op.op == EQUAL:
+            if now_inserted:
+                out.extend(now_inserted)
+                now_inserted.clear()
+            out.append(op)
+        elif op.op == DELETE:
+            now_inserted.append(Op(INSERT, op.text, op.move))
+        else:
+            out.append(Op(DELETE, op.text, op.move))
+    out.extend(now_inserted)
+    return out
+
+
 def rebuild(ops: list[Op]) -> tuple[str, str]:
     """The (old, new) texts that ``ops`` describe."""
     old = "".join(op.text for op in ops if op.op != INSERT)

@@ -418,6 +418,24 @@ def test_longest_increasing_order_is_increasing_and_longest(values: list[int]) -
     assert len(chain) == max(longest, default=0)
 
 
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from([EQUAL, DELETE, INSERT]), st.sampled_from(["a", "b ", " ", "c d"]), st.sampled_from([None, 1, 2])
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(OPS)
+def test_mirrored_ops_are_the_normal_form_of_the_swapped_ops(raw: list[tuple[str, str, int | None]]) -> None:
+    from revtrack.wordiff import Op, mirror, normalize
+
+    ops = normalize([Op(kind, text, move if kind != EQUAL else None) for kind, text, move in raw])
+    swap = {INSERT: DELETE, DELETE: INSERT, EQUAL: EQUAL}
+    assert mirror(ops) == normalize([Op(swap[op.op], op.text, op.move) for op in ops])
+
+
 MIXED_POOL = [*SENTENCE_POOL, "北京今天下雨了。", "市政府宣布所有学校停课一天。", "“We will not go back,” she said.", "He said."]
 SEPARATORS = [" ", "  ", "\n", "\n\n", "\r\n\r\n", "\t", " \n\n", "\u00a0"]
 

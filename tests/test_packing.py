@@ -22,7 +22,8 @@ ARTICLES = 60
 
 
 def _paragraph(rng: random.Random, words: int) -> str:
-    return " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(words))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return " ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(words))
 
 
 def _versions(seed: int) -> list[Snapshot]:
@@ -32,17 +33,19 @@ def _versions(seed: int) -> list[Snapshot]:
     snapshots = []
     for version in range(3):
         for article, paragraphs in bodies.items():
-            snapshots.append(Snapshot(article, f"Live: {article}", "\n\n".join(paragraphs), f"2024-01-0{version + 1}T10:00:00Z"))
+            observed = f"2024-01-0{version + 1}T10:00:00Z"
+            snapshots.append(Snapshot(article, f"Live: {article}", "\n\n".join(paragraphs), observed))
             paragraphs.append(_paragraph(rng, 70))  # the next version gains a paragraph
     return snapshots
 
 
 def _whole_text_blobs(store: Path) -> tuple[int, int]:
     """(whole, total) article-text blobs in the store's packs."""
-    listed = subprocess.run(["git", "--git-dir", str(store), "rev-list", "--objects", "--all"], capture_output=True, text=True, check=True)
+    git = ["git", "--git-dir", str(store)]
+    listed = subprocess.run([*git, "rev-list", "--objects", "--all"], capture_output=True, text=True, check=True)
     texts = {line.split(" ", 1)[0] for line in listed.stdout.splitlines() if line.endswith(".article.txt")}
     (index,) = (store / "objects" / "pack").glob("pack-*.idx")
-    verified = subprocess.run(["git", "--git-dir", str(store), "verify-pack", "-v", str(index)], capture_output=True, text=True, check=True)
+    verified = subprocess.run([*git, "verify-pack", "-v", str(index)], capture_output=True, text=True, check=True)
     whole = total = 0
     for line in verified.stdout.splitlines():
         fields = line.split()

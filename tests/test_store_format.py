@@ -109,3 +109,37 @@ def test_an_index_transaction_that_raises_keeps_nothing(cli: Cli) -> None:
     assert (index.tip(), index.all_revisions()) == (tip, rows)
     assert index.latest("a") == latest
     index.close()
+
+
+def test_tree_parsing_and_patching_agree_with_gitpython(cli: Cli) -> None:
+    """Trees are read by revtrack's parser and one entry is replaced by patching the old bytes: same as writing anew."""
+    import pytest
+    from git.objects.fun import tree_entries_from_data
+
+    from revtrack.errors import StoreDamaged
+    from revtrack.gitwrite import BLOB_MODE, TREE_MODE, ObjectWriter, parse_tree, serialize_tree
+
+    Store(str(cli.store)).ensure()
+    writer = ObjectWriter(str(cli.store))
+    blobs = [writer.blob(f"text {n}\n".encode()) for n in range(4)]
+    folder = writer.tree([(blobs[0], BLOB_MODE, "article.txt")])
+    entries = [
+        (blobs[1], BLOB_MODE, "ä%2Fb.meta.json"), (folder, TREE_MODE, "a"), (blobs[2], BLOB_MODE, "a.article.txt")
+    ]  # fmt: skip
+    tree = writer.tree(entries)
+    data = writer._read(tree)[1]
+    assert parse_tree(data) == tree_entries_from_data(data)
+    patched = writer.with_entry(tree, (blobs[3], BLOB_MODE, "a.article.txt"))  # replaced in place
+    fresh = ObjectWriter(str(cli.store))  # no cache: reads and parses what was written
+    assert fresh.read_tree(patched) == parse_tree(writer._read(patched)[1])
+    written_anew = [entries[0], entries[1], (blobs[3], BLOB_MODE, "a.article.txt")]
+    git_order = sorted(written_anew, key=lambda e: e[2] + "/" if e[1] == TREE_MODE else e[2])
+    assert writer._read(patched)[1] == serialize_tree(git_order)
+    grown = fresh.with_entry(patched, (folder, TREE_MODE, "b"))  # a new name: written anew, in git's order
+    assert [name for _, _, name in fresh.read_tree(grown)] == ["a.article.txt", "a", "b", "ä%2Fb.meta.json"]
+    check = subprocess.run(["git", "--git-dir", str(cli.store), "fsck", "--strict"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    with pytest.raises(StoreDamaged):
+        parse_tree(data[:-5])
+    writer.close()
+    fresh.close()
