@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -126,7 +126,7 @@ class Index:
         try:
             yield
             if tip is not None:
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
+                self.set_tip(tip)
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
@@ -135,14 +135,25 @@ class Index:
 
     # --- writes (inside a transaction) -----------------------------------------
 
-    def add(self, revision: Revision, search_words: str, queue: bool = False) -> None:
-        """Index a revision; ``queue``: its words wait for the next batch into the full-text index."""
+    def set_tip(self, tip: str) -> None:
+        """Record that the index reflects the branch at ``tip``."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
+
+    def set_commits(self, commits: Iterable[tuple[str, int]]) -> None:
+        """Fill in the commits of rows added before their commits existed: (commit, rowid) pairs."""
+        self.db.executemany("UPDATE revisions SET commit_id=? WHERE rowid=?", commits)
+
+    def add(self, revision: Revision, search_words: str, queue: bool = False) -> int | None:
+        """Index a revision; ``queue``: its words wait for the next batch into the full-text index.
+
+        Returns the row's id, or None when the revision was indexed already.
+        """
         cursor = self.db.execute(
             f"INSERT OR IGNORE INTO revisions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             _row(revision),
         )
         if cursor.rowcount == 0:
-            return  # already indexed (another reader caught up first)
+            return None  # already indexed (another reader caught up first)
         rowid = cursor.lastrowid
         table = "search_pending (id, words)" if queue else "search (rowid, words)"
         self.db.execute(f"INSERT INTO {table} VALUES (?, ?)", (rowid, search_words))
@@ -153,6 +164,7 @@ class Index:
                WHERE excluded.latest_rev > articles.latest_rev""",
             (revision.article, revision.rev, rowid, revision.observed_at, revision.observed_at),
         )
+        return rowid
 
     def set_stats(self, article: str, rev: int, words_added: int, words_deleted: int, summary: str) -> None:
         self.db.execute(
@@ -248,4 +260,6 @@ def _row(revision: Revision) -> tuple[Any, ...]:
 
 def _revision(row: tuple[Any, ...]) -> Revision:
     (article, rev, commit, observed_at, title, url, stated, fingerprint, added, deleted, summary, path) = row
-    return Revision(article, rev, commit, observed_at, title, url, json.loads(stated), fingerprint, added, deleted, summary, path)
+    return Revision(
+        article, rev, commit, observed_at, title, url, json.loads(stated), fingerprint, added, deleted, summary, path
+    )

@@ -36,6 +36,12 @@ def test_imported_seeds_equal_snapshotted_seeds(seeded: Cli, tmp_path: Path) -> 
         ).stdout
         assert tree == f"87/68/{SEED_ID}.article.txt\n87/68/{SEED_ID}.meta.json\n"
     assert fsck(imported.store).returncode == 0
+    # The index was written while git ran, its commits filled in afterwards: they are git's.
+    assert imported("check").exit_code == 0
+    git_log = ["git", "--git-dir", str(imported.store), "log", "--reverse", "--format=%H", "main"]
+    commits = subprocess.run(git_log, capture_output=True, text=True).stdout.split()
+    revisions = json.loads(imported("log", SEED_ID, "--format", "json").stdout)["revisions"]
+    assert [revision["commit"] for revision in revisions] == commits
     again = imported("import", str(SEEDS), "--article", SEED_ID)
     assert again.stdout.strip() == "imported 0 new versions (3 unchanged) of 3 read; 0 new articles"
 
