@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from revtrack.errors import InvalidArticleId
 
 MAX_ID_LENGTH: Final = 200
+_NAME_MAX: Final = 255  # bytes in one file name on the usual file systems
 _SEGMENT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 RESERVED_NAMES: Final = frozenset({"article.txt", "meta.json", "page.html"})
 # Query parameters that identify a campaign or a click, not an article.
@@ -115,3 +116,19 @@ def article_path(article_id: str, store_format: int = FORMAT_FLAT) -> str:
 def file_path(path: str, name: str) -> str:
     """The tree path of file ``name`` (``article.txt``, ``meta.json``, ``page.html``) of the article at ``path``."""
     return f"{path}/{name}" if path.startswith("articles/") else f"{path}.{name}"
+
+
+def check_new_article(article_id: str, store_format: int) -> None:
+    """Refuse a new article whose file names (store format 2) would be too long for a file system.
+
+    git stores any name, but a checkout of a clone of the store would fail on
+    it; only ids with many "/" (each written "%2F") come near the limit.
+    """
+    if store_format != FORMAT_FLAT:
+        return
+    name = file_path(article_path(article_id), "article.txt").rsplit("/", 1)[1]
+    if len(name.encode("utf-8")) > _NAME_MAX:
+        raise InvalidArticleId(
+            f"article id {article_id!r} is too long for a file name once each '/' is written '%2F' "
+            f"({len(name)} bytes with '.article.txt'; at most {_NAME_MAX}): use fewer or shorter '/' parts"
+        )

@@ -34,7 +34,7 @@ from typing import IO, Any, Final
 from revtrack import record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
 from revtrack.gitread import read_ref
-from revtrack.ids import article_path, file_path, validate_article_id
+from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import Index
 from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
@@ -115,7 +115,7 @@ def import_snapshots(
         try:
             with tempfile.TemporaryDirectory(prefix="revtrack-import-") as scratch:
                 marks = os.path.join(scratch, "marks")
-                plan = _plan(index, snapshots, report, progress)
+                plan = _plan(index, snapshots, report, progress, store.store_format())
                 planned = _run_fast_import(store.path, tip, marks, plan, store.store_format(), writer.add)
                 commits = _read_marks(marks) if planned else {}
             writer.finish(read_ref(store.path), commits)
@@ -137,7 +137,11 @@ def import_snapshots(
 
 
 def _plan(
-    index: Index, snapshots: Iterable[Snapshot], report: ImportReport, progress: Callable[[int], None] | None
+    index: Index,
+    snapshots: Iterable[Snapshot],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+    store_format: int,
 ) -> Iterator[tuple[Snapshot, int, str]]:
     """Yield (snapshot, rev, fingerprint) for each version that is new, checking order."""
     latest: dict[str, tuple[int, str, str]] = {}  # article -> (rev, fingerprint, observed_at)
@@ -162,6 +166,7 @@ def _plan(
         snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
         latest[snapshot.article] = (rev + 1, print_fp, snapshot.observed_at)
         if rev == 0:
+            check_new_article(snapshot.article, store_format)
             report.articles += 1
         yield snapshot, rev + 1, print_fp
 

@@ -38,7 +38,7 @@ from revtrack.errors import (
     StoreLocked,
 )
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
-from revtrack.ids import FORMAT_FLAT, FORMAT_FOLDERS, article_path, file_path, validate_article_id
+from revtrack.ids import FORMAT_FLAT, FORMAT_FOLDERS, article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import FLUSH_PENDING_AT, Index, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
@@ -57,8 +57,20 @@ _LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond abou
 _PACK_LIMIT: Final = 20  # join the packs into one beyond this many (git's gc.autoPackLimit is 50)
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
-    {"HEAD", "config", "description", "hooks", "info", "objects", "refs", "branches", "logs", "packed-refs",
-     "README.md", "revtrack"}
+    {
+        "HEAD",
+        "config",
+        "description",
+        "hooks",
+        "info",
+        "objects",
+        "refs",
+        "branches",
+        "logs",
+        "packed-refs",
+        "README.md",
+        "revtrack",
+    }
 )
 
 
@@ -85,7 +97,10 @@ class Store:
             return True
         # Names git is creating right now end in ".lock": another process may be
         # initialising this store at this very moment.
-        if os.path.isdir(self.path) and not {n for n in os.listdir(self.path) if not n.endswith(".lock")} <= _INIT_ENTRIES:
+        if (
+            os.path.isdir(self.path)
+            and not {n for n in os.listdir(self.path) if not n.endswith(".lock")} <= _INIT_ENTRIES
+        ):
             raise NotAStore(f"{self.path} is not a revtrack store (it holds other files); choose another --store")
         return False
 
@@ -100,7 +115,9 @@ class Store:
             except (OSError, ValueError, AttributeError) as error:
                 raise StoreDamaged(f"{self.meta_dir}/store.json is unreadable: {error}") from None
             if found not in (FORMAT_FOLDERS, FORMAT_FLAT):
-                raise StoreError(f"{self.path} has store format {found!r}, which this revtrack does not know; upgrade revtrack")
+                raise StoreError(
+                    f"{self.path} has store format {found!r}, which this revtrack does not know; upgrade revtrack"
+                )
             self._format = found
         return self._format
 
@@ -243,7 +260,12 @@ class Store:
 
     @staticmethod
     def _revision_from_git(
-        commit: str, headers: dict[str, str], fields: dict[str, str], meta_data: bytes, text_data: bytes, store_format: int
+        commit: str,
+        headers: dict[str, str],
+        fields: dict[str, str],
+        meta_data: bytes,
+        text_data: bytes,
+        store_format: int,
     ) -> tuple[Revision, str]:
         meta = json.loads(meta_data)
         article = fields["Revtrack-Article"]
@@ -276,6 +298,8 @@ class Store:
             self._create()
             index = self.index()
             latest = index.latest(snapshot.article)
+            if latest is None:
+                check_new_article(snapshot.article, self.store_format())
             if latest is not None and latest.fingerprint == print_fp:
                 return SnapshotResult(snapshot.article, latest.rev, False, latest.commit, latest.observed_at)
             again = index.same_version(snapshot.article, print_fp, snapshot.observed_at) if latest else None
@@ -415,7 +439,9 @@ class Store:
                 return matches[0]
             if len(matches) > 1:
                 raise RevisionNotFound(f"commit prefix {ref} is ambiguous in {article}; give more digits")
-        raise RevisionNotFound(f"{article} has no revision {ref!r} (use a number 1-{latest.rev}, 'latest' or a commit id)")
+        raise RevisionNotFound(
+            f"{article} has no revision {ref!r} (use a number 1-{latest.rev}, 'latest' or a commit id)"
+        )
 
     def texts(self, revisions: list[Revision]) -> list[Document]:
         """Headline and body of each revision, read from git in one batch."""
@@ -424,7 +450,9 @@ class Store:
         documents = []
         for revision, data in zip(revisions, found):
             if data is None:
-                raise StoreDamaged(f"the text of {revision.article} rev {revision.rev} is missing from git; run 'git fsck'")
+                raise StoreDamaged(
+                    f"the text of {revision.article} rev {revision.rev} is missing from git; run 'git fsck'"
+                )
             documents.append(split_article_text(data.decode("utf-8")))
         return documents
 

@@ -73,6 +73,8 @@ def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> Non
         pytest.param('{"article": "a", "observed_at": "soon", "title": "T", "body": "B"}', "not an ISO 8601 time", id="bad-time"),
         pytest.param('{"article": "a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B", "url": 5}',
                      "url must be text", id="url-not-text"),
+        pytest.param(json.dumps({"article": "/".join(["ab"] * 66), "observed_at": "2020-01-01T00:00:00Z", "title": "T",
+                                 "body": "B"}), "too long for a file name", id="file-name-too-long"),
     ],
 )
 def test_bad_jsonl_imports_nothing(seeded: Cli, line: str, message: str) -> None:

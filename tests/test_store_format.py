@@ -143,3 +143,20 @@ def test_tree_parsing_and_patching_agree_with_gitpython(cli: Cli) -> None:
         parse_tree(data[:-5])
     writer.close()
     fresh.close()
+
+
+def test_a_new_id_too_long_for_a_file_name_is_refused(cli: Cli) -> None:
+    """Each "/" is written "%2F" in format 2: 50 two-letter parts make a 259-byte file name.
+
+    git would store it, but a checkout of a clone of the store could not.
+    """
+    long_id, fits = "/".join(["ab"] * 50), "/".join(["ab"] * 49)  # 254 bytes: the longest that fits
+    article = cli.store.parent / "a.txt"
+    article.write_text("Headline\n\nBody.\n", encoding="utf-8")
+    assert cli("snapshot", str(article), "--article", fits).exit_code == 0
+    before = _tree(cli.store)
+    refused = cli("snapshot", str(article), "--article", long_id)
+    assert refused.exit_code == 4 and refused.stderr.startswith("Error: ")
+    assert "too long for a file name" in refused.stderr
+    assert _tree(cli.store) == before
+    assert max(len(path.rsplit("/", 1)[1]) for path in before) == 254
