@@ -334,3 +334,11 @@ def test_readme_commands_match_ci() -> None:
     assert commands[1] in ci, "the README's test command must be what CI runs"
     assert "seeds/demo.sh" in commands[0]
     assert (SEEDS / "v3.txt").exists()
+
+
+def test_readme_shows_the_seed_diff_exactly_as_revtrack_prints_it(seeded: Cli) -> None:
+    """The README's v1 → v2 diff is real output, byte for byte (a NO-BREAK SPACE after an insertion included)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\n", readme.index(f"`revtrack diff {SEED_ID} 1 2`:")) + len("```\n")
+    shown = readme[start : readme.index("```", start)]
+    assert seeded("diff", SEED_ID, "1", "2").stdout == shown
