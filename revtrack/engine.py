@@ -66,6 +66,8 @@ class _Block:
     # Paragraphs of each side taken out because they moved: (start, end, move index).
     moved_a: list[tuple[int, int, int]] = field(default_factory=list)
     moved_b: list[tuple[int, int, int]] = field(default_factory=list)
+    # The word diff of a block of one paragraph each side, made while looking for moves.
+    ops: list[Op] | None = None
 
 
 def align(a: str, b: str) -> Alignment:
@@ -83,7 +85,18 @@ def _align(a: str, b: str) -> Alignment:
     moves: list[Move] = []
     paragraphs_a = [u for k in blocks for u in k.units_a if u.visible]
     paragraphs_b = [u for k in blocks for u in k.units_b if u.visible]
-    find_moves(a, b, paragraphs_a, paragraphs_b, moves, PARAGRAPH_RULE, "paragraph")
+    book = CodeBook()  # one token code table for the whole comparison
+
+    def in_place(unit_a: Unit, unit_b: Unit) -> float | None:
+        """Share of characters kept by the word diff of a block's only two paragraphs (kept for the block)."""
+        block = blocks[unit_a.block]
+        if len(block.units_a) != 1 or len(block.units_b) != 1:
+            return None
+        block.ops = token_diff(a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end], book)
+        kept = sum(len(op.text) for op in block.ops if op.op == EQUAL)
+        return 2 * kept / (unit_a.end - unit_a.start + unit_b.end - unit_b.start)
+
+    find_moves(a, b, paragraphs_a, paragraphs_b, moves, PARAGRAPH_RULE, "paragraph", in_place)
     for unit in paragraphs_a:
         if unit.move >= 0:
             blocks[unit.block].moved_a.append((unit.start, unit.end, unit.move))
@@ -92,7 +105,6 @@ def _align(a: str, b: str) -> Alignment:
             blocks[unit.block].moved_b.append((unit.start, unit.end, unit.move))
     ops: list[Op] = []
     pos = 0
-    book = CodeBook()  # one token code table for the whole comparison
     for block in blocks:
         ops.append(Op(EQUAL, a[pos : block.a_start]))
         ops.extend(_gap_ops(a, b, block, moves, book))
@@ -106,9 +118,11 @@ def _changed_blocks(old: Paragraphs, new: Paragraphs) -> list[_Block]:
     """Paragraph-level diff (C++ diff-match-patch over one character per paragraph)."""
     # Paragraphs are compared by their visible text, so one that only gained a
     # trailing blank line still pairs with its old self (as a block of its own).
-    book: dict[str, str] = dict.fromkeys(old.keys + new.keys, "")
-    for number, key in enumerate(book):
-        book[key] = _paragraph_code(number)
+    distinct = dict.fromkeys(old.keys + new.keys)
+    if len(distinct) < 0xD7FF:  # the usual case, in C: codes 1, 2, 3 ... below the surrogates
+        book = dict(zip(distinct, map(chr, range(1, len(distinct) + 1))))
+    else:
+        book = {key: _paragraph_code(number) for number, key in enumerate(distinct)}
     codes_a = "".join(map(book.__getitem__, old.keys))
     codes_b = "".join(map(book.__getitem__, new.keys))
     pieces = fast_diff_match_patch.diff(codes_a, codes_b, timelimit=0, checklines=False, cleanup="No")
@@ -155,6 +169,8 @@ def _paragraph_code(number: int) -> str:
 
 def _gap_ops(a: str, b: str, block: _Block, moves: list[Move], book: CodeBook) -> list[Op]:
     """Ops for one changed block; moved paragraphs go in as whole deletes/inserts."""
+    if block.ops is not None and not block.moved_a and not block.moved_b:
+        return block.ops  # its one paragraph each side, diffed while looking for moves
     start_a = block.units_a[0].start if block.units_a else block.a_start
     start_b = block.units_b[0].start if block.units_b else 0
     text_a = without(a, start_a, block.units_a[-1].end if block.units_a else start_a, block.moved_a)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -81,10 +82,32 @@ class Unit:
     move: int = -1  # index into the moves, if it moved
 
 
+# How alike a unit and its counterpart in its own place must be for it to take
+# part in no move (an edit in place); measured with Dice over their word sets,
+# or by the caller's `in_place` measure where it has one.
+_NEARLY_EQUAL: Final = 0.9
+
+# The caller's similarity of the only two loose units of one place (None: no opinion).
+InPlace = Callable[[Unit, Unit], "float | None"]
+
+
 def find_moves(
-    a: str, b: str, units_a: list[Unit], units_b: list[Unit], moves: list[Move], rule: _MoveRule, kind: str
+    a: str,
+    b: str,
+    units_a: list[Unit],
+    units_b: list[Unit],
+    moves: list[Move],
+    rule: _MoveRule,
+    kind: str,
+    in_place: InPlace | None = None,
 ) -> None:
-    """Pair units (paragraphs or sentences) that left one changed place and arrived in another."""
+    """Pair units (paragraphs or sentences) that left one changed place and arrived in another.
+
+    ``in_place`` lets the caller say how alike the two units of a place that
+    holds one on each side are: at :data:`_NEARLY_EQUAL` or more, they are an
+    edit in place and their word sets are never built (most changed paragraphs
+    are such edits, and the sets cost more than the rest of the search).
+    """
     # Exact moves: a text found once among each side's loose units, in another
     # place. Repeated lines (table syntax, "Advertisement") are left to the
     # word diff of their blocks.
@@ -99,15 +122,44 @@ def find_moves(
         if count_a[unit.visible] == 1 and len(candidates) == 1 and candidates[0].place != unit.place:
             if count_words(unit.visible) >= rule.min_words:
                 _add_move(moves, a, b, unit, candidates[0], kind)
-    _find_near_moves(a, b, [u for u in units_a if u.move < 0], [u for u in units_b if u.move < 0], moves, rule, kind)
+    loose_a, loose_b = [u for u in units_a if u.move < 0], [u for u in units_b if u.move < 0]
+    _find_near_moves(a, b, loose_a, loose_b, moves, rule, kind, _staying(loose_a, loose_b, in_place))
+
+
+def _staying(loose_a: list[Unit], loose_b: list[Unit], in_place: InPlace | None) -> set[int]:
+    """Ids of the units that ``in_place`` finds nearly equal to the only counterpart in their place."""
+    if in_place is None:
+        return set()
+    by_place: dict[int, tuple[list[Unit], list[Unit]]] = {}
+    for side, units in ((0, loose_a), (1, loose_b)):
+        for unit in units:
+            by_place.setdefault(unit.place, ([], []))[side].append(unit)
+    staying: set[int] = set()
+    for place_a, place_b in by_place.values():
+        if len(place_a) == 1 and len(place_b) == 1:
+            alike = in_place(place_a[0], place_b[0])
+            if alike is not None and alike >= _NEARLY_EQUAL:
+                staying.update((id(place_a[0]), id(place_b[0])))
+    return staying
 
 
 def _find_near_moves(
-    a: str, b: str, loose_a: list[Unit], loose_b: list[Unit], moves: list[Move], rule: _MoveRule, kind: str
+    a: str,
+    b: str,
+    loose_a: list[Unit],
+    loose_b: list[Unit],
+    moves: list[Move],
+    rule: _MoveRule,
+    kind: str,
+    staying: set[int],
 ) -> None:
     """Moves of units that were also edited: the best match lies in another place."""
-    words_a = [(u, found) for u in loose_a if len(found := set(_words(u.key))) >= rule.near_min_words]
-    words_b = [(u, found) for u in loose_b if len(found := set(_words(u.key))) >= rule.near_min_words]
+    words_a = [
+        (u, found) for u in loose_a if id(u) not in staying and len(found := set(_words(u.key))) >= rule.near_min_words
+    ]
+    words_b = [
+        (u, found) for u in loose_b if id(u) not in staying and len(found := set(_words(u.key))) >= rule.near_min_words
+    ]
     if not words_a or not words_b:
         return
     # Only a clearly better match in another place is a move: a twin in the
@@ -115,8 +167,8 @@ def _find_near_moves(
     # that nearly equals a counterpart in its own place takes part in no move.
     here_a = _best_in_place(words_a, words_b)
     here_b = _best_in_place(words_b, words_a)
-    movable_a = [(unit, found, best) for (unit, found), best in zip(words_a, here_a) if best < 0.9]
-    movable_b = [(unit, found) for (unit, found), best in zip(words_b, here_b) if best < 0.9]
+    movable_a = [(unit, found, best) for (unit, found), best in zip(words_a, here_a) if best < _NEARLY_EQUAL]
+    movable_b = [(unit, found) for (unit, found), best in zip(words_b, here_b) if best < _NEARLY_EQUAL]
     if not movable_a or not movable_b or len(movable_a) * len(movable_b) > _NEAR_MOVE_MAX_PAIRS:
         return
     # Candidates sorted by set size: Dice can reach `need` only between sizes

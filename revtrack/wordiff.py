@@ -91,23 +91,39 @@ class CodeBook:
     def encode(self, pieces: list[str]) -> str | None:
         """The code string for ``pieces`` (one code per token), or None when the ranges run out."""
         piece_codes = self.piece_codes
-        for piece in set(pieces).difference(piece_codes):
-            token = piece.rstrip()
-            if not _QUIRKS.isdisjoint(piece[len(token) :]):
-                token = split_piece(piece)[0]  # a \x1c-\x1f token, which str.rstrip takes for space
-            code = self.codes.get(token)
-            if code is None:
-                if is_word(token):
-                    code = self._code(self.words, self._WORD_RANGES)
-                    self.words += 1
-                else:
-                    code = self._code(self.others, self._OTHER_RANGES)
-                    self.others += 1
+        new = set(pieces).difference(piece_codes)
+        if new:
+            codes = self.codes
+            for piece in new:
+                token = piece.rstrip()
+                space = piece[len(token) :]
+                if space != " " and not _QUIRKS.isdisjoint(space):
+                    token = split_piece(piece)[0]  # a \x1c-\x1f token, which str.rstrip takes for space
+                code = codes.get(token)
                 if code is None:
-                    return None
-                self.codes[token] = code
-            piece_codes[piece] = code
+                    code = self._new_code(token)
+                    if code is None:
+                        return None
+                    codes[token] = code
+                piece_codes[piece] = code
         return "".join(map(piece_codes.__getitem__, pieces))
+
+    def _new_code(self, token: str) -> str | None:
+        if is_word(token):
+            number = self.words
+            self.words += 1
+            if number < _FIRST_WORDS:  # the first range inline: nearly every comparison stays in it
+                return chr(0x4E00 + number)
+            return self._code(number, self._WORD_RANGES)
+        number = self.others
+        self.others += 1
+        if number < _FIRST_OTHERS:
+            return chr(0xE000 + number)
+        return self._code(number, self._OTHER_RANGES)
+
+
+_FIRST_WORDS: Final = 0x9FFF - 0x4E00 + 1
+_FIRST_OTHERS: Final = 0xF8FF - 0xE000 + 1
 
 
 def token_diff(a: str, b: str, book: CodeBook | None = None) -> list[Op]:
