@@ -480,3 +480,34 @@ def test_paragraph_spans_start_at_content_lines_and_tile_the_rest(text: str) -> 
     if spans:
         assert spans[-1][1] == len(text) and not text[: spans[0][0]].strip()
         assert all(start == 0 or text[start - 1] == "\n" for start, _ in spans)
+
+
+def test_a_paragraph_its_caller_calls_an_edit_in_place_takes_part_in_no_move() -> None:
+    """find_moves' in_place measure: a pair it finds ≥ 90% alike stays put, though another place matches better."""
+    from revtrack.moves import PARAGRAPH_RULE, Unit, find_moves
+
+    old = "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10\n\n"
+    here = "w1 w2 w3 w4 w5 x6 x7 x8 x9 x10\n\n"  # the counterpart in its own place: half the words
+    there = "w1 w2 w3 w4 w5 w6 w7 w8 w9 w11\n\n"  # in another place: nine of ten
+    b = here + there
+
+    def units() -> tuple[list[Unit], list[Unit]]:
+        side_a = [Unit(0, len(old), old, old.strip(), place=0)]
+        side_b = [
+            Unit(0, len(here), here, here.strip(), place=0),
+            Unit(len(here), len(b), there, there.strip(), place=1),
+        ]
+        return side_a, side_b
+
+    moves: list = []
+    find_moves(old, b, *units(), moves, PARAGRAPH_RULE, "paragraph")
+    assert [(m.old_start, m.new_start) for m in moves] == [(0, len(here))]
+    calls: list[tuple[int, int]] = []
+
+    def alike(unit_a: Unit, unit_b: Unit) -> float:
+        calls.append((unit_a.place, unit_b.place))
+        return 0.95
+
+    moves = []
+    find_moves(old, b, *units(), moves, PARAGRAPH_RULE, "paragraph", alike)
+    assert moves == [] and calls == [(0, 0)]  # asked only about the place with one paragraph each side
