@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run            # everything (a few minutes: it builds a 10,000-article store)
     .venv/bin/python -m bench.run --tiny     # a smoke run on tiny inputs (what the test suite does)
     .venv/bin/python -m bench.run --only diff,latency
+    .venv/bin/python -m bench.run --only instructions   # needs valgrind; deterministic counts
 
 Each benchmark compares against a baseline measured in the same run (git's own
 word diff, git fast-import, the bare Typer+rich import), so the ratios hold on
@@ -16,13 +17,14 @@ import datetime
 import sys
 from pathlib import Path
 
-from bench import diffspeed, extraction, latency, realdata_check, scale
+from bench import diffspeed, extraction, instructions, latency, realdata_check, scale
 from bench.common import machine
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTIONS = {
     "latency": ("Start-up of each command (whole process)", latency.run),
     "diff": ("Diff engine against git --word-diff", diffspeed.run),
+    "instructions": ("Diff engine against git --word-diff, in CPU instructions (callgrind)", instructions.run),
     "realdata": ("250 real Wikipedia revision pairs", None),
     "scale": ("Cost against store size", scale.run),
     "extraction": ("Article extraction on 181 real news pages", extraction.run),
