@@ -92,6 +92,8 @@ def _align(a: str, b: str) -> Alignment:
         block = blocks[unit_a.block]
         if len(block.units_a) != 1 or len(block.units_b) != 1:
             return None
+        if unit_a.end - unit_a.start + unit_b.end - unit_b.start > _LARGE_BLOCK:
+            return None  # left to the sentence-anchored diff of long blocks
         block.ops = token_diff(a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end], book)
         kept = sum(len(op.text) for op in block.ops if op.op == EQUAL)
         return 2 * kept / (unit_a.end - unit_a.start + unit_b.end - unit_b.start)

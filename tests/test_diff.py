@@ -511,3 +511,26 @@ def test_a_paragraph_its_caller_calls_an_edit_in_place_takes_part_in_no_move() -
     moves = []
     find_moves(old, b, *units(), moves, PARAGRAPH_RULE, "paragraph", alike)
     assert moves == [] and calls == [(0, 0)]  # asked only about the place with one paragraph each side
+
+
+def test_a_wholesale_rewrite_of_one_long_paragraph_is_anchored_by_its_kept_sentences() -> None:
+    """Past 60,000 characters a block is aligned by sentence first; a run still that long is shown replaced whole.
+
+    (A word diff of two long unrelated texts in one vocabulary costs length × differences.)
+    """
+    import random
+
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(50)]
+
+    def sentences(count: int) -> str:
+        return " ".join(" ".join(rng.choice(vocabulary) for _ in range(12)).capitalize() + "." for _ in range(count))
+
+    kept = "The minister resigned on Friday after the vote."
+    old = f"{kept} {sentences(900)}\n"
+    new = f"{kept} {sentences(900)}\n"
+    assert len(old) + len(new) > 60_000
+    ops = align(old, new).ops
+    assert rebuild(ops) == (old, new)
+    assert ops[0].op == EQUAL and ops[0].text.startswith(kept)
+    assert [op.op for op in ops[1:]] in ([DELETE, INSERT], [DELETE, INSERT, EQUAL])
