@@ -81,6 +81,10 @@ _SENTENCE_END: Final = re.compile(
     """,
     re.VERBOSE,
 )
+# Where a sentence end can start. Searched for first: `re` scans for one
+# character class fast, but tries a pattern that opens with named groups at
+# every position.
+_TERMINATOR: Final = re.compile(r"[。！？．.!?…؟।॥۔።။។]")
 _WORD_BEFORE: Final = re.compile(r"([\w.]+)$")
 
 
@@ -94,8 +98,14 @@ def sentence_spans(text: str, span: Span | None = None) -> list[Span]:
     start, end = span if span is not None else (0, len(text))
     spans: list[Span] = []
     sentence_start = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        stop = match.end()
+    resume = start
+    for candidate in _TERMINATOR.finditer(text, start, end):
+        if candidate.start() < resume:
+            continue  # part of the sentence end just found ("?!", "...")
+        match = _SENTENCE_END.match(text, candidate.start(), end)
+        if match is None:
+            continue
+        stop = resume = match.end()
         if match.lastgroup == "term" and not _ends_sentence(text, match.start(), stop, end):
             continue
         while stop < end and text[stop].isspace():
