@@ -23,6 +23,7 @@ import csv
 import json
 import os
 import queue
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -241,7 +242,7 @@ class _IndexWriter:
 
     def add(self, mark: int, revision: Revision, words: str) -> None:
         if self.error is not None:
-            raise self.error
+            raise self._reported("nothing was imported")
         self.items.put((mark, revision, words))
 
     def finish(self, tip: str | None, commits: dict[int, str]) -> None:
@@ -251,7 +252,17 @@ class _IndexWriter:
         self.thread.join()
         self.done = True
         if self.error is not None:
-            raise self.error
+            raise self._reported(
+                f"the import's {len(commits)} new version(s) are in git; the next revtrack command brings the index "
+                "up to date"
+            )
+
+    def _reported(self, outcome: str) -> BaseException:
+        """The thread's error; an SQLite one as a store error that says what became of the import."""
+        assert self.error is not None
+        if isinstance(self.error, sqlite3.Error):
+            return StoreError(f"the index could not record the import ({self.error}); {outcome}")
+        return self.error
 
     def abandon(self) -> None:
         if self.done:

@@ -99,3 +99,24 @@ def test_folder_without_versions_table(cli: Cli, tmp_path: Path) -> None:
     result = cli("import", str(tmp_path))
     assert result.exit_code == 4 and "has no versions.tsv" in result.stderr
     assert len(seed_versions()) == 3
+
+
+def test_an_index_that_fails_during_import_is_reported_and_caught_up(seeded: Cli, tmp_path: Path) -> None:
+    """The index (a cache of git) fails mid-import: one Error line, exit 6, and the next command catches it up."""
+    import sqlite3
+
+    index = sqlite3.connect(seeded.store / "revtrack" / "index.sqlite")
+    index.execute("CREATE TRIGGER failing BEFORE INSERT ON revisions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    index.commit()
+    index.close()
+    record = {"article": "late-story", "observed_at": "2020-01-01T00:00:00Z", "title": "Late", "body": "Story."}
+    source = tmp_path / "late.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = seeded("import", str(source))
+    assert result.exit_code == 6 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: the index could not record the import (disk full)")
+    git_log = ["git", "--git-dir", str(seeded.store), "log", "--format=%s", "-1", "main"]
+    assert subprocess.run(git_log, capture_output=True, text=True).stdout.strip() == "late-story: rev 1"
+    listed = json.loads(seeded("list", "--format", "json").stdout)
+    assert "late-story" in [entry["article"] for entry in listed["articles"]]
+    assert seeded("check").exit_code == 0
