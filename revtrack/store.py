@@ -371,8 +371,9 @@ class Store:
 
     def _maintain(self, auto: bool) -> None:
         # revtrack packs the objects itself (revtrack.packing: git's own repack
-        # leaves most versions of an article whole in a store of this layout)
-        # and leaves the rest of git's gc to git.
+        # leaves most versions of an article whole in a store of this layout);
+        # the rest of what `git gc` does (prune, reflog expiry, packed refs,
+        # commit-graph) runs as git's own commands.
         from revtrack import packing
 
         before = packing.packs(self.path)
