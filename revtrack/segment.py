@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from typing import Final
 
 Span = tuple[int, int]
@@ -98,14 +99,8 @@ def sentence_spans(text: str, span: Span | None = None) -> list[Span]:
     start, end = span if span is not None else (0, len(text))
     spans: list[Span] = []
     sentence_start = start
-    resume = start
-    for candidate in _TERMINATOR.finditer(text, start, end):
-        if candidate.start() < resume:
-            continue  # part of the sentence end just found ("?!", "...")
-        match = _SENTENCE_END.match(text, candidate.start(), end)
-        if match is None:
-            continue
-        stop = resume = match.end()
+    for match in sentence_ends(text, start, end):
+        stop = match.end()
         if match.lastgroup == "term" and not _ends_sentence(text, match.start(), stop, end):
             continue
         while stop < end and text[stop].isspace():
@@ -119,6 +114,19 @@ def sentence_spans(text: str, span: Span | None = None) -> list[Span]:
         else:
             spans[-1] = (spans[-1][0], end)
     return spans
+
+
+def sentence_ends(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """The matches ``_SENTENCE_END.finditer(text, start, end)`` gives, found faster.
+
+    A sentence end starts with a terminator, so the pattern is tried only
+    where one stands, skipping those inside the end just found ("?!", "...").
+    """
+    resume = start
+    for candidate in _TERMINATOR.finditer(text, start, end):
+        if candidate.start() >= resume and (match := _SENTENCE_END.match(text, candidate.start(), end)) is not None:
+            resume = match.end()
+            yield match
 
 
 def _ends_sentence(text: str, term_start: int, term_end: int, limit: int) -> bool:
