@@ -109,21 +109,18 @@ class CodeBook:
         return "".join(map(piece_codes.__getitem__, pieces))
 
     def _new_code(self, token: str) -> str | None:
+        """The next code of the token's class (word or other), or None when its ranges run out."""
+        # The first range of each class inline (1.7% of a long diff's work):
+        # nearly every comparison stays in it.
         if is_word(token):
             number = self.words
             self.words += 1
-            if number < _FIRST_WORDS:  # the first range inline: nearly every comparison stays in it
-                return chr(0x4E00 + number)
-            return self._code(number, self._WORD_RANGES)
+            low, high = self._WORD_RANGES[0]
+            return chr(low + number) if number <= high - low else self._code(number, self._WORD_RANGES)
         number = self.others
         self.others += 1
-        if number < _FIRST_OTHERS:
-            return chr(0xE000 + number)
-        return self._code(number, self._OTHER_RANGES)
-
-
-_FIRST_WORDS: Final = 0x9FFF - 0x4E00 + 1
-_FIRST_OTHERS: Final = 0xF8FF - 0xE000 + 1
+        low, high = self._OTHER_RANGES[0]
+        return chr(low + number) if number <= high - low else self._code(number, self._OTHER_RANGES)
 
 
 def token_diff(a: str, b: str, book: CodeBook | None = None) -> list[Op]:
