@@ -92,11 +92,11 @@ def _align(a: str, b: str) -> Alignment:
         block = blocks[unit_a.block]
         if len(block.units_a) != 1 or len(block.units_b) != 1:
             return None
-        if unit_a.end - unit_a.start + unit_b.end - unit_b.start > _LARGE_BLOCK:
+        size = unit_a.end - unit_a.start + unit_b.end - unit_b.start
+        if size > _LARGE_BLOCK:
             return None  # left to the sentence-anchored diff of long blocks
         block.ops = token_diff(a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end], book)
-        kept = sum(len(op.text) for op in block.ops if op.op == EQUAL)
-        return 2 * kept / (unit_a.end - unit_a.start + unit_b.end - unit_b.start)
+        return 2 * sum(len(op.text) for op in block.ops if op.op == EQUAL) / size
 
     find_moves(a, b, paragraphs_a, paragraphs_b, moves, PARAGRAPH_RULE, "paragraph", in_place)
     for unit in paragraphs_a:
