@@ -124,3 +124,23 @@ def test_pack_names_keep_one_file_together_and_kinds_apart() -> None:
     assert name == packing.pack_name(b"ab/cd/desk-1%2Flive.article.txt") and len(name) == 16
     assert name != packing.pack_name(b"ab/cd/desk-2%2Flive.article.txt")
     assert name.endswith(b"t") and packing.pack_name(b"ab/cd/desk-1%2Flive.meta.json").endswith(b"n")
+
+
+def test_automatic_maintenance_packs_loose_objects_then_joins_packs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every 100 revisions: loose objects past the limit go into a new pack; packs past their limit become one,
+    and joining them makes the versions packed in separate rounds deltas of each other."""
+    from revtrack import store as store_module
+
+    store_path = tmp_path / "store"
+    snapshots = _versions(seed=5)
+    monkeypatch.setattr(store_module, "_LOOSE_LIMIT", -1)  # always "too many loose objects"
+    monkeypatch.setattr(store_module, "_PACK_LIMIT", 1)  # so a second pack is always joined with the first
+    with Store(str(store_path)) as store:
+        for round_number in range(3):
+            for snapshot in snapshots[round_number * ARTICLES : (round_number + 1) * ARTICLES]:
+                store.snapshot(snapshot)
+            store.maintain(auto=True)
+            assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*")), "loose objects left after packing"
+            assert len(packing.packs(str(store_path))) == 1
+    assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
+    assert fsck(store_path).returncode == 0
