@@ -116,8 +116,9 @@ def import_snapshots(
         try:
             with tempfile.TemporaryDirectory(prefix="revtrack-import-") as scratch:
                 marks = os.path.join(scratch, "marks")
-                plan = _plan(index, snapshots, report, progress, store.store_format())
-                planned = _run_fast_import(store.path, tip, marks, plan, store.store_format(), writer.add)
+                store_format = store.store_format()
+                plan = _plan(index, snapshots, report, progress, store_format)
+                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add)
                 commits = _read_marks(marks) if planned else {}
             writer.finish(read_ref(store.path), commits)
         finally:

@@ -13,6 +13,8 @@ import random
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from revtrack import packing
 from revtrack.model import Snapshot
 from revtrack.store import Store
@@ -126,7 +128,9 @@ def test_pack_names_keep_one_file_together_and_kinds_apart() -> None:
     assert name.endswith(b"t") and packing.pack_name(b"ab/cd/desk-1%2Flive.meta.json").endswith(b"n")
 
 
-def test_automatic_maintenance_packs_loose_objects_then_joins_packs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_automatic_maintenance_packs_loose_objects_then_joins_packs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every 100 revisions: loose objects past the limit go into a new pack; packs past their limit become one,
     and joining them makes the versions packed in separate rounds deltas of each other."""
     from revtrack import store as store_module
