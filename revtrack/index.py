@@ -25,6 +25,7 @@ SCHEMA_VERSION: Final = "4"
 # (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
 FLUSH_PENDING_AT: Final = 256
+_BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,13 +68,17 @@ class IndexCorrupt(Exception):
     """The index file cannot be used; the store deletes and rebuilds it."""
 
 
+class IndexBusy(Exception):
+    """Another connection is writing the index (``transaction(wait=False)`` does not wait)."""
+
+
 class Index:
     """Connection to one store's index database."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         try:
-            self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            self.db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             version = self._schema_version()
@@ -117,12 +122,21 @@ class Index:
         return row[0] if row else None
 
     @contextmanager
-    def transaction(self, tip: str | None = None) -> Iterator[None]:
+    def transaction(self, tip: str | None = None, wait: bool = True) -> Iterator[None]:
         """One write transaction; with ``tip``, the index also records that it now reflects that commit.
 
         Nothing of it is kept if the block raises (or the process dies in it).
+        Inside an open transaction (a :meth:`Store.batch`) it is a savepoint of
+        that one. ``wait=False`` raises :class:`IndexBusy` at once when another
+        connection is writing, instead of waiting for it.
         """
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.db.in_transaction:
+            with self.savepoint():
+                yield
+                if tip is not None:
+                    self.set_tip(tip)
+            return
+        self._begin(wait)
         try:
             yield
             if tip is not None:
@@ -132,6 +146,30 @@ class Index:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+
+    def _begin(self, wait: bool) -> None:
+        if wait:
+            self.db.execute("BEGIN IMMEDIATE")
+            return
+        self.db.execute("PRAGMA busy_timeout=0")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise IndexBusy(str(error)) from None
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: undo only this block's writes if it raises."""
+        self.db.execute("SAVEPOINT block")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK TO block")
+            self.db.execute("RELEASE block")
+            raise
+        self.db.execute("RELEASE block")
 
     # --- writes (inside a transaction) -----------------------------------------
 

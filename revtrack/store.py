@@ -24,6 +24,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
@@ -39,7 +40,7 @@ from revtrack.errors import (
 )
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
 from revtrack.ids import FORMAT_FLAT, FORMAT_FOLDERS, article_path, check_new_article, file_path, validate_article_id
-from revtrack.index import FLUSH_PENDING_AT, Index, IndexCorrupt
+from revtrack.index import FLUSH_PENDING_AT, Index, IndexBusy, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
 from revtrack.timeutil import format_iso, from_git_date, parse_iso
@@ -86,6 +87,7 @@ class Store:
         self._writer: ObjectWriter | None = None
         self._lock: BaseFileLock | None = None
         self._format: int | None = None
+        self._batch: _Batch | None = None
 
     # --- opening ---------------------------------------------------------------
 
@@ -157,6 +159,9 @@ class Store:
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
+        if self._batch is not None:
+            yield  # the open batch holds the lock
+            return
         from filelock import FileLock, Timeout
 
         if self._lock is None:
@@ -310,18 +315,71 @@ class Store:
                     f"--at {snapshot.observed_at} is earlier than rev {latest.rev} of {snapshot.article} "
                     f"(observed {latest.observed_at}); versions are recorded in the order they were seen"
                 )
+            count_before = index.last_row()
             revision = self._commit(index, snapshot, observed, print_fp, latest)
-            count = index.last_row()
-        index.flush_pending(at_least=FLUSH_PENDING_AT)
-        if count % _MAINTENANCE_EVERY == 0:
-            self.maintain(auto=True)
+        if self._batch is None:
+            self._after_writes(count_before, index.last_row())
         return SnapshotResult(snapshot.article, revision.rev, True, revision.commit, revision.observed_at)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Record many versions as one write: ``with store.batch(): store.snapshot(...)`` for each.
+
+        Each version is still its own commit and index row, but the lock is
+        taken once, the branch moves once (to the last commit) and the disk is
+        flushed twice for the whole batch instead of twice per version: a watch
+        pass that finds 50 changed pages pays for one write, not 50. Until the
+        block ends, other processes see the store as it was; if the block
+        raises, the versions recorded before the error are still kept. A power
+        cut inside the block loses the batch's versions, never older ones.
+        Batches do not nest.
+        """
+        if self._batch is not None:
+            raise StoreError("a batch of snapshots is already open on this store")
+        with self._write_lock():
+            self._create()
+            index = self.index()
+            start = read_ref(self.path)
+            count_before = index.last_row()
+            batch = self._batch = _Batch(start, start)
+            failure: BaseException | None = None
+            try:
+                with index.transaction():
+                    try:
+                        yield
+                    except BaseException as error:  # keep what was recorded before it, then raise it
+                        failure = error
+                    self._close_batch(index, batch)
+            finally:
+                self._batch = None
+            count_after = index.last_row()
+        if failure is not None:
+            raise failure
+        self._after_writes(count_before, count_after)
+
+    def _close_batch(self, index: Index, batch: _Batch) -> None:
+        """Move the branch to the batch's last commit and let the index say so (inside its transaction)."""
+        if batch.tip == batch.start or batch.tip is None:
+            return
+        from revtrack.gitwrite import update_ref
+
+        _crash_point("batch-before-ref")
+        update_ref(self.path, batch.tip, batch.start, f"revtrack snapshot: {batch.versions} versions in one batch")
+        _crash_point("batch-after-ref")
+        index.set_tip(batch.tip)
+
+    def _after_writes(self, count_before: int, count_after: int) -> None:
+        """Work that follows new revisions: queued search words, and maintenance every 100 revisions."""
+        self.index().flush_pending(at_least=FLUSH_PENDING_AT)
+        if count_after // _MAINTENANCE_EVERY > count_before // _MAINTENANCE_EVERY:
+            self.maintain(auto=True)
 
     def _commit(
         self, index: Index, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None
     ) -> Revision:
         writer = self.writer()
-        tip = read_ref(self.path)
+        batch = self._batch
+        tip = batch.tip if batch is not None else read_ref(self.path)
         rev = latest.rev + 1 if latest else 1
         from revtrack import record
 
@@ -332,11 +390,6 @@ class Store:
         root = writer.root_tree(tip)
         new_root = writer.with_files(root, path, files)
         commit = writer.commit(new_root, tip, observed, record.message(snapshot, rev))
-        _crash_point("before-ref")
-        from revtrack.gitwrite import update_ref
-
-        update_ref(self.path, commit, tip, f"revtrack snapshot: {snapshot.article} rev {rev}")
-        _crash_point("after-ref")
         # Change statistics (words added, the log's summary line) are computed by
         # the first `log` that needs them: collectors write far more than people read.
         revision = Revision(
@@ -345,8 +398,22 @@ class Store:
         )  # fmt: skip
         from revtrack.search_text import search_words
 
+        words = search_words(f"{snapshot.title}\n{snapshot.body}")
+        if batch is not None:
+            # Inside the batch's transaction; the branch moves when the batch ends.
+            # The savepoint drops a half-added row, so the index never holds a
+            # commit the branch will not reach.
+            with index.savepoint():
+                index.add(revision, words, queue=True)
+            batch.tip, batch.versions = commit, batch.versions + 1
+            return revision
+        _crash_point("before-ref")
+        from revtrack.gitwrite import update_ref
+
+        update_ref(self.path, commit, tip, f"revtrack snapshot: {snapshot.article} rev {rev}")
+        _crash_point("after-ref")
         with index.transaction(commit):
-            index.add(revision, search_words(f"{snapshot.title}\n{snapshot.body}"), queue=True)
+            index.add(revision, words, queue=True)
             _crash_point("before-index-commit")
         return revision
 
@@ -366,6 +433,9 @@ class Store:
         Runs under the write lock: packing, ref packing and reflog expiry must
         not interleave with a writer moving the branch.
         """
+        if self._batch is not None:
+            # Packing and pruning now would treat the batch's objects as unreachable.
+            raise StoreError("the store cannot be maintained while a batch of snapshots is open")
         with self._write_lock():
             self._maintain(auto)
 
@@ -410,12 +480,20 @@ class Store:
         by_rev = {r.rev: r for r in revisions}
         needed = sorted({r.rev for r in missing} | {r.rev - 1 for r in missing if r.rev > 1})
         texts = dict(zip(needed, self.texts([by_rev[n] for n in needed])))
+        computed = []
+        for revision in missing:
+            stats = _change_stats(texts.get(revision.rev - 1), texts[revision.rev])
+            revision.words_added, revision.words_deleted, revision.summary = stats
+            computed.append((revision, stats))
         index = self.index()
-        with index.transaction():
-            for revision in missing:
-                stats = _change_stats(texts.get(revision.rev - 1), texts[revision.rev])
-                revision.words_added, revision.words_deleted, revision.summary = stats
-                index.set_stats(revision.article, revision.rev, *stats)
+        try:
+            # The statistics are a cache: when a writer holds the index (a batch
+            # of snapshots), they are shown now and computed again next time.
+            with index.transaction(wait=False):
+                for revision, stats in computed:
+                    index.set_stats(revision.article, revision.rev, *stats)
+        except IndexBusy:
+            pass
 
     def revision(self, article: str, ref: str | None = None) -> Revision:
         """Resolve ``ref``: a number, ``latest``, ``latest~N`` / ``~N`` counting back, or a commit prefix."""
@@ -464,6 +542,15 @@ class Store:
         if not self.exists():
             return []
         return self.index().articles()
+
+
+@dataclass
+class _Batch:
+    """An open :meth:`Store.batch`: where the branch was, and the commit it will move to."""
+
+    start: str | None
+    tip: str | None
+    versions: int = 0
 
 
 def _as_number(ref: str) -> int | None:

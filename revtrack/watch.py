@@ -204,16 +204,23 @@ def run_pass(
         due = state.due(moment)
         pages = _fetch_politely(due, config, http)
         observed_at = datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat()
-        for (url, article), outcome in zip(due, pages):
-            report.checked += 1
-            if isinstance(outcome, RevtrackError):
-                failed(url, outcome)
-                continue
-            try:
-                result, _ = take_snapshot(store, SnapshotRequest(source=url, article=article, at=observed_at), page=outcome)
-            except RevtrackError as error:
-                failed(url, error)
-                continue
+        recorded = []
+        # One write for the whole pass (see Store.batch); what it recorded is
+        # reported once the batch has landed.
+        with store.batch():
+            for (url, article), outcome in zip(due, pages):
+                report.checked += 1
+                if isinstance(outcome, RevtrackError):
+                    failed(url, outcome)
+                    continue
+                request = SnapshotRequest(source=url, article=article, at=observed_at)
+                try:
+                    result, _ = take_snapshot(store, request, page=outcome)
+                except RevtrackError as error:
+                    failed(url, error)
+                    continue
+                recorded.append((url, result))
+        for url, result in recorded:
             state.record(url, moment, config.schedule, None, result.changed)
             if result.changed:
                 report.changed += 1

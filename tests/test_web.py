@@ -158,6 +158,9 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert summary[0].split() == ["checked", "changed", "unchanged", "failed"] and summary[1].split() == ["4", "3", "0", "1"]
     listed = {a["article"] for a in json.loads(cli("list", "--format", "json").stdout)["articles"]}
     assert listed == {"first", "localhost/two", "localhost/three"}
+    # The pass recorded its three versions as one write: three commits, one move of the branch.
+    moves = (cli.store / "logs" / "refs" / "heads" / "main").read_text().splitlines()
+    assert [line.split("\t")[1] for line in moves] == ["revtrack snapshot: 3 versions in one batch"]
     # State survives: nothing is due again straight away, so a second pass checks nothing.
     again = cli("watch", "--once", "--config", str(config))
     assert "changed" not in again.stdout.split("watch pass")[0]
