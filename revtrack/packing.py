@@ -16,15 +16,24 @@ files, and ends in the file's last character (``.txt``, ``.json``, ``.html``
 keep their own groups). The same store then packs with 9,982 whole blobs and
 takes 37 MB instead of 48 MB. Everything else (delta search, compression, the
 pack format) is git's own.
+
+Between full packs, new objects arrive loose (single snapshots) or as one
+small pack per batch (:meth:`revtrack.store.Store.batch`). Joining all packs
+whenever there are many would rewrite the whole store each time, so
+:func:`join_recent` joins only the small recent packs, the way git's
+``repack --geometric=2`` does, and everything only once the recent packs
+together hold half as many objects as the last full pack: each object is
+rewritten a bounded number of times, whatever the size of the store.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from typing import Final
 
-from revtrack.gitread import git
+from revtrack.gitread import git, read_ref
 
 WINDOW: Final = 50  # objects tried as bases for each one (git's default is 10)
 DEPTH: Final = 50  # longest delta chain (git's default)
@@ -39,17 +48,23 @@ def pack_name(path: bytes) -> bytes:
     return hashlib.sha1(path).hexdigest()[:15].encode() + path[-1:]
 
 
-def object_list(git_dir: str, only_loose: bool = False) -> bytes:
-    """Every object reachable from a ref or a reflog (or only the loose ones), as pack-objects reads them.
+def object_list(
+    git_dir: str, only_loose: bool = False, since: str | None = None, only: set[bytes] | None = None
+) -> bytes:
+    """Every object reachable from a ref or a reflog, as pack-objects reads them.
 
-    Files and folders carry their :func:`pack_name`; the root tree and the
-    commits have no path, and git names them nothing either.
+    ``only_loose``: only the loose ones; ``since``: only those that commit
+    does not reach; ``only``: only these shas (hex, as bytes). Files and
+    folders carry their :func:`pack_name`; the root tree and the commits have
+    no path, and git names them nothing either.
     """
-    listed = git(git_dir, "rev-list", "--objects", "--all", "--reflog", *(["--unpacked"] if only_loose else []))
+    options = [*(["--unpacked"] if only_loose else []), *(["--not", since] if since else [])]
+    listed = git(git_dir, "rev-list", "--objects", "--all", "--reflog", *options)
     lines = []
     for line in listed.splitlines():
         sha, _, path = line.partition(b" ")
-        lines.append(sha + b" " + pack_name(path) if path else sha)
+        if only is None or sha in only:
+            lines.append(sha + b" " + pack_name(path) if path else sha)
     return b"".join(line + b"\n" for line in lines)
 
 
@@ -85,21 +100,114 @@ def pack_all(git_dir: str, recompute: bool) -> None:
     interrupted run leaves every object readable.
     """
     before = packs(git_dir)
+    tip = read_ref(git_dir)  # everything it reaches goes into the new pack
     new_pack = _pack(git_dir, object_list(git_dir), ["--honor-pack-keep", *(["--no-reuse-delta"] if recompute else [])])
     if new_pack is None:
         return  # nothing reachable: an empty store
+    _remove_packs(git_dir, before - {new_pack})
+    git(git_dir, "prune-packed", "-q")
+    if tip is not None:
+        _write_last_full(git_dir, {"commit": tip, "pack": new_pack})
+
+
+def join_recent(git_dir: str) -> None:
+    """Join the small packs written since the last full pack, keeping them a geometric series (factor 2).
+
+    Sorted by how many objects they hold, the smallest packs are joined until
+    every remaining pack holds at least twice as many as all smaller ones
+    together (git's ``--geometric=2``), so a pack is rewritten only when the
+    packs below it have grown as large as it is. Once the recent packs hold
+    half as many objects as the last full pack, everything is joined with
+    :func:`pack_all` (its deltas kept). Objects are listed with revtrack's names, from the commits
+    the last full pack does not reach: a walk over the new history only.
+    """
+    last_full = _read_last_full(git_dir)
+    current = packs(git_dir)
+    if last_full is None or last_full["pack"] not in current:
+        pack_all(git_dir, recompute=False)  # no record of the last full pack (or git repacked): start one
+        return
     pack_dir = os.path.join(git_dir, "objects", "pack")
-    for name in sorted(before - {new_pack}):
+    recent = sorted(
+        (_object_count(os.path.join(pack_dir, name)), name)
+        for name in current - {last_full["pack"]}
+        if not os.path.exists(os.path.join(pack_dir, name[: -len(".pack")] + ".keep"))
+    )
+    counts = [count for count, _ in recent]
+    if 2 * sum(counts) >= _object_count(os.path.join(pack_dir, last_full["pack"])):
+        pack_all(git_dir, recompute=False)
+        return
+    split = geometric_split(counts)
+    if split < 2:
+        return
+    chosen = [name for _, name in recent[:split]]
+    wanted = set().union(*(_pack_objects(os.path.join(pack_dir, name)) for name in chosen))
+    new_pack = _pack(git_dir, object_list(git_dir, since=last_full["commit"], only=wanted), [])
+    # An object of the chosen packs that is not in the new one is reached only
+    # through the last full pack (which holds it) or not at all.
+    _remove_packs(git_dir, set(chosen) - {new_pack} if new_pack else set(chosen))
+
+
+def geometric_split(counts: list[int]) -> int:
+    """How many of the smallest packs (object ``counts`` ascending) to join so the rest double at each step."""
+    split = 0
+    total = 0
+    for position, count in enumerate(counts):
+        if count < 2 * total:
+            split = position + 1
+        total += count
+    return split
+
+
+def _object_count(pack_path: str) -> int:
+    """How many objects a pack holds (from its index's fan-out table)."""
+    from gitdb.pack import PackIndexFile
+
+    return int(PackIndexFile(pack_path[: -len(".pack")] + ".idx").size())
+
+
+def _pack_objects(pack_path: str) -> set[bytes]:
+    """The shas (hex, as bytes) a pack holds, read from its index."""
+    from gitdb.pack import PackIndexFile
+
+    index = PackIndexFile(pack_path[: -len(".pack")] + ".idx")
+    return {index.sha(position).hex().encode() for position in range(index.size())}
+
+
+def _remove_packs(git_dir: str, names: set[str]) -> None:
+    """Delete packs (``.keep`` ones stay), each index first: without it git no longer looks in the pack."""
+    pack_dir = os.path.join(git_dir, "objects", "pack")
+    for name in sorted(names):
         stem = os.path.join(pack_dir, name[: -len(".pack")])
         if os.path.exists(stem + ".keep"):
             continue
-        # The index first: without it git no longer looks in the pack at all.
         for suffix in (".idx", ".pack", ".rev", ".bitmap", ".mtimes", ".promisor"):
             try:
                 os.remove(stem + suffix)
             except FileNotFoundError:
                 pass
-    git(git_dir, "prune-packed", "-q")
+
+
+_LAST_FULL: Final = os.path.join("revtrack", "last-full-pack.json")
+
+
+def _read_last_full(git_dir: str) -> dict[str, str] | None:
+    """The commit the last full pack was made at and its file name, if it is recorded and readable."""
+    try:
+        with open(os.path.join(git_dir, _LAST_FULL), encoding="utf-8") as handle:
+            found = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict) or not all(isinstance(found.get(key), str) for key in ("commit", "pack")):
+        return None
+    return found
+
+
+def _write_last_full(git_dir: str, record: dict[str, str]) -> None:
+    path = os.path.join(git_dir, _LAST_FULL)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+    os.replace(path + ".tmp", path)
 
 
 def _pack(git_dir: str, objects: bytes, options: list[str]) -> str | None:

@@ -326,9 +326,10 @@ class Store:
         """Record many versions as one write: ``with store.batch(): store.snapshot(...)`` for each.
 
         Each version is still its own commit and index row, but the lock is
-        taken once, the branch moves once (to the last commit) and the disk is
-        flushed twice for the whole batch instead of twice per version: a watch
-        pass that finds 50 changed pages pays for one write, not 50. Until the
+        taken once, the objects go to disk as one pack, the branch moves once
+        (to the last commit) and the disk is flushed twice for the whole batch
+        instead of twice per version: a watch pass that finds 50 changed pages
+        pays for one write, not 50. Until the
         block ends, other processes see the store as it was; if the block
         raises, the versions recorded before the error are still kept. A power
         cut inside the block loses the batch's versions, never older ones.
@@ -342,6 +343,8 @@ class Store:
             start = read_ref(self.path)
             count_before = index.last_row()
             batch = self._batch = _Batch(start, start)
+            writer = self.writer()
+            writer.hold()
             failure: BaseException | None = None
             try:
                 with index.transaction():
@@ -352,6 +355,7 @@ class Store:
                     self._close_batch(index, batch)
             finally:
                 self._batch = None
+                writer.stop_holding()
             count_after = index.last_row()
         if failure is not None:
             raise failure
@@ -363,6 +367,7 @@ class Store:
             return
         from revtrack.gitwrite import update_ref
 
+        self.writer().write_held()
         _crash_point("batch-before-ref")
         update_ref(self.path, batch.tip, batch.start, f"revtrack snapshot: {batch.versions} versions in one batch")
         _crash_point("batch-after-ref")
@@ -454,7 +459,7 @@ class Store:
             packing.pack_loose(self.path)
             git(self.path, "prune", "--expire=2.weeks.ago", check=False)  # leftovers of crashed writers
         if auto and len(packing.packs(self.path)) > _PACK_LIMIT:
-            packing.pack_all(self.path, recompute=False)
+            packing.join_recent(self.path)
         if not auto or packing.packs(self.path) != before:
             git(self.path, "reflog", "expire", "--all", check=False)
             git(self.path, "pack-refs", "--all", "--prune", check=False)
@@ -524,6 +529,8 @@ class Store:
 
     def texts(self, revisions: list[Revision]) -> list[Document]:
         """Headline and body of each revision, read from git in one batch."""
+        if self._batch is not None:
+            self.writer().write_held()  # git reads only what is on disk
         specs = [f"{r.commit}:{file_path(r.path, 'article.txt')}" for r in revisions]
         found = cat_objects(self.path, specs)
         documents = []

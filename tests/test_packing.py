@@ -131,20 +131,82 @@ def test_pack_names_keep_one_file_together_and_kinds_apart() -> None:
 def test_automatic_maintenance_packs_loose_objects_then_joins_packs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every 100 revisions: loose objects past the limit go into a new pack; packs past their limit become one,
-    and joining them makes the versions packed in separate rounds deltas of each other."""
+    """Every 100 revisions: loose objects past the limit go into a new pack, and packs past their limit are
+    joined: the recent ones among themselves, or everything once they hold half as much as the last full pack."""
     from revtrack import store as store_module
 
     store_path = tmp_path / "store"
     snapshots = _versions(seed=5)
     monkeypatch.setattr(store_module, "_LOOSE_LIMIT", -1)  # always "too many loose objects"
-    monkeypatch.setattr(store_module, "_PACK_LIMIT", 1)  # so a second pack is always joined with the first
+    monkeypatch.setattr(store_module, "_PACK_LIMIT", 1)  # so a second pack is always joined
     with Store(str(store_path)) as store:
         for round_number in range(3):
             for snapshot in snapshots[round_number * ARTICLES : (round_number + 1) * ARTICLES]:
                 store.snapshot(snapshot)
             store.maintain(auto=True)
             assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*")), "loose objects left after packing"
-            assert len(packing.packs(str(store_path))) == 1
+            assert len(packing.packs(str(store_path))) <= 2, "packs past the limit were not joined"
+            if round_number:  # from the 100th revision on, a full pack is recorded and kept
+                last_full = packing._read_last_full(str(store_path))
+                assert last_full is not None and last_full["pack"] in packing.packs(str(store_path))
+        store.maintain()
     assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
+    assert fsck(store_path).returncode == 0
+
+
+def _batch_of(store: Store, snapshots: list[Snapshot]) -> None:
+    with store.batch():
+        for snapshot in snapshots:
+            store.snapshot(snapshot)
+
+
+def test_geometric_split_joins_the_small_packs_until_the_rest_double() -> None:
+    assert packing.geometric_split([]) == 0
+    assert packing.geometric_split([4, 16, 64]) == 0  # already a doubling series
+    assert packing.geometric_split([5, 5, 5]) == 3
+    assert packing.geometric_split([5, 5, 100, 1000]) == 2
+    assert packing.geometric_split([1, 10, 12, 500]) == 3  # 12 < 2 × 11
+
+
+def test_recent_packs_are_joined_without_touching_the_full_pack(tmp_path: Path) -> None:
+    """Batches write one pack each; joining them leaves the last full pack as it is and drops only garbage."""
+    store_path = tmp_path / "store"
+    snapshots = _versions(seed=6)
+    with Store(str(store_path)) as store:
+        for snapshot in snapshots[: 2 * ARTICLES]:
+            store.snapshot(snapshot)
+        store.maintain()
+        (full,) = packing.packs(str(store_path))
+        for start in range(2 * ARTICLES, 2 * ARTICLES + 15, 5):
+            _batch_of(store, snapshots[start : start + 5])
+        # A pack whose objects nothing reaches (a batch killed before the branch moved).
+        writer = store.writer()
+        writer.hold()
+        orphan = writer.blob(b"never recorded\n").hex()
+        writer.write_held()
+        writer.stop_holding()
+        before = packing.packs(str(store_path))
+        assert len(before) == 5
+        packing.join_recent(str(store_path))
+        after = packing.packs(str(store_path))
+        assert full in after and len(after) == 2
+        pack_dir = store_path / "objects" / "pack"
+        assert (pack_dir / full).stat().st_size > 0 and packing._read_last_full(str(store_path))["pack"] == full
+        missing = subprocess.run(["git", "--git-dir", str(store_path), "cat-file", "-e", orphan], capture_output=True)
+        assert missing.returncode != 0
+        for snapshot in snapshots[: 2 * ARTICLES + 15 : 7]:
+            assert store.text(store.revision(snapshot.article, str(1 + snapshots.index(snapshot) // ARTICLES))).body \
+                == snapshot.body
+    assert fsck(store_path).returncode == 0
+
+
+def test_join_recent_starts_a_full_pack_when_none_is_recorded(tmp_path: Path) -> None:
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        _batch_of(store, _versions(seed=7)[:10])
+        _batch_of(store, _versions(seed=7)[10:20])
+    assert len(packing.packs(str(store_path))) == 2 and packing._read_last_full(str(store_path)) is None
+    packing.join_recent(str(store_path))
+    assert len(packing.packs(str(store_path))) == 1
+    assert packing._read_last_full(str(store_path))["pack"] in packing.packs(str(store_path))
     assert fsck(store_path).returncode == 0
