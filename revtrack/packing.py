@@ -36,6 +36,11 @@ from typing import Final
 from revtrack.gitread import git, read_ref
 
 WINDOW: Final = 50  # objects tried as bases for each one (git's default is 10)
+# Joining recent packs: git's default window. With revtrack's names an
+# article's versions sit next to each other anyway; at 10,000 articles a join
+# of 300 versions took 0.24 s instead of 0.46 s for a pack 3% larger, and the
+# next full join searches its whole objects again.
+RECENT_WINDOW: Final = 10
 DEPTH: Final = 50  # longest delta chain (git's default)
 
 
@@ -141,7 +146,7 @@ def join_recent(git_dir: str) -> None:
         return
     chosen = [name for _, name in recent[:split]]
     wanted = set().union(*(_pack_objects(os.path.join(pack_dir, name)) for name in chosen))
-    new_pack = _pack(git_dir, object_list(git_dir, since=last_full["commit"], only=wanted), [])
+    new_pack = _pack(git_dir, object_list(git_dir, since=last_full["commit"], only=wanted), [], RECENT_WINDOW)
     # An object of the chosen packs that is not in the new one is reached only
     # through the last full pack (which holds it) or not at all.
     _remove_packs(git_dir, set(chosen) - {new_pack} if new_pack else set(chosen))
@@ -210,14 +215,14 @@ def _write_last_full(git_dir: str, record: dict[str, str]) -> None:
     os.replace(path + ".tmp", path)
 
 
-def _pack(git_dir: str, objects: bytes, options: list[str]) -> str | None:
+def _pack(git_dir: str, objects: bytes, options: list[str], window: int = WINDOW) -> str | None:
     """Write one pack of ``objects`` (pack-objects' stdin) into the store; return its file name (None: no objects)."""
     if not objects:
         return None
     pack_dir = os.path.join(git_dir, "objects", "pack")
     os.makedirs(pack_dir, exist_ok=True)
     written = git(
-        git_dir, "pack-objects", "-q", f"--window={WINDOW}", f"--depth={DEPTH}", "--delta-base-offset", *options,
+        git_dir, "pack-objects", "-q", f"--window={window}", f"--depth={DEPTH}", "--delta-base-offset", *options,
         os.path.join(pack_dir, "pack"), input_bytes=objects,
     )  # fmt: skip
     return f"pack-{written.decode().strip()}.pack"

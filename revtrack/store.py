@@ -55,7 +55,7 @@ DEFAULT_LOCK_TIMEOUT: Final = 30.0
 STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay readable and writable
 _MAINTENANCE_EVERY: Final = 100
 _LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond about this many
-_PACK_LIMIT: Final = 20  # join the packs into one beyond this many (git's gc.autoPackLimit is 50)
+_PACK_LIMIT: Final = 50  # join recent packs beyond this many (git's gc.autoPackLimit)
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
     {
@@ -463,7 +463,10 @@ class Store:
         if not auto or packing.packs(self.path) != before:
             git(self.path, "reflog", "expire", "--all", check=False)
             git(self.path, "pack-refs", "--all", "--prune", check=False)
-            git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
+            # Automatic runs add a layer for the new commits only (git merges
+            # layers geometrically); a full run replaces the chain with one file.
+            split = "--split" if auto else "--split=replace"
+            git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", split, check=False)
 
     # --- reading ---------------------------------------------------------------
 

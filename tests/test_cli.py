@@ -321,7 +321,9 @@ def test_maintain_packs_the_store_and_keeps_the_history(seeded: Cli) -> None:
     result = seeded("maintain")
     assert result.exit_code == 0 and result.stdout.startswith("maintained ")
     assert list((seeded.store / "objects" / "pack").glob("*.pack"))
-    assert (seeded.store / "objects" / "info" / "commit-graph").exists()
+    assert (seeded.store / "objects" / "info" / "commit-graphs" / "commit-graph-chain").read_text().count("\n") == 1
+    verify = subprocess.run(["git", "--git-dir", str(seeded.store), "commit-graph", "verify"], capture_output=True)
+    assert verify.returncode == 0, verify.stderr
     assert not [p for p in (seeded.store / "objects").iterdir() if len(p.name) == 2]  # no loose objects left
     assert seeded("log", SEED_ID, "--format", "json").stdout == before
     assert seeded("check").stdout.startswith("ok: 3 revisions of 1 articles")

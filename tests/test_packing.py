@@ -149,6 +149,11 @@ def test_automatic_maintenance_packs_loose_objects_then_joins_packs(
             if round_number:  # from the 100th revision on, a full pack is recorded and kept
                 last_full = packing._read_last_full(str(store_path))
                 assert last_full is not None and last_full["pack"] in packing.packs(str(store_path))
+        # Each automatic run added a commit-graph layer for the new commits only; git reads the chain.
+        chain = (store_path / "objects" / "info" / "commit-graphs" / "commit-graph-chain").read_text().split()
+        assert chain
+        verify = subprocess.run(["git", "--git-dir", str(store_path), "commit-graph", "verify"], capture_output=True)
+        assert verify.returncode == 0, verify.stderr
         store.maintain()
     assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
     assert fsck(store_path).returncode == 0
