@@ -1,4 +1,4 @@
-"""Write revisions into the store at the object level with GitPython's object database.
+"""Write revisions into the store at the object level (GitPython reads, gitdb writes packs).
 
 A snapshot writes two or three blobs, the few trees on the path from the root
 to the article's folder, and one commit; then it moves the branch. No working
@@ -7,10 +7,12 @@ does not grow with the number of articles (trees are fanned out two levels by
 hash, see :func:`revtrack.ids.shard`).
 
 Objects are written in process as git's loose objects (no git subprocess per
-object; see :meth:`ObjectWriter._store`). The branch update is the commit point: it is written to ``main.lock`` and
-renamed over the ref (git's own protocol, so git tools see a consistent ref),
-after checking that the branch still points where this writer started.
-Objects written before a crash are unreferenced and harmless.
+object; see :meth:`ObjectWriter._store`), or, in a batch of snapshots, held in
+memory and written as one pack (:meth:`ObjectWriter.write_held`). The branch
+update is the commit point: it is written to ``main.lock`` and renamed over
+the ref (git's own protocol, so git tools see a consistent ref), after
+checking that the branch still points where this writer started. Objects
+written before a crash are unreferenced and harmless.
 """
 
 from __future__ import annotations

@@ -329,11 +329,10 @@ class Store:
         taken once, the objects go to disk as one pack, the branch moves once
         (to the last commit) and the disk is flushed twice for the whole batch
         instead of twice per version: a watch pass that finds 50 changed pages
-        pays for one write, not 50. Until the
-        block ends, other processes see the store as it was; if the block
-        raises, the versions recorded before the error are still kept. A power
-        cut inside the block loses the batch's versions, never older ones.
-        Batches do not nest.
+        pays for one write, not 50. Until the block ends, other processes see
+        the store as it was; if the block raises, the versions recorded before
+        the error are still kept. A kill or power cut inside the block loses
+        the batch's versions, never older ones. Batches do not nest.
         """
         if self._batch is not None:
             raise StoreError("a batch of snapshots is already open on this store")
