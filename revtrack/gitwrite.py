@@ -154,13 +154,15 @@ class ObjectWriter:
 
         pack_dir = os.path.join(self.objects_dir, "pack")
         os.makedirs(pack_dir, exist_ok=True)
-        temporary = os.path.join(pack_dir, f"{_TEMPORARY_PACK}{os.getpid()}")
+        # No ".idx" ending until complete: git reads every *.idx file it finds.
+        temporary_pack = os.path.join(pack_dir, f"{_TEMPORARY_PACK}{os.getpid()}")
+        temporary_index = os.path.join(pack_dir, f"{_TEMPORARY_INDEX}{os.getpid()}")
         objects = [OStream(sha, kind, len(data), BytesIO(data)) for sha, (kind, data) in self._held.items()]
-        with open(temporary + ".pack", "wb") as pack, open(temporary + ".idx", "wb") as index:
+        with open(temporary_pack, "wb") as pack, open(temporary_index, "wb") as index:
             pack_sha, _ = PackEntity.write_pack(objects, pack.write, index.write, len(objects), zlib.Z_BEST_SPEED)
         name = os.path.join(pack_dir, f"pack-{pack_sha.hex()}")
-        os.replace(temporary + ".pack", name + ".pack")
-        os.replace(temporary + ".idx", name + ".idx")
+        os.replace(temporary_pack, name + ".pack")
+        os.replace(temporary_index, name + ".idx")
         self._held = {}
 
     def stop_holding(self) -> None:
@@ -322,15 +324,18 @@ def parse_tree(data: bytes, binsha: bytes = b"") -> list[Entry]:
     return entries
 
 
-_TEMPORARY_PACK: Final = "tmp_pack_revtrack_"  # git's prune also removes old objects/pack/tmp_* files
+# Named like git's own temporaries (git's prune also removes old objects/pack/tmp_* files).
+_TEMPORARY_PACK: Final = "tmp_pack_revtrack_"
+_TEMPORARY_INDEX: Final = "tmp_idx_revtrack_"
 
 
 def _remove_stale_temporaries(objects_dir: str) -> None:
-    """Delete half-written object and pack files (``obj*``, ``pack/tmp_pack_revtrack_*``) of a killed writer.
+    """Delete half-written object and pack files (``obj*``, ``pack/tmp_*_revtrack_*``) of a killed writer.
 
     Called with the store lock held, so no other revtrack writer is mid-write.
     """
-    for folder, prefix in ((objects_dir, "obj"), (os.path.join(objects_dir, "pack"), _TEMPORARY_PACK)):
+    pack_dir = os.path.join(objects_dir, "pack")
+    for folder, prefix in ((objects_dir, "obj"), (pack_dir, _TEMPORARY_PACK), (pack_dir, _TEMPORARY_INDEX)):
         try:
             names = os.listdir(folder)
         except FileNotFoundError:

@@ -165,7 +165,14 @@ class Store:
         from filelock import FileLock, Timeout
 
         if self._lock is None:
-            self.exists()  # refuses a file, or a folder holding something else, before touching it
+            try:
+                self.exists()  # refuses a file, or a folder holding something else, before touching it
+            except NotAStore:
+                # Unless another writer is creating the store right now: `git init`
+                # probes the filesystem with files of random names. Checked again
+                # under the lock (by _create), when that writer has finished.
+                if not os.path.isfile(os.path.join(self.meta_dir, "write.lock")):
+                    raise
             os.makedirs(self.meta_dir, exist_ok=True)
             self._lock = FileLock(os.path.join(self.meta_dir, "write.lock"), timeout=self.lock_timeout)
         lock = self._lock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -111,6 +112,33 @@ def test_a_writer_that_cannot_get_the_lock_gives_up_cleanly(store_dir: Path, tmp
     assert sorted(p.name for p in (store_dir / "objects").rglob("*")) == before
 
 
+def test_a_writer_waits_for_a_store_being_created_instead_of_refusing_it(store_dir: Path, tmp_path: Path) -> None:
+    """While one writer runs `git init`, the folder briefly holds git's probe files (random names): another
+    writer must wait for the lock, not call the folder someone else's."""
+    from filelock import FileLock
+
+    (store_dir / "revtrack").mkdir(parents=True)
+    (store_dir / "HEAD").write_text("ref: refs/heads/main\n")
+    probe = store_dir / "tVacbUH"  # the kind of name `git init` gives its filesystem probe
+    probe.write_text("")
+    source = tmp_path / "s.txt"
+    source.write_text("T\n\nBody.\n")
+    with FileLock(str(store_dir / "revtrack" / "write.lock")):
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "revtrack", "--store", str(store_dir), "--lock-timeout", "30",
+             "snapshot", str(source), "--article", "a"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(1.0)  # the writer has checked the folder and waits for the lock
+        assert writer.poll() is None, writer.communicate()
+        probe.unlink()  # the creating writer finishes
+        (store_dir / "HEAD").unlink()
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    with Store(str(store_dir)) as store:
+        assert [r.rev for r in store.log("a")] == [1]
+
+
 def test_a_lock_left_by_a_dead_process_is_not_a_lock(store_dir: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
@@ -160,8 +188,21 @@ def test_killed_at_each_write_step_loses_nothing(store_dir: Path, point: str) ->
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_a_hundred_times(store_dir: Path) -> None:
-    """Fork writers and kill them at random moments; after every kill the record holds."""
+@pytest.mark.parametrize("batched", [False, True], ids=["single", "batched"])
+def test_sigkill_at_random_points_a_hundred_times(
+    store_dir: Path, batched: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fork writers and kill them at random moments; after every kill the record holds.
+
+    Batched writers record 1-7 versions per ``Store.batch`` and report them once
+    the batch has ended: a pack per batch, and maintenance every 10 revisions
+    joining packs past 4 (the forked writers inherit the lowered limits), so
+    joins of packs are killed too."""
+    if batched:
+        from revtrack import store as store_module
+
+        monkeypatch.setattr(store_module, "_MAINTENANCE_EVERY", 10)
+        monkeypatch.setattr(store_module, "_PACK_LIMIT", 4)
     import revtrack.gitwrite  # noqa: F401  (imported before forking, so children start writing at once)
     from revtrack.diff import diff_texts
 
@@ -179,11 +220,20 @@ def test_sigkill_at_random_points_a_hundred_times(store_dir: Path) -> None:
             os.close(read_end)
             try:
                 store = Store(str(store_dir), lock_timeout=60)
-                for i in range(1000):
-                    article = f"story-{(counter + i) % 3}"
-                    body = f"Round {counter}, version {i}.\n\nSecond paragraph {i % 5}."
-                    result = store.snapshot(Snapshot(article, f"Headline {i % 2}", body, "2024-01-01T00:00:00+00:00"))
-                    os.write(write_end, f"{result.article} {result.rev} {result.commit}\n".encode())
+                child_rng = random.Random(counter)
+                written = 0
+                while written < 1000:
+                    size = child_rng.randint(1, 7) if batched else 1
+                    with store.batch() if batched else contextlib.nullcontext():
+                        results = []
+                        for i in range(written, written + size):
+                            article = f"story-{(counter + i) % 3}"
+                            body = f"Round {counter}, version {i}.\n\nSecond paragraph {i % 5}."
+                            snapshot = Snapshot(article, f"Headline {i % 2}", body, "2024-01-01T00:00:00+00:00")
+                            results.append(store.snapshot(snapshot))
+                    written += size
+                    for result in results:
+                        os.write(write_end, f"{result.article} {result.rev} {result.commit}\n".encode())
             except BaseException:
                 import traceback
 
@@ -207,6 +257,9 @@ def test_sigkill_at_random_points_a_hundred_times(store_dir: Path) -> None:
             _assert_record_holds(store_dir, reported)
     _assert_record_holds(store_dir, reported)
     assert len(reported) > 100
+    if batched:  # the batches' packs were joined along the way (a full pack is recorded after the first join)
+        assert (store_dir / "revtrack" / "last-full-pack.json").exists()
+        assert len(list((store_dir / "objects" / "pack").glob("*.pack"))) < len(reported) // 7
     with Store(str(store_dir)) as store:
         assert store.snapshot(Snapshot("story-0", "After", "After the storm.", "2024-01-02T00:00:00+00:00")).changed
 

@@ -124,6 +124,24 @@ def test_loose_objects_are_what_git_writes_and_reads(cli: Cli) -> None:
     writer.close()
 
 
+def test_a_killed_writers_half_files_are_removed_by_the_next_writer(cli: Cli) -> None:
+    """A writer killed mid-write leaves temporaries: an object's and a batch pack's (git would read a *.idx)."""
+    from revtrack.gitwrite import ObjectWriter
+
+    Store(str(cli.store)).ensure()
+    pack_dir = cli.store / "objects" / "pack"
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    leftovers = [
+        cli.store / "objects" / "obj999-1", pack_dir / "tmp_pack_revtrack_999", pack_dir / "tmp_idx_revtrack_999"
+    ]
+    for path in leftovers:
+        path.write_bytes(b"PACK\0\0")
+    keep = pack_dir / "tmp_pack_AbC123"  # git's own temporary: git's prune deals with it, not revtrack
+    keep.write_bytes(b"x")
+    ObjectWriter(str(cli.store)).close()
+    assert [path.exists() for path in leftovers] == [False, False, False] and keep.exists()
+
+
 def test_an_index_transaction_that_raises_keeps_nothing(cli: Cli) -> None:
     import pytest
 
