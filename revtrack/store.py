@@ -523,9 +523,11 @@ class Store:
         number = latest.rev - int(back) if back is not None and back.isdigit() else _as_number(ref)
         if number is not None:
             found = index.revision(article, number)
-            if found is None:
+            if found is not None:
+                return found
+            # No such revision: digits can also start a commit id ("20817335").
+            if len(ref) < 4 or back is not None or not index.by_commit_prefix(article, ref):
                 raise RevisionNotFound(f"{article} has no revision {ref} (it has 1 to {latest.rev})")
-            return found
         if len(ref) >= 4 and all(c in "0123456789abcdef" for c in ref.lower()):
             matches = index.by_commit_prefix(article, ref.lower())
             if len(matches) == 1:

@@ -117,6 +117,26 @@ def test_revision_addresses(seeded: Cli) -> None:
     assert json.loads(seeded("show", SEED_ID, "~2", "--format", "json").stdout)["rev"] == 1
 
 
+def test_a_commit_prefix_of_digits_only_names_the_commit(cli: Cli) -> None:
+    """"20817335" is revision 20817335 if there is one, else the commit it begins (one commit in 6.5 does)."""
+    digits = None
+    for number in range(300):
+        result = cli("snapshot", "-", "--article", "a", "--at", f"2024-01-01T00:{number // 60:02d}:{number % 60:02d}Z",
+                     "--format", "json", input=f"T\n\nVersion {number}.\n")  # fmt: skip
+        commit = json.loads(result.stdout)["commit"]
+        prefix = commit[: next((i for i, c in enumerate(commit) if not c.isdigit()), 40)]
+        if len(prefix) >= 4 and int(prefix) > number + 1:
+            digits = (prefix, number + 1)
+            break
+    assert digits is not None, "no commit began with four digits in 300 (chance below 1e-15)"
+    prefix, rev = digits
+    shown = cli("show", "a", prefix, "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["rev"] == rev
+    missing = cli("show", "a", "99", "--format", "json")
+    assert missing.exit_code != 0 and "has no revision 99" in missing.stderr
+
+
 def test_list(seeded: Cli) -> None:
     data = json.loads(seeded("list", "--format", "json").stdout)
     [row] = data["articles"]
