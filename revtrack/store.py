@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,7 @@ STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay rea
 _MAINTENANCE_EVERY: Final = 100
 _LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond about this many
 _PACK_LIMIT: Final = 50  # join recent packs beyond this many (git's gc.autoPackLimit)
+_GIT_INIT_PROBE: Final = re.compile("t[0-9A-Za-z]{6}|\u00e4|a\u0308")  # init-db.c: symlink and UTF-8 probes
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
     {
@@ -97,12 +99,13 @@ class Store:
             raise NotAStore(f"store path {self.path} is a file, not a folder")
         if os.path.isfile(os.path.join(self.meta_dir, "store.json")):
             return True
-        # Names git is creating right now end in ".lock": another process may be
-        # initialising this store at this very moment.
-        if (
-            os.path.isdir(self.path)
-            and not {n for n in os.listdir(self.path) if not n.endswith(".lock")} <= _INIT_ENTRIES
-        ):
+        # Names git is creating right now end in ".lock", and `git init` probes
+        # the filesystem with a file "t" + 6 random characters and one named "ä":
+        # another process may be initialising this store at this very moment,
+        # or was killed doing it (then the probe stays, and is left alone).
+        if os.path.isdir(self.path) and not {
+            n for n in os.listdir(self.path) if not n.endswith(".lock") and not _GIT_INIT_PROBE.fullmatch(n)
+        } <= _INIT_ENTRIES:
             raise NotAStore(f"{self.path} is not a revtrack store (it holds other files); choose another --store")
         return False
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from revtrack.errors import StoreDamaged, StoreLocked
+from revtrack.errors import NotAStore, StoreDamaged, StoreLocked
 from revtrack.model import Snapshot
 from revtrack.store import Store
 from tests.conftest import fsck
@@ -119,7 +119,7 @@ def test_a_writer_waits_for_a_store_being_created_instead_of_refusing_it(store_d
 
     (store_dir / "revtrack").mkdir(parents=True)
     (store_dir / "HEAD").write_text("ref: refs/heads/main\n")
-    probe = store_dir / "tVacbUH"  # the kind of name `git init` gives its filesystem probe
+    probe = store_dir / "probe-of-a-future-git"  # a name revtrack does not know as one of git's
     probe.write_text("")
     source = tmp_path / "s.txt"
     source.write_text("T\n\nBody.\n")
@@ -137,6 +137,23 @@ def test_a_writer_waits_for_a_store_being_created_instead_of_refusing_it(store_d
     assert writer.returncode == 0, err
     with Store(str(store_dir)) as store:
         assert [r.rev for r in store.log("a")] == [1]
+
+
+def test_a_store_whose_creation_was_killed_is_created_on_the_next_write(store_dir: Path, tmp_path: Path) -> None:
+    """Killed inside `git init`, a writer leaves git's filesystem probe (strace showed "tVacbUH"): the store
+    must still be usable, the probe left where it is."""
+    subprocess.run(["git", "init", "--bare", "--quiet", str(store_dir)], check=True)
+    (store_dir / "tVacbUH").write_text("")
+    (store_dir / "\u00e4").write_text("")
+    with Store(str(store_dir)) as store:
+        assert store.snapshot(Snapshot("a", "T", "Body.", "2024-01-01T00:00:00+00:00")).rev == 1
+    assert (store_dir / "tVacbUH").exists()
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "tVacbUHX").write_text("precious")  # not git's probe: a folder of someone else's
+    with pytest.raises(NotAStore):
+        Store(str(other)).snapshot(Snapshot("a", "T", "Body.", "2024-01-01T00:00:00+00:00"))
+    assert [p.name for p in other.iterdir()] == ["tVacbUHX"]
 
 
 def test_a_lock_left_by_a_dead_process_is_not_a_lock(store_dir: Path) -> None:
