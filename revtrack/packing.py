@@ -33,7 +33,7 @@ import json
 import os
 from typing import Final
 
-from revtrack.gitread import git, read_ref
+from revtrack.gitread import git
 
 WINDOW: Final = 50  # objects tried as bases for each one (git's default is 10)
 # Joining recent packs: git's default window. With revtrack's names an
@@ -53,24 +53,46 @@ def pack_name(path: bytes) -> bytes:
     return hashlib.sha1(path).hexdigest()[:15].encode() + path[-1:]
 
 
-def object_list(
-    git_dir: str, only_loose: bool = False, since: str | None = None, only: set[bytes] | None = None
-) -> bytes:
-    """Every object reachable from a ref or a reflog, as pack-objects reads them.
+def object_list(git_dir: str, only_loose: bool = False) -> bytes:
+    """Every object reachable from a ref or a reflog (or only the loose ones), as pack-objects reads them.
 
-    ``only_loose``: only the loose ones; ``since``: only those that commit
-    does not reach; ``only``: only these shas (hex, as bytes). Files and
-    folders carry their :func:`pack_name`; the root tree and the commits have
-    no path, and git names them nothing either.
+    Files and folders carry their :func:`pack_name`; the root tree and the
+    commits have no path, and git names them nothing either.
     """
-    options = [*(["--unpacked"] if only_loose else []), *(["--not", since] if since else [])]
-    listed = git(git_dir, "rev-list", "--objects", "--all", "--reflog", *options)
+    listed = git(git_dir, "rev-list", "--objects", "--all", "--reflog", *(["--unpacked"] if only_loose else []))
     lines = []
     for line in listed.splitlines():
         sha, _, path = line.partition(b" ")
-        if only is None or sha in only:
-            lines.append(sha + b" " + pack_name(path) if path else sha)
+        lines.append(sha + b" " + pack_name(path) if path else sha)
     return b"".join(line + b"\n" for line in lines)
+
+
+def named_objects(git_dir: str, shas: set[bytes]) -> bytes:
+    """These objects (hex shas, as bytes), as pack-objects reads them, named from their commits' changes.
+
+    The commits among them are diffed with their parents (``git diff-tree``),
+    which gives the path of every file and folder each one wrote: work in
+    proportion to these objects, where a reachability walk would read the
+    whole tree the walk stops at (every article's entry).
+    """
+    if not shas:
+        return b""
+    checked = git(
+        git_dir, "cat-file", "--batch-check=%(objectname) %(objecttype)", input_bytes=b"\n".join(sorted(shas)) + b"\n"
+    )
+    commits = [line.split()[0] for line in checked.splitlines() if line.endswith(b" commit")]
+    names: dict[bytes, bytes] = {}
+    if commits:
+        changed = git(
+            git_dir, "diff-tree", "-r", "-t", "--root", "--no-commit-id", "-z", "--stdin",
+            input_bytes=b"\n".join(commits) + b"\n",
+        )  # fmt: skip
+        fields = changed.split(b"\0")
+        for header, path in zip(fields[0::2], fields[1::2]):
+            parts = header.split()  # :<old mode> <new mode> <old sha> <new sha> <status>
+            if len(parts) == 5:
+                names[parts[3]] = pack_name(path)
+    return b"".join(sha + (b" " + names[sha] if sha in names else b"") + b"\n" for sha in sorted(shas))
 
 
 def loose_objects(git_dir: str) -> int:
@@ -105,14 +127,12 @@ def pack_all(git_dir: str, recompute: bool) -> None:
     interrupted run leaves every object readable.
     """
     before = packs(git_dir)
-    tip = read_ref(git_dir)  # everything it reaches goes into the new pack
     new_pack = _pack(git_dir, object_list(git_dir), ["--honor-pack-keep", *(["--no-reuse-delta"] if recompute else [])])
     if new_pack is None:
         return  # nothing reachable: an empty store
     _remove_packs(git_dir, before - {new_pack})
     git(git_dir, "prune-packed", "-q")
-    if tip is not None:
-        _write_last_full(git_dir, {"commit": tip, "pack": new_pack})
+    _write_last_full(git_dir, {"pack": new_pack})
 
 
 def join_recent(git_dir: str) -> None:
@@ -123,8 +143,8 @@ def join_recent(git_dir: str) -> None:
     together (git's ``--geometric=2``), so a pack is rewritten only when the
     packs below it have grown as large as it is. Once the recent packs hold
     half as many objects as the last full pack, everything is joined with
-    :func:`pack_all` (its deltas kept). Objects are listed with revtrack's names, from the commits
-    the last full pack does not reach: a walk over the new history only.
+    :func:`pack_all` (its deltas kept). The objects get revtrack's names from
+    what their own commits changed (:func:`named_objects`).
     """
     last_full = _read_last_full(git_dir)
     current = packs(git_dir)
@@ -146,9 +166,9 @@ def join_recent(git_dir: str) -> None:
         return
     chosen = [name for _, name in recent[:split]]
     wanted = set().union(*(_pack_objects(os.path.join(pack_dir, name)) for name in chosen))
-    new_pack = _pack(git_dir, object_list(git_dir, since=last_full["commit"], only=wanted), [], RECENT_WINDOW)
-    # An object of the chosen packs that is not in the new one is reached only
-    # through the last full pack (which holds it) or not at all.
+    # Every object of the chosen packs goes into the new one (those nothing
+    # reaches are dropped by the next full pack), so removing them loses nothing.
+    new_pack = _pack(git_dir, named_objects(git_dir, wanted), [], RECENT_WINDOW)
     _remove_packs(git_dir, set(chosen) - {new_pack} if new_pack else set(chosen))
 
 
@@ -196,13 +216,13 @@ _LAST_FULL: Final = os.path.join("revtrack", "last-full-pack.json")
 
 
 def _read_last_full(git_dir: str) -> dict[str, str] | None:
-    """The commit the last full pack was made at and its file name, if it is recorded and readable."""
+    """The last full pack's file name (``{"pack": ...}``), if it is recorded and readable."""
     try:
         with open(os.path.join(git_dir, _LAST_FULL), encoding="utf-8") as handle:
             found = json.load(handle)
     except (OSError, ValueError):
         return None
-    if not isinstance(found, dict) or not all(isinstance(found.get(key), str) for key in ("commit", "pack")):
+    if not isinstance(found, dict) or not isinstance(found.get("pack"), str):
         return None
     return found
 

@@ -174,34 +174,57 @@ def test_geometric_split_joins_the_small_packs_until_the_rest_double() -> None:
 
 
 def test_recent_packs_are_joined_without_touching_the_full_pack(tmp_path: Path) -> None:
-    """Batches write one pack each; joining them leaves the last full pack as it is and drops only garbage."""
+    """Batches write one pack each; joining them leaves the last full pack as it is, loses nothing, and names
+    the files so that the versions of one article in the joined packs become deltas of each other."""
     store_path = tmp_path / "store"
     snapshots = _versions(seed=6)
+    second, third = snapshots[ARTICLES : 2 * ARTICLES], snapshots[2 * ARTICLES :]
     with Store(str(store_path)) as store:
-        for snapshot in snapshots[: 2 * ARTICLES]:
+        for snapshot in snapshots[:ARTICLES]:
             store.snapshot(snapshot)
         store.maintain()
         (full,) = packing.packs(str(store_path))
-        for start in range(2 * ARTICLES, 2 * ARTICLES + 15, 5):
-            _batch_of(store, snapshots[start : start + 5])
+        for batch in (second[:5], second[5:10], third[:5], third[5:10]):  # articles 0-9, versions 2 and 3
+            _batch_of(store, batch)
         # A pack whose objects nothing reaches (a batch killed before the branch moved).
         writer = store.writer()
         writer.hold()
         orphan = writer.blob(b"never recorded\n").hex()
         writer.write_held()
         writer.stop_holding()
-        before = packing.packs(str(store_path))
-        assert len(before) == 5
+        assert len(packing.packs(str(store_path))) == 6
         packing.join_recent(str(store_path))
         after = packing.packs(str(store_path))
         assert full in after and len(after) == 2
         pack_dir = store_path / "objects" / "pack"
-        assert (pack_dir / full).stat().st_size > 0 and packing._read_last_full(str(store_path))["pack"] == full
-        missing = subprocess.run(["git", "--git-dir", str(store_path), "cat-file", "-e", orphan], capture_output=True)
-        assert missing.returncode != 0
-        for snapshot in snapshots[: 2 * ARTICLES + 15 : 7]:
-            assert store.text(store.revision(snapshot.article, str(1 + snapshots.index(snapshot) // ARTICLES))).body \
-                == snapshot.body
+        assert packing._read_last_full(str(store_path))["pack"] == full
+
+        def present(sha: str) -> bool:
+            found = subprocess.run(["git", "--git-dir", str(store_path), "cat-file", "-e", sha], capture_output=True)
+            return found.returncode == 0
+
+        assert present(orphan)  # joining keeps every object; the next full pack drops what nothing reaches
+        for version, batch in ((2, second[:10]), (3, third[:10])):
+            for snapshot in batch:
+                assert store.text(store.revision(snapshot.article, str(version))).body == snapshot.body
+        assert fsck(store_path).returncode == 0
+        (joined,) = after - {full}
+        listed = subprocess.run(["git", "--git-dir", str(store_path), "verify-pack", "-v",
+                                 str(pack_dir / joined.replace(".pack", ".idx"))],
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        deltas = {line.split()[0] for line in listed.splitlines() if len(line.split()) >= 7}
+
+        def text_blob(article: str, rev: str) -> str:
+            revision = store.revision(article, rev)
+            spec = f"{revision.commit}:{revision.path}.article.txt"
+            return subprocess.run(["git", "--git-dir", str(store_path), "rev-parse", spec],
+                                  capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+
+        # git keeps the larger (newer) version whole and stores the older as its delta.
+        paired = [s.article for s in third[:10] if {text_blob(s.article, "2"), text_blob(s.article, "3")} & deltas]
+        assert len(paired) >= 8, "the two versions of an article were not stored as deltas of each other"
+        packing.pack_all(str(store_path), recompute=False)
+        assert not present(orphan)
     assert fsck(store_path).returncode == 0
 
 
