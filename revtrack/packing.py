@@ -103,12 +103,23 @@ def loose_objects(git_dir: str) -> int:
         return 0
 
 
-def packs(git_dir: str) -> set[str]:
-    """The pack files of the store (``pack-<sha>.pack`` names)."""
+def packs(git_dir: str, with_index_only: bool = True) -> set[str]:
+    """The store's packs (``pack-<sha>.pack`` names): those git reads, which have their ``.idx``.
+
+    A pack without one is left by a writer killed between renaming the pack
+    and its index (or between deleting them): git ignores it, and so does
+    everything here but :func:`pack_all`, which removes it
+    (``with_index_only=False`` lists it too).
+    """
     pack_dir = os.path.join(git_dir, "objects", "pack")
     if not os.path.isdir(pack_dir):
         return set()
-    return {name for name in os.listdir(pack_dir) if name.startswith("pack-") and name.endswith(".pack")}
+    names = set(os.listdir(pack_dir))
+    return {
+        name for name in names
+        if name.startswith("pack-") and name.endswith(".pack")
+        and (not with_index_only or name[: -len(".pack")] + ".idx" in names)
+    }  # fmt: skip
 
 
 def pack_loose(git_dir: str) -> None:
@@ -126,7 +137,7 @@ def pack_all(git_dir: str, recompute: bool) -> None:
     The new pack is complete and in place before anything is removed, so an
     interrupted run leaves every object readable.
     """
-    before = packs(git_dir)
+    before = packs(git_dir, with_index_only=False)
     new_pack = _pack(git_dir, object_list(git_dir), ["--honor-pack-keep", *(["--no-reuse-delta"] if recompute else [])])
     if new_pack is None:
         return  # nothing reachable: an empty store

@@ -386,7 +386,13 @@ class Store:
         """Work that follows new revisions: queued search words, and maintenance every 100 revisions."""
         self.index().flush_pending(at_least=FLUSH_PENDING_AT)
         if count_after // _MAINTENANCE_EVERY > count_before // _MAINTENANCE_EVERY:
-            self.maintain(auto=True)
+            try:
+                self.maintain(auto=True)
+            except (StoreError, OSError):
+                # The versions are recorded; housekeeping that failed (a full
+                # disk under pack-objects, say) is tried again 100 revisions on,
+                # and must not make the caller think the write failed.
+                pass
 
     def _commit(
         self, index: Index, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None

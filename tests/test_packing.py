@@ -238,3 +238,47 @@ def test_join_recent_starts_a_full_pack_when_none_is_recorded(tmp_path: Path) ->
     assert len(packing.packs(str(store_path))) == 1
     assert packing._read_last_full(str(store_path))["pack"] in packing.packs(str(store_path))
     assert fsck(store_path).returncode == 0
+
+
+def test_a_pack_without_its_index_is_ignored_then_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer killed between renaming a pack and its index (or deleting them) leaves a .pack alone: git ignores
+    it, maintenance must not trip over it (found by the batched kill test), and the next full pack removes it."""
+    from revtrack import store as store_module
+
+    store_path = tmp_path / "store"
+    monkeypatch.setattr(store_module, "_PACK_LIMIT", 1)
+    snapshots = _versions(seed=8)
+    with Store(str(store_path)) as store:
+        _batch_of(store, snapshots[:ARTICLES])
+        store.maintain()
+        pack_dir = store_path / "objects" / "pack"
+        (full,) = packing.packs(str(store_path))
+        dangling = pack_dir / ("pack-" + "d" * 40 + ".pack")
+        dangling.write_bytes((pack_dir / full).read_bytes())
+        assert packing.packs(str(store_path)) == {full}
+        for start in (ARTICLES, ARTICLES + 3, ARTICLES + 6):
+            _batch_of(store, snapshots[start : start + 3])
+        store.maintain(auto=True)  # joins the recent packs; the dangling one is not among them
+        assert dangling.exists() and full in packing.packs(str(store_path))
+        store.maintain()
+        assert not dangling.exists() and len(packing.packs(str(store_path))) == 1
+    assert fsck(store_path).returncode == 0
+
+
+def test_failed_automatic_maintenance_does_not_fail_the_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from revtrack import store as store_module
+    from revtrack.errors import StoreDamaged
+
+    def broken(git_dir: str) -> None:
+        raise StoreDamaged("git pack-objects failed: No space left on device")
+
+    monkeypatch.setattr(store_module, "_MAINTENANCE_EVERY", 2)
+    monkeypatch.setattr(store_module, "_PACK_LIMIT", 0)
+    monkeypatch.setattr(packing, "join_recent", broken)
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        _batch_of(store, _versions(seed=9)[:3])  # a pack, and the maintenance after it fails
+        result = store.snapshot(_versions(seed=9)[3])  # loose objects; maintenance fails again
+        assert result.changed and result.rev == 1
+        assert len(store.articles()) == 4
+    assert fsck(store_path).returncode == 0
