@@ -35,6 +35,19 @@ class _ReportErrors(typer.core.TyperGroup):
 
             typer.echo(f"Error: {visible(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
+        except BrokenPipeError:
+            raise  # the reader went away: main() ends quietly
+        except OSError as error:
+            # The file system refused a read or write (a full disk, a size limit,
+            # permissions). Writes are atomic, so the store holds each version whole
+            # or not at all; `revtrack check` confirms it.
+            from revtrack.errors import StoreError
+            from revtrack.render.safe import visible
+
+            where = f" ({error.filename})" if error.filename else ""
+            typer.echo(f"Error: {visible(error.strerror or str(error))}{visible(where)}; "
+                       "run 'revtrack check' to confirm the store", err=True)  # fmt: skip
+            raise typer.Exit(StoreError.exit_code) from None
         finally:
             while _State.opened:
                 _State.opened.pop().close()

@@ -386,3 +386,29 @@ def test_stdin_closed(store_dir: Path) -> None:
     )
     assert empty.returncode == 4 and empty.stderr == "Error: standard input is empty\n"
     assert not (store_dir / "HEAD").exists()
+
+
+def test_a_write_the_file_system_refuses_is_one_error_line_and_loses_nothing(store_dir: Path, tmp_path: Path) -> None:
+    """A full disk or a file size limit (here RLIMIT_FSIZE: writes past 100 KB fail with EFBIG) is an Error line
+    with exit 6, not a traceback, and the store keeps what it had."""
+    import resource
+
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "Small first version.", "2024-01-01T00:00:00+00:00"))
+    big = tmp_path / "big.txt"
+    rng = random.Random(7)
+    big.write_text("T\n\n" + " ".join("".join(rng.choice("abcdefghij") for _ in range(8)) for _ in range(60_000)))
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "revtrack", "--store", str(store_dir), "snapshot", str(big), "--article", "a"],
+        capture_output=True, text=True, preexec_fn=limit_file_size,
+    )  # fmt: skip
+    assert result.returncode == 6, result.stderr
+    assert result.stderr == "Error: File too large; run 'revtrack check' to confirm the store\n"
+    with Store(str(store_dir)) as store:
+        assert [r.rev for r in store.log("a")] == [1]
+        assert store.snapshot(Snapshot("a", "T", "Second version.", "2024-01-02T00:00:00+00:00")).rev == 2
+
