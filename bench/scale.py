@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench.common import article_of, edit, markdown_table, news_paragraphs, process_seconds, python
-from revtrack import packing, record
+from revtrack import record
 from revtrack.ids import article_path
 from revtrack.importer import import_snapshots, jsonl_snapshots
 from revtrack.model import Snapshot
@@ -163,10 +163,6 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         # The same through Store.batch, ten versions a batch as a watch pass
         # records them: one pack per batch, so the automatic joins of those
         # packs fall inside the timed rounds; every round counts.
-        for name, records in (("small", small_records), ("big", big_records)):
-            # The plain `git gc` above replaced the import's full pack; maintenance
-            # would make a new one at its first join (about 2.5 s at 10,000 articles).
-            packing.pack_all(str(folder / name), recompute=False)
         for round_number in range(3):
             for name, records in (("small", small_records), ("big", big_records)):
                 first = 3 * snapshots + round_number * snapshots

@@ -22,14 +22,14 @@ small pack per batch (:meth:`revtrack.store.Store.batch`). Joining all packs
 whenever there are many would rewrite the whole store each time, so
 :func:`join_recent` joins only the small recent packs, the way git's
 ``repack --geometric=2`` does, and everything only once the recent packs
-together hold half as many objects as the last full pack: each object is
-rewritten a bounded number of times, whatever the size of the store.
+together hold half as many objects as the last full pack (the largest):
+each object is rewritten a bounded number of times, whatever the size of
+the store.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from typing import Final
 
@@ -143,33 +143,32 @@ def pack_all(git_dir: str, recompute: bool) -> None:
         return  # nothing reachable: an empty store
     _remove_packs(git_dir, before - {new_pack})
     git(git_dir, "prune-packed", "-q")
-    _write_last_full(git_dir, {"pack": new_pack})
 
 
 def join_recent(git_dir: str) -> None:
     """Join the small packs written since the last full pack, keeping them a geometric series (factor 2).
 
-    Sorted by how many objects they hold, the smallest packs are joined until
-    every remaining pack holds at least twice as many as all smaller ones
-    together (git's ``--geometric=2``), so a pack is rewritten only when the
-    packs below it have grown as large as it is. Once the recent packs hold
-    half as many objects as the last full pack, everything is joined with
-    :func:`pack_all` (its deltas kept). The objects get revtrack's names from
-    what their own commits changed (:func:`named_objects`).
+    The pack holding the most objects is the last full pack (or stands for
+    it): the rest are recent. Sorted by how many objects they hold, the
+    smallest are joined until every remaining pack holds at least twice as
+    many as all smaller ones together (git's ``--geometric=2``), so a pack is
+    rewritten only when the packs below it have grown as large as it is. Once
+    the recent packs hold half as many objects as the full one, everything is
+    joined with :func:`pack_all` (its deltas kept), which leaves one pack. The
+    objects get revtrack's names from what their own commits changed
+    (:func:`named_objects`).
     """
-    last_full = _read_last_full(git_dir)
-    current = packs(git_dir)
-    if last_full is None or last_full["pack"] not in current:
-        pack_all(git_dir, recompute=False)  # no record of the last full pack (or git repacked): start one
-        return
     pack_dir = os.path.join(git_dir, "objects", "pack")
-    recent = sorted(
+    counted = sorted(
         (_object_count(os.path.join(pack_dir, name)), name)
-        for name in current - {last_full["pack"]}
+        for name in packs(git_dir)
         if not os.path.exists(os.path.join(pack_dir, name[: -len(".pack")] + ".keep"))
     )
+    if len(counted) < 2:
+        return
+    recent, (full_count, _) = counted[:-1], counted[-1]
     counts = [count for count, _ in recent]
-    if 2 * sum(counts) >= _object_count(os.path.join(pack_dir, last_full["pack"])):
+    if 2 * sum(counts) >= full_count:
         pack_all(git_dir, recompute=False)
         return
     split = geometric_split(counts)
@@ -221,29 +220,6 @@ def _remove_packs(git_dir: str, names: set[str]) -> None:
                 os.remove(stem + suffix)
             except FileNotFoundError:
                 pass
-
-
-_LAST_FULL: Final = os.path.join("revtrack", "last-full-pack.json")
-
-
-def _read_last_full(git_dir: str) -> dict[str, str] | None:
-    """The last full pack's file name (``{"pack": ...}``), if it is recorded and readable."""
-    try:
-        with open(os.path.join(git_dir, _LAST_FULL), encoding="utf-8") as handle:
-            found = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(found, dict) or not isinstance(found.get("pack"), str):
-        return None
-    return found
-
-
-def _write_last_full(git_dir: str, record: dict[str, str]) -> None:
-    path = os.path.join(git_dir, _LAST_FULL)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w", encoding="utf-8") as handle:
-        json.dump(record, handle)
-    os.replace(path + ".tmp", path)
 
 
 def _pack(git_dir: str, objects: bytes, options: list[str], window: int = WINDOW) -> str | None:
