@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Final
+from typing import IO, Final
 
 from revtrack import record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
@@ -56,6 +56,7 @@ class ImportReport:
 
 def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]:
     """Snapshots from JSON lines; a bad line stops the import, naming the line."""
+    valid_ids: set[str] = set()  # checked once each: an article usually has several lines
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -72,7 +73,8 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
             raise InvalidInput(f"{where} line {number}: url must be text")
         try:
             observed, _ = parse_iso(item["observed_at"])
-            validate_article_id(item["article"])
+            if item["article"] not in valid_ids:
+                valid_ids.add(validate_article_id(item["article"]))
         except RevtrackError as error:
             raise type(error)(f"{where} line {number}: {error}") from None
         yield Snapshot(
@@ -147,6 +149,7 @@ def _plan(
 ) -> Iterator[tuple[Snapshot, int, str]]:
     """Yield (snapshot, rev, fingerprint) for each version that is new, checking order."""
     latest: dict[str, tuple[int, str, str]] = {}  # article -> (rev, fingerprint, observed_at)
+    indexed: set[str] = set()  # articles with revisions from before this import
     for snapshot in snapshots:
         report.read += 1
         if progress is not None:
@@ -154,9 +157,15 @@ def _plan(
         if snapshot.article not in latest:
             found = index.latest(snapshot.article)
             latest[snapshot.article] = (found.rev, found.fingerprint, found.observed_at) if found else (0, "", "")
+            if found:
+                indexed.add(snapshot.article)
         rev, last_print, last_seen = latest[snapshot.article]
         print_fp = fingerprint(snapshot.title, snapshot.body)
-        if print_fp == last_print or (rev and index.same_version(snapshot.article, print_fp, snapshot.observed_at)):
+        # A record seen before (an import run again) is skipped. Only revisions from
+        # before this import can be looked up: this import's rows are not committed yet.
+        if print_fp == last_print or (
+            snapshot.article in indexed and index.same_version(snapshot.article, print_fp, snapshot.observed_at)
+        ):
             report.unchanged += 1
             continue
         observed = parse_iso(snapshot.observed_at)[0]
@@ -189,11 +198,11 @@ def _run_fast_import(
     )  # fmt: skip
     assert process.stdin is not None
     count = 0
-    committed = now()
+    committer = f"committer {record.identity()} {git_date(now())}\n"
     try:
         for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
             path = article_path(snapshot.article, store_format)
-            process.stdin.write(_commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committed))
+            process.stdin.write(_commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committer))
             revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
                                 snapshot.stated, print_fp, path=path)  # fmt: skip
             index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
@@ -307,13 +316,14 @@ class _Abandoned(Exception):
     """The import failed; the index transaction is rolled back."""
 
 
-def _commit_command(snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None, committed: Any) -> bytes:
+def _commit_command(snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None, committer: str) -> bytes:
+    """One commit of the fast-import stream; ``committer``: its whole committer line (the same for all)."""
     observed, _ = parse_iso(snapshot.observed_at)
     message = record.message(snapshot, rev).encode("utf-8")
     parts = [
         f"commit refs/heads/main\nmark :{mark}\n"
         f"author {record.identity()} {git_date(observed)}\n"
-        f"committer {record.identity()} {git_date(committed)}\n"
+        f"{committer}"
         f"data {len(message)}\n".encode(),
         message,
         b"\n",
