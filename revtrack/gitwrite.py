@@ -1,4 +1,4 @@
-"""Write revisions into the store at the object level (GitPython reads, gitdb writes packs).
+"""Write revisions into the store at the object level (GitPython reads; loose objects and packs written here).
 
 A snapshot writes two or three blobs, the few trees on the path from the root
 to the article's folder, and one commit; then it moves the branch. No working
@@ -23,7 +23,6 @@ import time
 import zlib
 from collections import OrderedDict
 from datetime import datetime
-from io import BytesIO
 from typing import Any, Final
 
 from git import Repo
@@ -141,25 +140,25 @@ class ObjectWriter:
 
         Two files (the pack and its index) instead of one file per object: on
         this machine's disk creating a file costs 0.3-1.2 ms, and a snapshot
-        makes five objects. gitdb writes the pack (whole objects, git's pack
-        and index version 2); revtrack's maintenance later joins it with the
-        others and stores the versions as deltas (see :mod:`revtrack.packing`).
+        makes five objects. :mod:`revtrack.packfile` writes the pack (whole
+        objects, git's pack and index version 2); revtrack's maintenance later
+        joins it with the others and stores the versions as deltas (see
+        :mod:`revtrack.packing`).
         Files are renamed into place pack first: git looks at a pack only
         once its index exists, so a killed writer leaves nothing half-read.
         """
         if not self._held:
             return
-        from gitdb.base import OStream
-        from gitdb.pack import PackEntity
+        from revtrack.packfile import write_pack
 
         pack_dir = os.path.join(self.objects_dir, "pack")
         os.makedirs(pack_dir, exist_ok=True)
         # No ".idx" ending until complete: git reads every *.idx file it finds.
         temporary_pack = os.path.join(pack_dir, f"{_TEMPORARY_PACK}{os.getpid()}")
         temporary_index = os.path.join(pack_dir, f"{_TEMPORARY_INDEX}{os.getpid()}")
-        objects = [OStream(sha, kind, len(data), BytesIO(data)) for sha, (kind, data) in self._held.items()]
+        objects = ((sha, kind, data) for sha, (kind, data) in self._held.items())
         with open(temporary_pack, "wb") as pack, open(temporary_index, "wb") as index:
-            pack_sha, _ = PackEntity.write_pack(objects, pack.write, index.write, len(objects), zlib.Z_BEST_SPEED)
+            pack_sha = write_pack(objects, len(self._held), pack, index)
         name = os.path.join(pack_dir, f"pack-{pack_sha.hex()}")
         os.replace(temporary_pack, name + ".pack")
         os.replace(temporary_index, name + ".idx")

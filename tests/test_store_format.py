@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import struct
 import subprocess
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from revtrack import packfile, record
+from revtrack.model import Snapshot
 from revtrack.store import Store
 from tests.conftest import SEED_ID, SEEDS, Cli, seed_versions
 
@@ -209,3 +216,69 @@ def test_a_new_id_too_long_for_a_file_name_is_refused(cli: Cli) -> None:
     assert "too long for a file name" in refused.stderr
     assert _tree(cli.store) == before
     assert max(len(path.rsplit("/", 1)[1]) for path in before) == 254
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    url=st.none() | st.text(max_size=20),
+    stated=st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=4),
+    source=st.none() | st.text(max_size=10),
+    byline=st.none() | st.text(max_size=10),
+)
+def test_meta_file_is_the_indented_json_of_the_metadata(url, stated, source, byline) -> None:
+    """meta.json's bytes come from a cache keyed by the compact JSON; they must be what indenting gives."""
+    snapshot = Snapshot("a", "T", "B", "2020-01-01T00:00:00+00:00", url, stated, source, byline=byline)
+    expected = json.dumps(record.meta(snapshot), ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    assert record.files(snapshot)["meta.json"] == expected
+    assert record.files(snapshot)["meta.json"] == expected  # the second time from the cache
+
+
+def _git_object_sha(kind: bytes, data: bytes) -> bytes:
+    return hashlib.sha1(b"%s %d\0" % (kind, len(data)) + data).digest()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([b"blob", b"tree", b"commit"]), st.binary(max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 300)),
+        min_size=1, max_size=12, unique_by=lambda item: item,
+    )
+)
+def test_batch_packs_are_what_git_index_pack_derives(tmp_path_factory, objects) -> None:
+    """revtrack's pack writer: git reads the pack, and derives exactly revtrack's index from it."""
+    folder = tmp_path_factory.mktemp("pack")
+    named = [(_git_object_sha(kind, data), kind, data) for kind, data in objects]
+    with open(folder / "ours.pack", "wb") as pack, open(folder / "ours.idx", "wb") as index:
+        pack_sha = packfile.write_pack(iter(named), len(named), pack, index)
+    assert (folder / "ours.pack").read_bytes()[-20:] == pack_sha
+    derived = subprocess.run(["git", "index-pack", "-o", str(folder / "git.idx"), str(folder / "ours.pack")],
+                             capture_output=True, text=True)  # fmt: skip
+    assert derived.returncode == 0, derived.stderr
+    assert derived.stdout.strip() == pack_sha.hex()
+    assert (folder / "ours.idx").read_bytes() == (folder / "git.idx").read_bytes()
+    listed = subprocess.run(["git", "verify-pack", "-v", str(folder / "ours.idx")], capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    kinds = {line.split()[0]: line.split()[1] for line in listed.stdout.splitlines() if len(line.split()) >= 5}
+    assert kinds == {sha.hex(): kind.decode() for sha, kind, _ in named}
+
+
+def test_pack_index_puts_offsets_past_2_gib_in_its_large_table() -> None:
+    entries = [(b"\x01" * 20, 7, 12), (b"\x02" * 20, 8, 0x80000000 + 5)]
+    data = packfile._index_bytes(entries, b"\x00" * 20)
+    offsets_at = 8 + 256 * 4 + 2 * 20 + 2 * 4
+    assert struct.unpack(">II", data[offsets_at : offsets_at + 8]) == (12, 0x80000000)  # the second: entry 0 of the large table
+    assert struct.unpack(">Q", data[offsets_at + 8 : offsets_at + 16]) == (0x80000000 + 5,)
+    assert data[-20:] == hashlib.sha1(data[:-20]).digest()
+
+
+def test_object_headers_carry_type_and_size() -> None:
+    assert packfile.object_header(b"blob", 5) == bytes([0x35])
+    assert packfile.object_header(b"commit", 16) == bytes([0x90, 0x01])
+    assert packfile.object_header(b"tree", 1_000_000) == bytes([0xA0, 0xA4, 0xE8, 0x03])
