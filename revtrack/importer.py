@@ -150,6 +150,10 @@ def _plan(
     """Yield (snapshot, rev, fingerprint) for each version that is new, checking order."""
     latest: dict[str, tuple[int, str, str]] = {}  # article -> (rev, fingerprint, observed_at)
     indexed: set[str] = set()  # articles with revisions from before this import
+    # article -> fingerprints of its versions observed at its latest time, kept only
+    # while there are two or more: a record repeating one is a repeat, as it is for
+    # single snapshots. (A record at an earlier time is refused as out of order.)
+    same_time: dict[str, set[str]] = {}
     for snapshot in snapshots:
         report.read += 1
         if progress is not None:
@@ -163,8 +167,10 @@ def _plan(
         print_fp = fingerprint(snapshot.title, snapshot.body)
         # A record seen before (an import run again) is skipped. Only revisions from
         # before this import can be looked up: this import's rows are not committed yet.
-        if print_fp == last_print or (
-            snapshot.article in indexed and index.same_version(snapshot.article, print_fp, snapshot.observed_at)
+        if (
+            print_fp == last_print
+            or (snapshot.observed_at == last_seen and print_fp in same_time.get(snapshot.article, ()))
+            or (snapshot.article in indexed and index.same_version(snapshot.article, print_fp, snapshot.observed_at))
         ):
             report.unchanged += 1
             continue
@@ -176,6 +182,10 @@ def _plan(
             )
         snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
         latest[snapshot.article] = (rev + 1, print_fp, snapshot.observed_at)
+        if snapshot.observed_at == last_seen and last_print:
+            same_time.setdefault(snapshot.article, {last_print}).add(print_fp)
+        else:
+            same_time.pop(snapshot.article, None)
         if rev == 0:
             check_new_article(snapshot.article, store_format)
             report.articles += 1

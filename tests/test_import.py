@@ -120,3 +120,19 @@ def test_an_index_that_fails_during_import_is_reported_and_caught_up(seeded: Cli
     listed = json.loads(seeded("list", "--format", "json").stdout)
     assert "late-story" in [entry["article"] for entry in listed["articles"]]
     assert seeded("check").exit_code == 0
+
+
+def test_a_version_repeated_at_the_same_time_is_a_repeat_as_for_single_snapshots(cli: Cli, tmp_path: Path) -> None:
+    bodies = ["One.", "Two.", "One.", "Three.", "Two."]
+    lines = [{"article": "x", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": body} for body in bodies]
+    result = cli("import", "-", "--format", "json", input="\n".join(json.dumps(line) for line in lines) + "\n")
+    assert json.loads(result.stdout) == {"read": 5, "recorded": 3, "unchanged": 2, "new_articles": 1}
+    single = Cli(cli.runner, tmp_path / "single")
+    for body in bodies:
+        assert single("snapshot", "-", "--article", "x", "--at", "2020-01-01T00:00:00Z", input=f"T\n\n{body}\n").exit_code == 0
+    for store in (cli, single):
+        log = json.loads(store("log", "x", "--format", "json").stdout)["revisions"]
+        assert [revision["rev"] for revision in log] == [1, 2, 3]
+    assert _without_commits(json.loads(cli("log", "x", "--format", "json").stdout)) == _without_commits(
+        json.loads(single("log", "x", "--format", "json").stdout)
+    )
