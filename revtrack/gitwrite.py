@@ -84,6 +84,10 @@ class ObjectWriter:
         # While a batch of snapshots is open, new objects wait here and go to
         # disk as one pack (see hold and write_held).
         self._held: dict[bytes, tuple[bytes, bytes]] | None = None
+        # Held trees that are a held tree with one entry's sha replaced:
+        # sha -> (base sha, offset of the new sha, delta chain depth). They go
+        # into the batch's pack as deltas (see revtrack.packfile).
+        self._patched: dict[bytes, tuple[bytes, int, int]] = {}
         self._trees: OrderedDict[bytes, _Tree] = OrderedDict()
         self._commit_trees: dict[str, bytes] = {}
         self.identity = identity()
@@ -156,17 +160,29 @@ class ObjectWriter:
         # No ".idx" ending until complete: git reads every *.idx file it finds.
         temporary_pack = os.path.join(pack_dir, f"{_TEMPORARY_PACK}{os.getpid()}")
         temporary_index = os.path.join(pack_dir, f"{_TEMPORARY_INDEX}{os.getpid()}")
-        objects = ((sha, kind, data) for sha, (kind, data) in self._held.items())
+        objects = ((sha, kind, data, self._delta(sha, data)) for sha, (kind, data) in self._held.items())
         with open(temporary_pack, "wb") as pack, open(temporary_index, "wb") as index:
             pack_sha = write_pack(objects, len(self._held), pack, index)
         name = os.path.join(pack_dir, f"pack-{pack_sha.hex()}")
         os.replace(temporary_pack, name + ".pack")
         os.replace(temporary_index, name + ".idx")
         self._held = {}
+        self._patched = {}
+
+    def _delta(self, binsha: bytes, data: bytes) -> tuple[bytes, bytes] | None:
+        """(base sha, delta data) for a held tree that patches another held tree, else None."""
+        from revtrack.packfile import patch_delta
+
+        patched = self._patched.get(binsha)
+        if patched is None:
+            return None
+        base, offset, _ = patched
+        return base, patch_delta(len(data), offset, data[offset : offset + 20])
 
     def stop_holding(self) -> None:
         """Write objects one by one again; objects still held (a failed batch) are dropped."""
         self._held = None
+        self._patched = {}
 
     def blob(self, data: bytes) -> bytes:
         return self._store(b"blob", data)
@@ -218,9 +234,13 @@ class ObjectWriter:
         entries = list(old.entries)
         entries[position] = entry
         data = old.data[:offset] + sha + old.data[offset + 20 :]
-        binsha = self._store(b"tree", data)
-        self._remember(binsha, _Tree(entries, data, old.places))  # same names at the same offsets
-        return binsha
+        new_binsha = self._store(b"tree", data)
+        self._remember(new_binsha, _Tree(entries, data, old.places))  # same names at the same offsets
+        if self._held is not None and binsha in self._held and new_binsha not in self._patched:
+            depth = self._patched[binsha][2] + 1 if binsha in self._patched else 1
+            if depth <= _DELTA_DEPTH and new_binsha != binsha:
+                self._patched[new_binsha] = (binsha, offset, depth)
+        return new_binsha
 
     def _remember(self, binsha: bytes, tree: _Tree) -> None:
         self._trees[binsha] = tree
@@ -322,6 +342,10 @@ def parse_tree(data: bytes, binsha: bytes = b"") -> list[Entry]:
         raise StoreDamaged(f"tree {binsha.hex()} is malformed; the store is damaged - run 'git fsck' on it") from None
     return entries
 
+
+# Longest chain of patched trees in a batch pack: git's default pack depth
+# (each read of a tree applies its chain; a new chain starts whole).
+_DELTA_DEPTH: Final = 50
 
 # Named like git's own temporaries (git's prune also removes old objects/pack/tmp_* files).
 _TEMPORARY_PACK: Final = "tmp_pack_revtrack_"

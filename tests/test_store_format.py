@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from revtrack import packfile, record
 from revtrack.model import Snapshot
 from revtrack.store import Store
-from tests.conftest import SEED_ID, SEEDS, Cli, seed_versions
+from tests.conftest import SEED_ID, SEEDS, Cli, fsck, seed_versions
 
 
 def _tree(store: Path) -> list[str]:
@@ -254,7 +254,7 @@ def _git_object_sha(kind: bytes, data: bytes) -> bytes:
 def test_batch_packs_are_what_git_index_pack_derives(tmp_path_factory, objects) -> None:
     """revtrack's pack writer: git reads the pack, and derives exactly revtrack's index from it."""
     folder = tmp_path_factory.mktemp("pack")
-    named = [(_git_object_sha(kind, data), kind, data) for kind, data in objects]
+    named = [(_git_object_sha(kind, data), kind, data, None) for kind, data in objects]
     with open(folder / "ours.pack", "wb") as pack, open(folder / "ours.idx", "wb") as index:
         pack_sha = packfile.write_pack(iter(named), len(named), pack, index)
     assert (folder / "ours.pack").read_bytes()[-20:] == pack_sha
@@ -266,7 +266,59 @@ def test_batch_packs_are_what_git_index_pack_derives(tmp_path_factory, objects) 
     listed = subprocess.run(["git", "verify-pack", "-v", str(folder / "ours.idx")], capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     kinds = {line.split()[0]: line.split()[1] for line in listed.stdout.splitlines() if len(line.split()) >= 5}
-    assert kinds == {sha.hex(): kind.decode() for sha, kind, _ in named}
+    assert kinds == {sha.hex(): kind.decode() for sha, kind, _, _ in named}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    base=st.binary(min_size=20, max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 2000),
+    patches=st.lists(st.tuples(st.floats(min_value=0, max_value=1), st.binary(min_size=20, max_size=20)), min_size=1, max_size=6),
+)
+def test_patched_objects_go_in_as_deltas_git_resolves(tmp_path_factory, base, patches) -> None:
+    """A chain of objects, each the previous with 20 bytes replaced, written as OFS_DELTAs: git rebuilds every one."""
+    folder = tmp_path_factory.mktemp("delta")
+    subprocess.run(["git", "init", "-q", "--bare", str(folder / "repo.git")], check=True)
+    objects, data = [(_git_object_sha(b"tree", base), b"tree", base, None)], base
+    for where, replacement in patches:
+        offset = int(where * (len(data) - 20))
+        target = data[:offset] + replacement + data[offset + 20 :]
+        delta = (_git_object_sha(b"tree", data), packfile.patch_delta(len(data), offset, replacement))
+        if _git_object_sha(b"tree", target) not in {sha for sha, *_ in objects}:
+            objects.append((_git_object_sha(b"tree", target), b"tree", target, delta))
+        data = target
+    pack_dir = folder / "repo.git" / "objects" / "pack"
+    with open(pack_dir / "pack-new.pack", "wb") as pack, open(folder / "ours.idx", "wb") as index:
+        packfile.write_pack(iter(objects), len(objects), pack, index)
+    derived = subprocess.run(["git", "index-pack", "-o", str(pack_dir / "pack-new.idx"), str(pack_dir / "pack-new.pack")],
+                             capture_output=True, text=True)  # fmt: skip
+    assert derived.returncode == 0, derived.stderr
+    assert (folder / "ours.idx").read_bytes() == (pack_dir / "pack-new.idx").read_bytes()
+    listed = subprocess.run(["git", "verify-pack", "-v", str(pack_dir / "pack-new.idx")], capture_output=True, text=True)
+    deltas = [line for line in listed.stdout.splitlines() if len(line.split()) == 7]  # sha type size packed offset depth base
+    assert len(deltas) == len(objects) - 1
+    for sha, _, expected, _ in objects:
+        shown = subprocess.run(["git", "--git-dir", str(folder / "repo.git"), "cat-file", "tree", sha.hex()], capture_output=True)
+        assert shown.returncode == 0 and shown.stdout == expected
+
+
+def test_a_batch_writes_its_root_trees_as_deltas(cli: Cli) -> None:
+    """Ten versions of ten articles in one batch: nine of the ten root trees are deltas of the one before."""
+    from revtrack.model import Snapshot
+
+    with Store(str(cli.store)) as store:
+        for number in range(20):  # a root tree with entries for several shard folders
+            store.snapshot(Snapshot(f"a{number}", "T", f"Body {number}.", "2020-01-01T00:00:00+00:00"))
+        with store.batch():
+            for number in range(10):
+                store.snapshot(Snapshot(f"a{number}", "T", f"Body {number}, later.", "2020-01-02T00:00:00+00:00"))
+    packs = sorted((cli.store / "objects" / "pack").glob("*.idx"))
+    assert len(packs) == 1
+    listed = subprocess.run(["git", "verify-pack", "-v", str(packs[0])], capture_output=True, text=True, check=True).stdout
+    roots = subprocess.run(["git", "--git-dir", str(cli.store), "log", "-10", "--format=%T"], capture_output=True,
+                           text=True, check=True).stdout.split()  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in listed.splitlines() if line[:40] in roots}
+    assert sum(len(rows[root]) == 7 for root in roots) == 9  # sha type size packed offset depth base
+    assert fsck(cli.store).returncode == 0
 
 
 def test_pack_index_puts_offsets_past_2_gib_in_its_large_table() -> None:
