@@ -129,7 +129,8 @@ def test_a_version_repeated_at_the_same_time_is_a_repeat_as_for_single_snapshots
     assert json.loads(result.stdout) == {"read": 5, "recorded": 3, "unchanged": 2, "new_articles": 1}
     single = Cli(cli.runner, tmp_path / "single")
     for body in bodies:
-        assert single("snapshot", "-", "--article", "x", "--at", "2020-01-01T00:00:00Z", input=f"T\n\n{body}\n").exit_code == 0
+        recorded = single("snapshot", "-", "--article", "x", "--at", "2020-01-01T00:00:00Z", input=f"T\n\n{body}\n")
+        assert recorded.exit_code == 0
     for store in (cli, single):
         log = json.loads(store("log", "x", "--format", "json").stdout)["revisions"]
         assert [revision["rev"] for revision in log] == [1, 2, 3]

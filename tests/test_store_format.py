@@ -247,7 +247,10 @@ def _git_object_sha(kind: bytes, data: bytes) -> bytes:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.tuples(st.sampled_from([b"blob", b"tree", b"commit"]), st.binary(max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 300)),
+        st.tuples(
+            st.sampled_from([b"blob", b"tree", b"commit"]),
+            st.binary(max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 300),
+        ),
         min_size=1, max_size=12, unique_by=lambda item: item,
     )
 )
@@ -272,7 +275,9 @@ def test_batch_packs_are_what_git_index_pack_derives(tmp_path_factory, objects) 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     base=st.binary(min_size=20, max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 2000),
-    patches=st.lists(st.tuples(st.floats(min_value=0, max_value=1), st.binary(min_size=20, max_size=20)), min_size=1, max_size=6),
+    patches=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=1), st.binary(min_size=20, max_size=20)), min_size=1, max_size=6
+    ),
 )
 def test_patched_objects_go_in_as_deltas_git_resolves(tmp_path_factory, base, patches) -> None:
     """A chain of objects, each the previous with 20 bytes replaced, written as OFS_DELTAs: git rebuilds every one."""
@@ -289,15 +294,21 @@ def test_patched_objects_go_in_as_deltas_git_resolves(tmp_path_factory, base, pa
     pack_dir = folder / "repo.git" / "objects" / "pack"
     with open(pack_dir / "pack-new.pack", "wb") as pack, open(folder / "ours.idx", "wb") as index:
         packfile.write_pack(iter(objects), len(objects), pack, index)
-    derived = subprocess.run(["git", "index-pack", "-o", str(pack_dir / "pack-new.idx"), str(pack_dir / "pack-new.pack")],
-                             capture_output=True, text=True)  # fmt: skip
+    derived = subprocess.run(
+        ["git", "index-pack", "-o", str(pack_dir / "pack-new.idx"), str(pack_dir / "pack-new.pack")],
+        capture_output=True, text=True,
+    )  # fmt: skip
     assert derived.returncode == 0, derived.stderr
     assert (folder / "ours.idx").read_bytes() == (pack_dir / "pack-new.idx").read_bytes()
-    listed = subprocess.run(["git", "verify-pack", "-v", str(pack_dir / "pack-new.idx")], capture_output=True, text=True)
-    deltas = [line for line in listed.stdout.splitlines() if len(line.split()) == 7]  # sha type size packed offset depth base
+    verify = ["git", "verify-pack", "-v", str(pack_dir / "pack-new.idx")]
+    listed = subprocess.run(verify, capture_output=True, text=True)
+    # Delta rows have seven fields: sha, type, size, packed size, offset, depth, base.
+    deltas = [line for line in listed.stdout.splitlines() if len(line.split()) == 7]
     assert len(deltas) == len(objects) - 1
     for sha, _, expected, _ in objects:
-        shown = subprocess.run(["git", "--git-dir", str(folder / "repo.git"), "cat-file", "tree", sha.hex()], capture_output=True)
+        shown = subprocess.run(
+            ["git", "--git-dir", str(folder / "repo.git"), "cat-file", "tree", sha.hex()], capture_output=True
+        )
         assert shown.returncode == 0 and shown.stdout == expected
 
 
@@ -313,7 +324,8 @@ def test_a_batch_writes_its_root_trees_as_deltas(cli: Cli) -> None:
                 store.snapshot(Snapshot(f"a{number}", "T", f"Body {number}, later.", "2020-01-02T00:00:00+00:00"))
     packs = sorted((cli.store / "objects" / "pack").glob("*.idx"))
     assert len(packs) == 1
-    listed = subprocess.run(["git", "verify-pack", "-v", str(packs[0])], capture_output=True, text=True, check=True).stdout
+    verify = ["git", "verify-pack", "-v", str(packs[0])]
+    listed = subprocess.run(verify, capture_output=True, text=True, check=True).stdout
     roots = subprocess.run(["git", "--git-dir", str(cli.store), "log", "-10", "--format=%T"], capture_output=True,
                            text=True, check=True).stdout.split()  # fmt: skip
     rows = {line.split()[0]: line.split() for line in listed.splitlines() if line[:40] in roots}
@@ -325,7 +337,8 @@ def test_pack_index_puts_offsets_past_2_gib_in_its_large_table() -> None:
     entries = [(b"\x01" * 20, 7, 12), (b"\x02" * 20, 8, 0x80000000 + 5)]
     data = packfile._index_bytes(entries, b"\x00" * 20)
     offsets_at = 8 + 256 * 4 + 2 * 20 + 2 * 4
-    assert struct.unpack(">II", data[offsets_at : offsets_at + 8]) == (12, 0x80000000)  # the second: entry 0 of the large table
+    # The second offset is a reference to entry 0 of the large table.
+    assert struct.unpack(">II", data[offsets_at : offsets_at + 8]) == (12, 0x80000000)
     assert struct.unpack(">Q", data[offsets_at + 8 : offsets_at + 16]) == (0x80000000 + 5,)
     assert data[-20:] == hashlib.sha1(data[:-20]).digest()
 
