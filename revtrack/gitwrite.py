@@ -144,10 +144,11 @@ class ObjectWriter:
 
         Two files (the pack and its index) instead of one file per object: on
         this machine's disk creating a file costs 0.3-1.2 ms, and a snapshot
-        makes five objects. :mod:`revtrack.packfile` writes the pack (whole
-        objects, git's pack and index version 2); revtrack's maintenance later
-        joins it with the others and stores the versions as deltas (see
-        :mod:`revtrack.packing`).
+        makes five objects. :mod:`revtrack.packfile` writes the pack (git's
+        pack and index version 2): whole objects, except trees that patch an
+        earlier tree of the batch, which go in as deltas of it. revtrack's
+        maintenance later joins it with the others and stores the versions of
+        each article as deltas (see :mod:`revtrack.packing`).
         Files are renamed into place pack first: git looks at a pack only
         once its index exists, so a killed writer leaves nothing half-read.
         """
