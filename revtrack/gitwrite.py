@@ -30,6 +30,7 @@ from git import Repo
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
 from revtrack.ids import RESERVED_NAMES, file_path
+from revtrack.packfile import patch_delta, write_pack
 from revtrack.record import identity
 from revtrack.timeutil import git_date, now
 
@@ -154,16 +155,14 @@ class ObjectWriter:
         """
         if not self._held:
             return
-        from revtrack.packfile import write_pack
-
         pack_dir = os.path.join(self.objects_dir, "pack")
         os.makedirs(pack_dir, exist_ok=True)
         # No ".idx" ending until complete: git reads every *.idx file it finds.
         temporary_pack = os.path.join(pack_dir, f"{_TEMPORARY_PACK}{os.getpid()}")
         temporary_index = os.path.join(pack_dir, f"{_TEMPORARY_INDEX}{os.getpid()}")
-        objects = ((sha, kind, data, self._delta(sha, data)) for sha, (kind, data) in self._held.items())
+        objects = [(sha, kind, data, self._delta(sha, data)) for sha, (kind, data) in self._held.items()]
         with open(temporary_pack, "wb") as pack, open(temporary_index, "wb") as index:
-            pack_sha = write_pack(objects, len(self._held), pack, index)
+            pack_sha = write_pack(objects, pack, index)
         name = os.path.join(pack_dir, f"pack-{pack_sha.hex()}")
         os.replace(temporary_pack, name + ".pack")
         os.replace(temporary_index, name + ".idx")
@@ -172,8 +171,6 @@ class ObjectWriter:
 
     def _delta(self, binsha: bytes, data: bytes) -> tuple[bytes, bytes] | None:
         """(base sha, delta data) for a held tree that patches another held tree, else None."""
-        from revtrack.packfile import patch_delta
-
         patched = self._patched.get(binsha)
         if patched is None:
             return None
@@ -237,9 +234,11 @@ class ObjectWriter:
         data = old.data[:offset] + sha + old.data[offset + 20 :]
         new_binsha = self._store(b"tree", data)
         self._remember(new_binsha, _Tree(entries, data, old.places))  # same names at the same offsets
-        if self._held is not None and binsha in self._held and new_binsha not in self._patched:
-            depth = self._patched[binsha][2] + 1 if binsha in self._patched else 1
-            if depth <= _DELTA_DEPTH and new_binsha != binsha:
+        # In a batch, a patch of a held tree goes into the pack as a delta of it.
+        held_base = self._held is not None and binsha in self._held
+        if held_base and new_binsha != binsha and new_binsha not in self._patched:
+            depth = self._patched.get(binsha, (b"", 0, 0))[2] + 1
+            if depth <= _DELTA_DEPTH:
                 self._patched[new_binsha] = (binsha, offset, depth)
         return new_binsha
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import IO, Final
 
 TYPE_CODES: Final = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
@@ -37,9 +37,9 @@ _INDEX_MAGIC: Final = b"\xfftOc" + struct.pack(">I", 2)
 _LARGE_OFFSET: Final = 0x80000000  # offsets from here on go to the index's 8-byte table
 
 
-def object_header(kind: bytes | int, size: int) -> bytes:
+def object_header(type_code: int, size: int) -> bytes:
     """A packed object's header: type in bits 4-6 of the first byte, the size in 4 then 7 bits a byte."""
-    byte = ((TYPE_CODES[kind] if isinstance(kind, bytes) else kind) << 4) | (size & 0x0F)
+    byte = (type_code << 4) | (size & 0x0F)
     size >>= 4
     header = bytearray()
     while size:
@@ -102,8 +102,8 @@ def _base_distance(distance: int) -> bytes:
 PackObject = tuple[bytes, bytes, bytes, "tuple[bytes, bytes] | None"]  # (sha, kind, data, (base sha, delta) or None)
 
 
-def write_pack(objects: Iterable[PackObject], count: int, pack: IO[bytes], index: IO[bytes]) -> bytes:
-    """Write ``count`` objects as a pack and its index; return the pack's sha.
+def write_pack(objects: Sequence[PackObject], pack: IO[bytes], index: IO[bytes]) -> bytes:
+    """Write ``objects`` as a pack and its index; return the pack's sha.
 
     Each object is (binary sha, kind, data, delta): ``delta`` is None, or
     (base sha, git delta data) when the base comes earlier in this pack;
@@ -112,7 +112,7 @@ def write_pack(objects: Iterable[PackObject], count: int, pack: IO[bytes], index
     recompresses what it does not reuse.
     """
     pack_hash = hashlib.sha1()
-    header = b"PACK" + struct.pack(">II", 2, count)
+    header = b"PACK" + struct.pack(">II", 2, len(objects))
     pack.write(header)
     pack_hash.update(header)
     offset = len(header)
@@ -127,14 +127,12 @@ def write_pack(objects: Iterable[PackObject], count: int, pack: IO[bytes], index
                 + zlib.compress(delta[1], 1)
             )
         else:
-            packed = object_header(kind, len(data)) + zlib.compress(data, 1)
+            packed = object_header(TYPE_CODES[kind], len(data)) + zlib.compress(data, 1)
         offsets[binsha] = offset
         pack.write(packed)
         pack_hash.update(packed)
         entries.append((binsha, zlib.crc32(packed), offset))
         offset += len(packed)
-    if len(entries) != count:
-        raise ValueError(f"write_pack was told {count} objects and given {len(entries)}")
     pack_sha = pack_hash.digest()
     pack.write(pack_sha)
     index.write(_index_bytes(sorted(entries), pack_sha))
