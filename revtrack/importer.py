@@ -11,10 +11,12 @@ The branch moves once, when fast-import finishes: an import that fails or is
 killed records nothing, and is simply run again.
 
 The index is written while git works: a thread with its own SQLite
-connection adds each planned revision inside one open transaction (SQLite
-runs without Python's lock, so its full-text indexing, ~0.3 ms a version,
-overlaps git's), then fills in the commits from fast-import's marks and
-commits with the new tip, or rolls everything back if the import failed.
+connection adds each planned revision inside one open transaction and moves
+their words into the full-text index a thousand at a time (one statement,
+which SQLite runs without Python's lock, so its full-text indexing, ~0.3 ms a
+version, overlaps git's and the stream's), then fills in the commits from
+fast-import's marks and commits with the new tip, or rolls everything back
+if the import failed.
 """
 
 from __future__ import annotations
@@ -201,7 +203,11 @@ def _run_fast_import(
     index: Callable[[int, Revision, str], None],
 ) -> int:
     """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count."""
-    env = {**os.environ, "GIT_DIR": git_dir}
+    # glibc hands the ~270 KB that zlib allocates for each object back to the
+    # system after every object and faults it in again for the next: 3.6 of
+    # fast-import's 14 s for 30,000 versions went to that (195,000 brk calls).
+    # Keeping up to 32 MiB of freed memory (its peak stays ~24 MB) removes it.
+    env = {"MALLOC_TRIM_THRESHOLD_": str(32 << 20), **os.environ, "GIT_DIR": git_dir}
     process = subprocess.Popen(
         ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks}"],
         stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -236,6 +242,14 @@ def _run_fast_import(
             f"git fast-import failed: {error.strip().splitlines()[-1] if error.strip() else process.returncode}"
         )
     return count
+
+
+# The thread queues each revision's words and moves them into the full-text
+# index a thousand at a time, in one SQL statement (Index.flush_pending), which
+# SQLite runs without Python's lock from start to end. Inserted one by one,
+# 30,000 versions imported in 24.9-28.0 s on tmpfs; this way in 20.9-22.2 s
+# (alternating runs; the index thread's CPU 12.0 -> 9.2 s).
+_FULL_TEXT_EVERY: Final = 1_000
 
 
 class _IndexWriter:
@@ -301,9 +315,12 @@ class _IndexWriter:
                 with index.transaction():
                     while (item := self.items.get()) is not self._END:
                         mark, revision, words = item
-                        rowid = index.add(revision, words)
+                        rowid = index.add(revision, words, queue=True)
                         if rowid is not None:
                             rows[mark] = rowid
+                            if len(rows) % _FULL_TEXT_EVERY == 0:
+                                index.flush_pending()
+                    index.flush_pending()
                     ended = True
                     outcome = self.outcome.get()
                     if outcome is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -137,3 +138,79 @@ def test_a_version_repeated_at_the_same_time_is_a_repeat_as_for_single_snapshots
     assert _without_commits(json.loads(cli("log", "x", "--format", "json").stdout)) == _without_commits(
         json.loads(single("log", "x", "--format", "json").stdout)
     )
+
+
+def _fts_rows(store: Path, word: str) -> list[int]:
+    """Row ids the full-text table itself holds for ``word`` (not Index.search, which flushes queued words first)."""
+    import sqlite3
+
+    with sqlite3.connect(store / "revtrack" / "index.sqlite") as db:
+        return [row[0] for row in db.execute("SELECT rowid FROM search WHERE search MATCH ?", (word,))]
+
+
+def _records(words: list[str], article: str = "x") -> str:
+    return "".join(
+        json.dumps({"article": article, "observed_at": f"2020-01-0{day}T00:00:00Z", "title": "T", "body": f"{word}."})
+        + "\n"
+        for day, word in enumerate(words, start=1)
+    )
+
+
+def test_imported_words_are_in_the_full_text_index_when_the_import_ends(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import moves its queued words into the full-text index in groups, and the last group at its end."""
+    from revtrack import importer
+    from revtrack.index import Index
+
+    monkeypatch.setattr(importer, "_FULL_TEXT_EVERY", 2)
+    words = ["alpha", "bravo", "charlie", "delta", "echo"]
+    result = cli("import", "-", input=_records(words))
+    assert result.exit_code == 0, result.output
+    index = Index(str(cli.store / "revtrack" / "index.sqlite"))
+    try:
+        assert index.pending_words() == 0
+    finally:
+        index.close()
+    assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
+
+
+def test_an_import_refused_part_way_leaves_no_words_in_the_full_text_index(
+    seeded: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words moved into the full-text index before the refusal go back out with the rest of the import."""
+    from revtrack import importer
+
+    monkeypatch.setattr(importer, "_FULL_TEXT_EVERY", 2)
+    records = _records(["alpha", "bravo", "charlie"]) + _records(["delta"])  # delta goes back to day 1
+    result = seeded("import", "-", input=records)
+    assert result.exit_code == 4 and "must be in observed order" in result.stderr
+    assert [_fts_rows(seeded.store, word) for word in ("alpha", "bravo", "charlie", "delta")] == [[], [], [], []]
+    assert seeded("search", "alpha").exit_code == 1
+
+
+def test_fast_import_keeps_freed_memory_unless_the_user_says_otherwise(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fast-import runs with glibc's trim threshold raised (its zlib buffers are not returned and refetched per
+    object); a value the user set is passed on as it is."""
+    import shutil
+
+    real_git = shutil.which("git")
+    assert real_git is not None
+    wrapper_dir = tmp_path / "bin"
+    wrapper_dir.mkdir()
+    seen = tmp_path / "seen.txt"
+    wrapper = wrapper_dir / "git"
+    wrapper.write_text(
+        f'#!/bin/sh\n[ "$1" = fast-import ] && echo "${{MALLOC_TRIM_THRESHOLD_-unset}}" >> "{seen}"\n'
+        f'exec "{real_git}" "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert cli("import", "-", input=_records(["alpha"])).exit_code == 0
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
+    assert cli("import", "-", input=_records(["alpha", "bravo"])).exit_code == 0
+    assert seen.read_text(encoding="utf-8").split() == [str(32 << 20), "12345"]
