@@ -127,7 +127,7 @@ def import_snapshots(
             with tempfile.TemporaryDirectory(prefix="revtrack-import-") as scratch:
                 marks = os.path.join(scratch, "marks")
                 store_format = store.store_format()
-                plan = _plan(index, snapshots, report, progress, store_format)
+                plan = _plan(index, snapshots, report, progress, store_format, writer.holds)
                 planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add)
                 commits = _read_marks(marks) if planned else {}
             writer.finish(read_ref(store.path), commits)
@@ -154,13 +154,19 @@ def _plan(
     report: ImportReport,
     progress: Callable[[int], None] | None,
     store_format: int,
+    recorded: Callable[[str, str, str], bool],
 ) -> Iterator[tuple[Snapshot, int, str]]:
-    """Yield (snapshot, rev, fingerprint) for each version that is new, checking order."""
+    """Yield (snapshot, rev, fingerprint) for each version that is new, checking order.
+
+    ``recorded(article, fingerprint, observed_at)``: whether that version is
+    recorded already, in the store or earlier in this import (asked only of
+    records older than their article's latest version).
+    """
     latest: dict[str, tuple[int, str, str]] = {}  # article -> (rev, fingerprint, observed_at)
     indexed: set[str] = set()  # articles with revisions from before this import
     # article -> fingerprints of its versions observed at its latest time, kept only
     # while there are two or more: a record repeating one is a repeat, as it is for
-    # single snapshots. (A record at an earlier time is refused as out of order.)
+    # single snapshots. (A record at an earlier time is looked up: see below.)
     same_time: dict[str, set[str]] = {}
     for snapshot in snapshots:
         report.read += 1
@@ -184,6 +190,12 @@ def _plan(
             continue
         observed = parse_iso(snapshot.observed_at)[0]
         if last_seen and observed < parse_iso(last_seen)[0]:
+            # Older than the article's latest version: a version recorded before at this
+            # very time (overlapping exports joined into one file) is a repeat, as it is
+            # for single snapshots; any other is out of order.
+            if recorded(snapshot.article, print_fp, snapshot.observed_at):
+                report.unchanged += 1
+                continue
             raise InvalidTime(
                 f"{snapshot.article}: version observed {snapshot.observed_at} comes after one observed "
                 f"{last_seen}; records must be in observed order per article (nothing was imported)"
@@ -260,6 +272,8 @@ class _IndexWriter:
     Rows go in with an empty commit; :meth:`finish` fills the commits in from
     fast-import's marks and commits with the new tip. Anything else (an error
     in either thread, :meth:`abandon`) rolls the whole transaction back.
+    :meth:`holds` asks the thread's connection, which sees the import's rows
+    before they are committed.
     """
 
     _END: Final = None
@@ -267,7 +281,8 @@ class _IndexWriter:
     def __init__(self, index_path: str) -> None:
         self.index_path = index_path
         # Bounded, so that a slow index holds the reader back instead of piling up texts.
-        self.items: queue.Queue[tuple[int, Revision, str] | None] = queue.Queue(maxsize=2_000)
+        self.items: queue.Queue[tuple[int, Revision, str] | _Lookup | None] = queue.Queue(maxsize=2_000)
+        self.answers: queue.Queue[bool | BaseException] = queue.Queue()  # to lookups, or the thread's error
         self.outcome: queue.Queue[tuple[str | None, dict[int, str]] | None] = queue.Queue()
         self.error: BaseException | None = None
         self.done = False
@@ -281,6 +296,14 @@ class _IndexWriter:
             raise self._reported("nothing was imported")
         self.items.put((mark, revision, words))
 
+    def holds(self, article: str, fingerprint: str, observed_at: str) -> bool:
+        """Whether the index holds this version, counting the import's rows so far (they are queued before)."""
+        self.items.put(_Lookup(article, fingerprint, observed_at))
+        found = self.answers.get()
+        if isinstance(found, BaseException):
+            raise self._reported("nothing was imported", found)
+        return found
+
     def finish(self, tip: str | None, commits: dict[int, str]) -> None:
         """Fill in the commits and commit the transaction with ``tip``; raises what the thread raised."""
         self.items.put(self._END)
@@ -293,12 +316,13 @@ class _IndexWriter:
                 "up to date"
             )
 
-    def _reported(self, outcome: str) -> BaseException:
+    def _reported(self, outcome: str, error: BaseException | None = None) -> BaseException:
         """The thread's error; an SQLite one as a store error that says what became of the import."""
-        assert self.error is not None
-        if isinstance(self.error, sqlite3.Error):
-            return StoreError(f"the index could not record the import ({self.error}); {outcome}")
-        return self.error
+        error = error or self.error
+        assert error is not None
+        if isinstance(error, sqlite3.Error):
+            return StoreError(f"the index could not record the import ({error}); {outcome}")
+        return error
 
     def abandon(self) -> None:
         if self.done:
@@ -316,6 +340,9 @@ class _IndexWriter:
             try:
                 with index.transaction():
                     while (item := self.items.get()) is not self._END:
+                        if isinstance(item, _Lookup):
+                            self._answer(index, item)
+                            continue
                         mark, revision, words = item
                         rowid = index.add(revision, words, queue=True)
                         if rowid is not None:
@@ -337,8 +364,26 @@ class _IndexWriter:
             pass
         except BaseException as error:  # handed to the importing thread
             self.error = error
-            while not ended and self.items.get() is not self._END:  # let the importing thread finish putting
-                pass
+            while not ended and (item := self.items.get()) is not self._END:  # let the importing thread finish
+                if isinstance(item, _Lookup):
+                    self.answers.put(error)
+
+    def _answer(self, index: Index, lookup: _Lookup) -> None:
+        try:
+            found = index.same_version(lookup.article, lookup.fingerprint, lookup.observed_at) is not None
+        except BaseException as error:
+            self.answers.put(error)  # the importing thread is waiting for this answer
+            raise
+        self.answers.put(found)
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """A question for the index thread: is this version recorded (see :meth:`_IndexWriter.holds`)?"""
+
+    article: str
+    fingerprint: str
+    observed_at: str
 
 
 class _Abandoned(Exception):

@@ -214,3 +214,97 @@ def test_fast_import_keeps_freed_memory_unless_the_user_says_otherwise(
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
     assert cli("import", "-", input=_records(["alpha", "bravo"])).exit_code == 0
     assert seen.read_text(encoding="utf-8").split() == [str(32 << 20), "12345"]
+
+
+def test_a_version_repeated_out_of_order_is_a_repeat_as_for_single_snapshots(cli: Cli, tmp_path: Path) -> None:
+    """Two overlapping exports joined into one file: the second one's records up to the overlap are repeats."""
+    first = [("2020-01-01T00:00:00Z", "One."), ("2020-01-02T00:00:00Z", "Two."), ("2020-01-03T00:00:00Z", "Three.")]
+    second = [("2020-01-02T00:00:00Z", "Two."), ("2020-01-03T00:00:00Z", "Three."), ("2020-01-04T00:00:00Z", "Four.")]
+    records = [{"article": "x", "observed_at": when, "title": "T", "body": body} for when, body in first + second]
+    result = cli("import", "-", "--format", "json", input="".join(json.dumps(r) + "\n" for r in records))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"read": 6, "recorded": 4, "unchanged": 2, "new_articles": 1}
+    single = Cli(cli.runner, tmp_path / "single")
+    for record in records:
+        text = f"T\n\n{record['body']}\n"
+        recorded = single("snapshot", "-", "--article", "x", "--at", record["observed_at"], input=text)
+        assert recorded.exit_code == 0, recorded.output
+    assert _without_commits(json.loads(cli("log", "x", "--format", "json").stdout)) == _without_commits(
+        json.loads(single("log", "x", "--format", "json").stdout)
+    )
+    assert fsck(cli.store).returncode == 0
+
+
+def test_an_earlier_record_that_is_not_a_repeat_is_still_out_of_order(cli: Cli) -> None:
+    """Same text at another time, or another text at a recorded time: neither is a repeat."""
+    for late in ({"observed_at": "2020-01-01T12:00:00Z", "body": "One."},
+                 {"observed_at": "2020-01-01T00:00:00Z", "body": "Other."}):  # fmt: skip
+        records = [
+            {"article": "y", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "One."},
+            {"article": "y", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
+            {"article": "y", "title": "T", **late},
+        ]
+        result = cli("import", "-", input="".join(json.dumps(r) + "\n" for r in records))
+        assert result.exit_code == 4 and "must be in observed order" in result.stderr, result.output
+        assert cli("log", "y").exit_code == 3
+
+
+def test_a_lookup_after_the_index_failed_reports_the_failure(seeded: Cli, tmp_path: Path) -> None:
+    """The index thread dies on its first row; the record after it needs a lookup: an error, not a hang."""
+    import sqlite3
+    import sys
+
+    index = sqlite3.connect(seeded.store / "revtrack" / "index.sqlite")
+    index.execute("CREATE TRIGGER failing BEFORE INSERT ON revisions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    index.commit()
+    index.close()
+    records = [
+        {"article": "z", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
+        {"article": "z", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "One."},
+    ]
+    source = tmp_path / "late.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    command = [sys.executable, "-m", "revtrack", "--store", str(seeded.store), "import", str(source)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 6 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("Error: the index could not record the import (disk full)")
+    git_log = ["git", "--git-dir", str(seeded.store), "log", "--format=%s", "-1", "main"]
+    assert subprocess.run(git_log, capture_output=True, text=True).stdout.strip() == f"{SEED_ID}: rev 3"
+
+
+def test_a_lookup_that_fails_in_the_index_thread_is_reported(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index cannot be read while answering a lookup (a disk error): the import fails cleanly, not hangs."""
+    import io
+    import sqlite3
+    import threading
+
+    from revtrack.errors import StoreError
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+    from revtrack.index import Index
+    from revtrack.store import Store
+
+    def unreadable(self: Index, article: str, fingerprint: str, observed_at: str) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Index, "same_version", unreadable)
+    records = [
+        {"article": "z", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
+        {"article": "z", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "One."},
+    ]
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            with Store(str(store_dir)) as store:
+                import_snapshots(store, jsonl_snapshots(io.StringIO("".join(json.dumps(r) + "\n" for r in records))))
+            outcome.append(None)
+        except BaseException as error:  # handed to the test's thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the import hung waiting for the index thread's answer"
+    assert isinstance(outcome[0], StoreError) and "disk I/O error" in str(outcome[0])
+    assert subprocess.run(["git", "--git-dir", str(store_dir), "rev-parse", "-q", "--verify", "main"],
+                          capture_output=True).returncode != 0  # fmt: skip
