@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import zlib
 from collections import OrderedDict
 from datetime import datetime
@@ -32,6 +31,7 @@ from revtrack.gitread import BRANCH, read_ref
 from revtrack.ids import RESERVED_NAMES, file_path
 from revtrack.packfile import patch_delta, write_pack
 from revtrack.record import identity
+from revtrack.reflock import branch_lock_path, create_lock
 from revtrack.timeutil import git_date, now
 
 BLOB_MODE: Final = 0o100644
@@ -63,9 +63,6 @@ class _Tree:
                 self._places[name] = (position, offset)
                 offset += 20
         return self._places
-
-
-_STALE_REF_LOCK_SECONDS: Final = 1.0
 
 
 class ObjectWriter:
@@ -417,10 +414,10 @@ def update_ref(git_dir: str, new: str, expected: str | None, reason: str) -> Non
     power cut could lose; the rename is flushed after.
     """
     ref_path = os.path.join(git_dir, BRANCH)
-    lock_path = ref_path + ".lock"
+    lock_path = branch_lock_path(git_dir)
     os.makedirs(os.path.dirname(ref_path), exist_ok=True)
     sync_store(git_dir)
-    fd = _create_lock(lock_path)
+    fd = create_lock(lock_path)
     try:
         os.write(fd, (new + "\n").encode("ascii"))
     finally:
@@ -436,25 +433,6 @@ def update_ref(git_dir: str, new: str, expected: str | None, reason: str) -> Non
         raise
     _append_reflog(git_dir, expected, new, reason)
     sync_store(git_dir)
-
-
-def _create_lock(lock_path: str) -> int:
-    """Create git's ``<ref>.lock``; clear one left behind by a writer that died."""
-    for _ in range(200):
-        try:
-            return os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            try:
-                age = time.time() - os.stat(lock_path).st_mtime
-            except FileNotFoundError:
-                continue
-            # The store lock is held, so only a crashed revtrack or a git command
-            # such as pack-refs can own it; git holds it for milliseconds.
-            if age > _STALE_REF_LOCK_SECONDS:
-                os.unlink(lock_path)
-                continue
-            time.sleep(0.05)
-    raise StoreLocked(f"{lock_path} is held by another process")
 
 
 def _append_reflog(git_dir: str, old: str | None, new: str, reason: str) -> None:

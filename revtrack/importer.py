@@ -41,6 +41,7 @@ from revtrack.ids import article_path, check_new_article, file_path, validate_ar
 from revtrack.index import Index
 from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
+from revtrack.reflock import clear_stale_locks
 from revtrack.search_text import search_words
 from revtrack.stated import stated_times
 from revtrack.store import Store
@@ -222,6 +223,7 @@ def _run_fast_import(
 ) -> int:
     """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count."""
     env = {**FAST_IMPORT_ENV, **os.environ, "GIT_DIR": git_dir}  # the user's own setting wins
+    clear_stale_locks(git_dir)  # fast-import gives up at a lock a killed process left behind
     process = subprocess.Popen(
         ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks}"],
         stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -252,10 +254,21 @@ def _run_fast_import(
     with process.stderr:
         error = process.stderr.read().decode("utf-8", "replace")
     if process.wait() != 0:
-        raise StoreError(
-            f"git fast-import failed: {error.strip().splitlines()[-1] if error.strip() else process.returncode}"
-        )
+        raise StoreError(f"git fast-import failed: {_first_complaint(error) or f'exit {process.returncode}'}")
     return count
+
+
+def _first_complaint(stderr: str) -> str:
+    """The line of git's error output that says what went wrong: its first ``fatal:`` or ``error:`` line.
+
+    git follows it with advice (a lock file's is six lines ending in "remove
+    the file manually to continue."), which alone would not name the file.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else ""
 
 
 # The thread queues each revision's words and moves them into the full-text

@@ -308,3 +308,18 @@ def test_a_lookup_that_fails_in_the_index_thread_is_reported(store_dir: Path, mo
     assert isinstance(outcome[0], StoreError) and "disk I/O error" in str(outcome[0])
     assert subprocess.run(["git", "--git-dir", str(store_dir), "rev-parse", "-q", "--verify", "main"],
                           capture_output=True).returncode != 0  # fmt: skip
+
+
+def test_a_fast_import_failure_names_what_went_wrong() -> None:
+    """git's advice after a lock error does not name the file; the error line before it does."""
+    from revtrack.importer import _first_complaint
+
+    stderr = (
+        "error: cannot lock ref 'HEAD': Unable to create '/s/HEAD.lock': File exists.\n\n"
+        "Another git process seems to be running in this repository, e.g.\nan editor opened by 'git commit'. "
+        "Please make sure all processes\nare terminated then try again. If it still fails, a git process\n"
+        "may have crashed in this repository earlier:\nremove the file manually to continue.\n"
+    )
+    assert _first_complaint(stderr) == "error: cannot lock ref 'HEAD': Unable to create '/s/HEAD.lock': File exists."
+    assert _first_complaint("warning: something\nbroken pipe\n") == "broken pipe"
+    assert _first_complaint("") == ""

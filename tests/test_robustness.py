@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,47 +230,30 @@ def test_sigkill_at_random_points_a_hundred_times(
     kills = 0
     counter = 0
     while kills < 110:
-        read_end, write_end = os.pipe()
         counter += 1
-        pid = os.fork()
-        if pid == 0:  # the child: write versions until killed
-            os.setpgid(0, 0)  # its own process group, so its git subprocesses die with it
-            os.close(read_end)
-            try:
-                store = Store(str(store_dir), lock_timeout=60)
-                child_rng = random.Random(counter)
-                written = 0
-                while written < 1000:
-                    size = child_rng.randint(1, 7) if batched else 1
-                    with store.batch() if batched else contextlib.nullcontext():
-                        results = []
-                        for i in range(written, written + size):
-                            article = f"story-{(counter + i) % 3}"
-                            body = f"Round {counter}, version {i}.\n\nSecond paragraph {i % 5}."
-                            snapshot = Snapshot(article, f"Headline {i % 2}", body, "2024-01-01T00:00:00+00:00")
-                            results.append(store.snapshot(snapshot))
-                    written += size
-                    for result in results:
-                        os.write(write_end, f"{result.article} {result.rev} {result.commit}\n".encode())
-            except BaseException:
-                import traceback
 
-                traceback.print_exc()
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        time.sleep(rng.uniform(0.0, 0.3))
-        try:
-            os.killpg(pid, signal.SIGKILL)  # like a power cut for the writer: git children die too
-        except ProcessLookupError:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        def write_until_killed(report: Callable[[str], None], counter: int = counter) -> None:
+            store = Store(str(store_dir), lock_timeout=60)
+            child_rng = random.Random(counter)
+            written = 0
+            while written < 1000:
+                size = child_rng.randint(1, 7) if batched else 1
+                with store.batch() if batched else contextlib.nullcontext():
+                    results = []
+                    for i in range(written, written + size):
+                        article = f"story-{(counter + i) % 3}"
+                        body = f"Round {counter}, version {i}.\n\nSecond paragraph {i % 5}."
+                        snapshot = Snapshot(article, f"Headline {i % 2}", body, "2024-01-01T00:00:00+00:00")
+                        results.append(store.snapshot(snapshot))
+                written += size
+                for result in results:
+                    report(f"{result.article} {result.rev} {result.commit}")
+
+        for line in _killed_after(write_until_killed, rng.uniform(0.0, 0.3)):
+            parts = line.split()
+            if len(parts) == 3:  # a line cut by the kill is not a report
+                reported[(parts[0], int(parts[1]))] = parts[2]
         kills += 1
-        with os.fdopen(read_end, "rb") as pipe:
-            for line in pipe.read().decode().splitlines():
-                parts = line.split()
-                if len(parts) == 3:  # a line cut by the kill is not a report
-                    reported[(parts[0], int(parts[1]))] = parts[2]
         if kills % 10 == 0 or kills == 1:
             _assert_record_holds(store_dir, reported)
     _assert_record_holds(store_dir, reported)
@@ -278,6 +262,37 @@ def test_sigkill_at_random_points_a_hundred_times(
         assert len(list((store_dir / "objects" / "pack").glob("*.pack"))) < len(reported) // 7
     with Store(str(store_dir)) as store:
         assert store.snapshot(Snapshot("story-0", "After", "After the storm.", "2024-01-02T00:00:00+00:00")).changed
+
+
+def _killed_after(work: Callable[[Callable[[str], None]], None], seconds: float) -> list[str]:
+    """Run ``work`` in a forked child and SIGKILL it after ``seconds``; return the lines it reported.
+
+    ``work`` reports with the function it is given. The child has its own
+    process group, so the git processes it runs die with it, as they would in
+    a power cut.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.setpgid(0, 0)
+        os.close(read_end)
+        try:
+            work(lambda line: os.write(write_end, f"{line}\n".encode()))
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    time.sleep(seconds)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        return pipe.read().decode().splitlines()
 
 
 def _assert_record_holds(store_dir: Path, reported: dict[tuple[str, int], str]) -> None:
@@ -411,3 +426,115 @@ def test_a_write_the_file_system_refuses_is_one_error_line_and_loses_nothing(sto
         assert [r.rev for r in store.log("a")] == [1]
         assert store.snapshot(Snapshot("a", "T", "Second version.", "2024-01-02T00:00:00+00:00")).rev == 2
 
+
+
+@pytest.mark.slow
+def test_imports_killed_at_random_points_are_all_or_nothing(store_dir: Path) -> None:
+    """Fork importers and kill them at random moments (inside fast-import, the index thread, the repack).
+
+    Each import is five records, one for each of five articles; after every
+    kill the store holds every import that was reported, and of the others
+    either all five versions or none; and the next import works."""
+    import io
+
+    import revtrack.gitwrite  # noqa: F401  (imported before forking, so children start at once)
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+
+    def import_chunk(store: Store, counter: int, chunk: int) -> str:
+        name = f"{counter}.{chunk}"
+        minute = counter * 1000 + chunk  # later than every earlier import, for every article
+        when = f"2024-01-{1 + minute // 1440:02d}T{minute // 60 % 24:02d}:{minute % 60:02d}:00+00:00"
+        records = "".join(
+            json.dumps({"article": f"story-{k}", "observed_at": when, "title": "Headline",
+                        "body": f"Import {name}, article {k}."}) + "\n"
+            for k in range(5)
+        )  # fmt: skip
+        import_snapshots(store, jsonl_snapshots(io.StringIO(records)))
+        return name
+
+    rng = random.Random(20171028)
+    reported: set[str] = set()
+    for counter in range(30):
+
+        def import_until_killed(report: Callable[[str], None], counter: int = counter) -> None:
+            store = Store(str(store_dir), lock_timeout=60)
+            for chunk in range(998):
+                report(import_chunk(store, counter, chunk))
+
+        lines = _killed_after(import_until_killed, rng.uniform(0.0, 0.5))
+        reported |= {line for line in lines if line.count(".") == 1}  # a line cut by the kill is not a report
+        if not (store_dir / "revtrack" / "store.json").exists():
+            assert not reported
+            continue
+        assert fsck(store_dir).returncode == 0, fsck(store_dir).stderr
+        imports: dict[str, set[int]] = {}
+        with Store(str(store_dir)) as store:
+            for k in range(5):
+                revisions = store.log(f"story-{k}") if store.articles() else []
+                assert [r.rev for r in revisions] == list(range(1, len(revisions) + 1))
+                for document in store.texts(revisions):
+                    name = document.body.split()[1].rstrip(",")
+                    imports.setdefault(name, set()).add(k)
+        assert reported <= set(imports), sorted(reported - set(imports))
+        assert all(articles == set(range(5)) for articles in imports.values()), imports
+        with Store(str(store_dir)) as store:  # whatever the kill left behind (git's lock files too)
+            reported.add(import_chunk(store, counter, 999))
+    assert len(reported) > 30
+    check = subprocess.run([sys.executable, "-m", "revtrack", "--store", str(store_dir), "check"], capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _import_one(store_dir: Path, body: str, day: int) -> int:
+    import io
+
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+
+    record = {"article": "a", "observed_at": f"2024-02-{day:02d}T00:00:00+00:00", "title": "T", "body": body}
+    with Store(str(store_dir)) as store:
+        return import_snapshots(store, jsonl_snapshots(io.StringIO(json.dumps(record) + "\n"))).recorded
+
+
+def _snapshot_one(store_dir: Path, body: str, day: int) -> int:
+    with Store(str(store_dir)) as store:
+        return int(store.snapshot(Snapshot("a", "T", body, f"2024-02-{day:02d}T00:00:00+00:00")).changed)
+
+
+@pytest.mark.parametrize("write", [_snapshot_one, _import_one], ids=["snapshot", "import"])
+def test_a_branch_lock_left_by_a_killed_process_is_cleared(store_dir: Path, write) -> None:
+    """git's locks on the branch and on HEAD (git takes both to move the branch HEAD names), left by a writer or
+    a git it ran when killed, do not block later writes. (Snapshots move the branch themselves and take no lock
+    on HEAD; fast-import takes both.)"""
+    assert write(store_dir, "One.", 1) == 1
+    locks = [store_dir / "refs" / "heads" / "main.lock", store_dir / "HEAD.lock"]
+    old = time.time() - 60
+    for lock in locks:
+        lock.write_text("", encoding="ascii")
+        os.utime(lock, (old, old))
+    assert write(store_dir, "Two.", 2) == 1
+    assert not locks[0].exists()
+    assert locks[1].exists() == (write is _snapshot_one)
+    assert [r.rev for r in Store(str(store_dir)).log("a")] == [1, 2]
+
+
+@pytest.mark.parametrize("write", [_snapshot_one, _import_one], ids=["snapshot", "import"])
+def test_a_branch_lock_held_by_a_live_git_is_waited_for(store_dir: Path, write) -> None:
+    """A fresh lock belongs to a git command at work (milliseconds): the write waits for it instead of removing it."""
+    import threading
+
+    assert write(store_dir, "One.", 1) == 1
+    lock = store_dir / "refs" / "heads" / "main.lock"
+    lock.write_text("", encoding="ascii")
+    removed_at: list[float] = []
+
+    def release() -> None:
+        time.sleep(0.4)
+        removed_at.append(time.monotonic())
+        lock.unlink()
+
+    holder = threading.Thread(target=release)
+    holder.start()
+    assert write(store_dir, "Two.", 2) == 1
+    done = time.monotonic()
+    holder.join()
+    assert removed_at and done >= removed_at[0]  # it did not go ahead while the lock was held
+    assert [r.rev for r in Store(str(store_dir)).log("a")] == [1, 2]
