@@ -41,7 +41,7 @@ from revtrack.ids import article_path, check_new_article, file_path, validate_ar
 from revtrack.index import Index
 from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
-from revtrack.reflock import clear_stale_locks
+from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
 from revtrack.search_text import search_words
 from revtrack.stated import stated_times
 from revtrack.store import Store
@@ -223,7 +223,7 @@ def _run_fast_import(
 ) -> int:
     """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count."""
     env = {**FAST_IMPORT_ENV, **os.environ, "GIT_DIR": git_dir}  # the user's own setting wins
-    clear_stale_locks(git_dir)  # fast-import gives up at a lock a killed process left behind
+    clear_stale_locks(git_dir, BRANCH_LOCKS)  # fast-import gives up at a lock a killed process left behind
     process = subprocess.Popen(
         ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks}"],
         stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env,

@@ -1,13 +1,14 @@
-"""git's lock on the branch (``refs/heads/main.lock``): taken by revtrack's writes, cleared when a dead process left it.
+"""git's lock files in the store (``refs/heads/main.lock`` and others): taken, waited for, cleared when stale.
 
-git takes ``<ref>.lock`` (created exclusively) to move a ref, and so do
-revtrack's own branch updates (:func:`revtrack.gitwrite.update_ref`).
-revtrack's store lock is held around every write, so the only other holders
-can be a crashed writer (revtrack, or a git it ran: ``fast-import``,
-``reflog expire``) or a git command someone runs on the store
-by hand, which holds the lock for milliseconds. A lock older than
-:data:`STALE_SECONDS` is therefore left by a dead process, and is removed:
-otherwise every later write would fail until someone deleted it by hand.
+git takes ``<file>.lock`` (created exclusively) to rewrite a ref, the packed
+refs or the commit-graph, and so do revtrack's own branch updates
+(:func:`revtrack.gitwrite.update_ref`). revtrack's store lock is held around
+every write, so the only other holders can be a crashed writer (revtrack, or
+a git it ran: ``fast-import``, ``reflog expire``, ``pack-refs``,
+``commit-graph write``) or a git command someone runs on the store by hand,
+which holds a lock for milliseconds. A lock older than :data:`STALE_SECONDS`
+is therefore left by a dead process, and is removed: git itself gives up at
+it ("remove the file manually to continue"), every time, until someone does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterable
 from typing import Final
 
 from revtrack.errors import StoreLocked
@@ -23,6 +25,17 @@ from revtrack.gitread import BRANCH
 STALE_SECONDS: Final = 1.0
 _WAIT_SECONDS: Final = 0.05
 _TRIES: Final = 200  # about 10 s of waiting for a live holder
+
+# What git locks when it moves the branch: the branch and, since HEAD names
+# it, HEAD (for HEAD's reflog). fast-import and `reflog expire` do.
+BRANCH_LOCKS: Final = (f"{BRANCH}.lock", "HEAD.lock")
+# What the rest of maintenance locks: `pack-refs` and `commit-graph write`.
+MAINTENANCE_LOCKS: Final = (
+    *BRANCH_LOCKS,
+    "packed-refs.lock",
+    "objects/info/commit-graph.lock",
+    "objects/info/commit-graphs/commit-graph-chain.lock",
+)
 
 
 def branch_lock_path(git_dir: str) -> str:
@@ -39,15 +52,11 @@ def create_lock(lock_path: str) -> int:
     raise StoreLocked(f"{lock_path} is held by another process")
 
 
-def clear_stale_locks(git_dir: str) -> None:
-    """Before a git command that moves the branch itself (``fast-import``): return once the locks it takes
-    are free, removing stale ones and waiting for live holders.
-
-    git locks ``HEAD`` too when it moves the branch ``HEAD`` names (for HEAD's
-    reflog); it gives up at a lock that exists ("remove the file manually to
-    continue").
-    """
-    for lock_path in (branch_lock_path(git_dir), os.path.join(git_dir, "HEAD.lock")):
+def clear_stale_locks(git_dir: str, names: Iterable[str]) -> None:
+    """Before git commands that take these locks themselves: return once they are free, removing stale ones and
+    waiting for live holders."""
+    for name in names:
+        lock_path = os.path.join(git_dir, name)
         for _ in range(_TRIES):
             if not os.path.exists(lock_path):
                 break

@@ -388,10 +388,11 @@ class Store:
         if count_after // _MAINTENANCE_EVERY > count_before // _MAINTENANCE_EVERY:
             try:
                 self.maintain(auto=True)
-            except (StoreError, OSError):
+            except (StoreError, StoreLocked, OSError):
                 # The versions are recorded; housekeeping that failed (a full
-                # disk under pack-objects, say) is tried again 100 revisions on,
-                # and must not make the caller think the write failed.
+                # disk under pack-objects, a lock someone's own git holds, say)
+                # is tried again 100 revisions on, and must not make the caller
+                # think the write failed.
                 pass
 
     def _commit(
@@ -476,6 +477,11 @@ class Store:
         if auto and len(packing.packs(self.path)) > _PACK_LIMIT:
             packing.join_recent(self.path)
         if not auto or packing.packs(self.path) != before:
+            from revtrack.reflock import MAINTENANCE_LOCKS, clear_stale_locks
+
+            # These commands give up at a lock a killed one left (their failures are
+            # not errors: the store is whole), so without this they never ran again.
+            clear_stale_locks(self.path, MAINTENANCE_LOCKS)
             git(self.path, "reflog", "expire", "--all", check=False)
             git(self.path, "pack-refs", "--all", "--prune", check=False)
             # Automatic runs add a layer for the new commits only (git merges

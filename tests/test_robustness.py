@@ -538,3 +538,41 @@ def test_a_branch_lock_held_by_a_live_git_is_waited_for(store_dir: Path, write) 
     holder.join()
     assert removed_at and done >= removed_at[0]  # it did not go ahead while the lock was held
     assert [r.rev for r in Store(str(store_dir)).log("a")] == [1, 2]
+
+
+def test_maintenance_runs_again_after_a_killed_run_left_its_locks(store_dir: Path) -> None:
+    """A killed `pack-refs` or `commit-graph write` leaves its lock; the next maintenance clears it and runs."""
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "One.", "2024-01-01T00:00:00+00:00"))
+    locks = [store_dir / "packed-refs.lock", store_dir / "objects" / "info" / "commit-graphs" / "commit-graph-chain.lock"]
+    old = time.time() - 60
+    for lock in locks:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.write_text("", encoding="ascii")
+        os.utime(lock, (old, old))
+    with Store(str(store_dir)) as store:
+        store.maintain()
+    assert not any(lock.exists() for lock in locks)
+    assert (store_dir / "objects" / "info" / "commit-graphs" / "commit-graph-chain").exists()
+    assert "refs/heads/main" in (store_dir / "packed-refs").read_text(encoding="ascii")
+    graph = ["git", "--git-dir", str(store_dir), "commit-graph", "verify"]
+    assert subprocess.run(graph, capture_output=True).returncode == 0
+
+
+def test_maintenance_that_waits_in_vain_for_a_git_lock_does_not_fail_the_write(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone's own git holds packed-refs.lock: automatic maintenance gives up, the snapshot is still recorded."""
+    from revtrack import reflock
+    from revtrack import store as store_module
+
+    monkeypatch.setattr(store_module, "_MAINTENANCE_EVERY", 2)
+    monkeypatch.setattr(store_module, "_LOOSE_LIMIT", -1)  # so that this run packs, then runs git's commands
+    monkeypatch.setattr(reflock, "_TRIES", 2)
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "One.", "2024-01-01T00:00:00+00:00"))
+        (store_dir / "packed-refs.lock").write_text("", encoding="ascii")  # fresh: a live holder
+        result = store.snapshot(Snapshot("a", "T", "Two.", "2024-01-02T00:00:00+00:00"))
+        assert result.changed and result.rev == 2
+        assert (store_dir / "packed-refs.lock").exists()  # a live holder's lock is not taken away
+        assert [r.rev for r in store.log("a")] == [1, 2]
