@@ -197,6 +197,9 @@ def import_command(
             raise NotText(f"no such file or folder: {source}")
         with (open(source, encoding="utf-8") if source != "-" else _stdin_text()) as stream:
             report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"), counter)
+    if report.packing_failed is not None:
+        _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
+              "run 'revtrack maintain' to pack it")  # fmt: skip
     if output == TextOrJson.json:
         _emit_json({"read": report.read, "recorded": report.recorded, "unchanged": report.unchanged,
                     "new_articles": report.articles})  # fmt: skip

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import IO, Final
 
 from revtrack import record
-from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
+from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError, StoreLocked
 from revtrack.gitread import read_ref
 from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import Index
@@ -61,6 +61,7 @@ class ImportReport:
     unchanged: int = 0
     articles: int = 0
     seconds_packing: float = 0.0  # of the total, the final repack or gc
+    packing_failed: str | None = None  # why the packing after the import failed (the versions are recorded)
 
 
 def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]:
@@ -141,10 +142,15 @@ def import_snapshots(
     # fast-import deltas each object only against its predecessor; when the import
     # is most of the store, one full repack finds the deltas that make it small.
     started = time.perf_counter()
-    if report.recorded * 2 >= total:
-        store.maintain()
-    else:
-        store.maintain(auto=True)
+    try:
+        if report.recorded * 2 >= total:
+            store.maintain()
+        else:
+            store.maintain(auto=True)
+    except (StoreError, StoreLocked, OSError) as error:
+        # Every version is recorded (the branch and the index have moved); only the
+        # packing failed, which the next maintenance does again. Not the import's error.
+        report.packing_failed = str(error)
     report.seconds_packing = time.perf_counter() - started
     return report
 

@@ -323,3 +323,24 @@ def test_a_fast_import_failure_names_what_went_wrong() -> None:
     assert _first_complaint(stderr) == "error: cannot lock ref 'HEAD': Unable to create '/s/HEAD.lock': File exists."
     assert _first_complaint("warning: something\nbroken pipe\n") == "broken pipe"
     assert _first_complaint("") == ""
+
+
+def test_a_failed_packing_after_an_import_is_a_warning_not_the_imports_error(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The versions are recorded before the store is packed; a packing that fails (a full disk under
+    pack-objects) is said on stderr, and the import still exits 0 with what it recorded."""
+    from revtrack import packing
+    from revtrack.errors import StoreError
+
+    def full_disk(git_dir: str, recompute: bool) -> None:
+        raise StoreError("git pack-objects failed: No space left on device")
+
+    monkeypatch.setattr(packing, "pack_all", full_disk)
+    result = cli("import", "-", "--format", "json", input=_records(["alpha", "bravo"]))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"read": 2, "recorded": 2, "unchanged": 0, "new_articles": 1}
+    assert result.stderr.startswith("Warning: the versions are recorded, but packing the store after the import failed")
+    assert "No space left on device" in result.stderr and "revtrack maintain" in result.stderr
+    assert [r["rev"] for r in json.loads(cli("log", "x", "--format", "json").stdout)["revisions"]] == [1, 2]
+    assert fsck(cli.store).returncode == 0
