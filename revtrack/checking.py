@@ -29,7 +29,14 @@ def check_store(store: Store) -> list[str]:
     if problems:
         raise StoreDamaged("store check failed: " + "; ".join(problems))
     articles = len(numbering)
-    return [f"ok: {len(from_git)} revisions of {articles} articles; git fsck --strict clean; index matches git"]
+    report = [f"ok: {len(from_git)} revisions of {articles} articles; git fsck --strict clean; index matches git"]
+    from revtrack.reflock import stale_locks
+
+    left = stale_locks(store.path)
+    if left:  # not damage: plain git refuses to write until they go, revtrack's next write removes them
+        report.append(f"note: git lock files left by a killed process: {', '.join(left)} (the next revtrack write "
+                      "removes them)")  # fmt: skip
+    return report
 
 
 def _fsck_problems(git_dir: str) -> list[str]:

@@ -65,6 +65,19 @@ def clear_stale_locks(git_dir: str, names: Iterable[str]) -> None:
             raise StoreLocked(f"{lock_path} is held by another process")
 
 
+def stale_locks(git_dir: str) -> list[str]:
+    """The lock files among :data:`MAINTENANCE_LOCKS` that a dead process left (older than :data:`STALE_SECONDS`)."""
+    found = []
+    for name in MAINTENANCE_LOCKS:
+        try:
+            age = time.time() - os.stat(os.path.join(git_dir, name)).st_mtime
+        except FileNotFoundError:
+            continue
+        if age > STALE_SECONDS:
+            found.append(name)
+    return found
+
+
 def _wait_or_clear(lock_path: str) -> None:
     try:
         age = time.time() - os.stat(lock_path).st_mtime

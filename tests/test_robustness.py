@@ -576,3 +576,23 @@ def test_maintenance_that_waits_in_vain_for_a_git_lock_does_not_fail_the_write(
         assert result.changed and result.rev == 2
         assert (store_dir / "packed-refs.lock").exists()  # a live holder's lock is not taken away
         assert [r.rev for r in store.log("a")] == [1, 2]
+
+
+def test_check_names_git_locks_a_killed_process_left(store_dir: Path) -> None:
+    """Not damage (exit 0), but plain git refuses to write until they go: check says so, and the next write clears."""
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "One.", "2024-01-01T00:00:00+00:00"))
+    command = [sys.executable, "-m", "revtrack", "--store", str(store_dir), "check"]
+    clean = subprocess.run(command, capture_output=True, text=True)
+    assert clean.returncode == 0 and "note:" not in clean.stdout
+    lock = store_dir / "HEAD.lock"
+    lock.write_text("", encoding="ascii")
+    recent = time.time() + 30  # as good as just written, however slow this machine is
+    os.utime(lock, (recent, recent))
+    fresh = subprocess.run(command, capture_output=True, text=True)
+    assert fresh.returncode == 0 and "note:" not in fresh.stdout  # a live git may hold it for a moment
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    stale = subprocess.run(command, capture_output=True, text=True)
+    assert stale.returncode == 0, stale.stderr
+    assert "note: git lock files left by a killed process: HEAD.lock" in stale.stdout
