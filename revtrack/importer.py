@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import IO, Final
 
 from revtrack import record
-from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError, StoreLocked
+from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
 from revtrack.gitread import read_ref
 from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import Index
@@ -44,7 +44,7 @@ from revtrack.model import Revision, Snapshot
 from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
 from revtrack.search_text import search_words
 from revtrack.stated import stated_times
-from revtrack.store import Store
+from revtrack.store import MAINTENANCE_FAILURES, Store
 from revtrack.timeutil import format_iso, git_date, now, parse_iso
 
 # glibc hands the ~270 KB that zlib allocates for each object back to the
@@ -147,9 +147,7 @@ def import_snapshots(
             store.maintain()
         else:
             store.maintain(auto=True)
-    except (StoreError, StoreLocked, OSError) as error:
-        # Every version is recorded (the branch and the index have moved); only the
-        # packing failed, which the next maintenance does again. Not the import's error.
+    except MAINTENANCE_FAILURES as error:  # the branch and the index have moved: not the import's error
         report.packing_failed = str(error)
     report.seconds_packing = time.perf_counter() - started
     return report

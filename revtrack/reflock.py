@@ -67,23 +67,21 @@ def clear_stale_locks(git_dir: str, names: Iterable[str]) -> None:
 
 def stale_locks(git_dir: str) -> list[str]:
     """The lock files among :data:`MAINTENANCE_LOCKS` that a dead process left (older than :data:`STALE_SECONDS`)."""
-    found = []
-    for name in MAINTENANCE_LOCKS:
-        try:
-            age = time.time() - os.stat(os.path.join(git_dir, name)).st_mtime
-        except FileNotFoundError:
-            continue
-        if age > STALE_SECONDS:
-            found.append(name)
-    return found
+    return [name for name in MAINTENANCE_LOCKS if _is_stale(os.path.join(git_dir, name))]
+
+
+def _is_stale(lock_path: str) -> bool:
+    """True for a lock older than a live git holds one; False for a younger one or none."""
+    try:
+        return time.time() - os.stat(lock_path).st_mtime > STALE_SECONDS
+    except FileNotFoundError:
+        return False
 
 
 def _wait_or_clear(lock_path: str) -> None:
-    try:
-        age = time.time() - os.stat(lock_path).st_mtime
-    except FileNotFoundError:
+    if not os.path.exists(lock_path):
         return  # released meanwhile
-    if age > STALE_SECONDS:
+    if _is_stale(lock_path):
         with contextlib.suppress(FileNotFoundError):  # another writer cleared it first
             os.unlink(lock_path)
         return

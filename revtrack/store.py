@@ -57,6 +57,10 @@ STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay rea
 _MAINTENANCE_EVERY: Final = 100
 _LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond about this many
 _PACK_LIMIT: Final = 50  # join recent packs beyond this many (git's gc.autoPackLimit)
+# How maintenance after recorded versions may fail (a full disk under
+# pack-objects, a lock someone's own git holds): the versions stand, the
+# caller is not told the write failed, and the next maintenance tries again.
+MAINTENANCE_FAILURES: Final = (StoreError, StoreLocked, OSError)
 _GIT_INIT_PROBE: Final = re.compile("t[0-9A-Za-z]{6}|\u00e4|a\u0308")  # init-db.c: symlink and UTF-8 probes
 # What `git init --bare` creates, plus the README the project keeps in ./snapshots.
 _INIT_ENTRIES: Final = frozenset(
@@ -388,12 +392,8 @@ class Store:
         if count_after // _MAINTENANCE_EVERY > count_before // _MAINTENANCE_EVERY:
             try:
                 self.maintain(auto=True)
-            except (StoreError, StoreLocked, OSError):
-                # The versions are recorded; housekeeping that failed (a full
-                # disk under pack-objects, a lock someone's own git holds, say)
-                # is tried again 100 revisions on, and must not make the caller
-                # think the write failed.
-                pass
+            except MAINTENANCE_FAILURES:
+                pass  # tried again 100 revisions on
 
     def _commit(
         self, index: Index, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None
