@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from revtrack.model import ArticleSummary, Revision
 
-SCHEMA_VERSION: Final = "4"
+SCHEMA_VERSION: Final = "5"  # 5: symbols newer than Unicode 6.1 go in re-tokenized (search_text); older indexes are rebuilt
 # Snapshots queue their words here and the full-text index takes them in
 # batches: one FTS5 insert per transaction costs more the larger the index
 # (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row

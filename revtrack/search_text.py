@@ -7,17 +7,40 @@ separated by spaces makes phrase search work the same in every script.
 
 from __future__ import annotations
 
-from revtrack.tokens import surely_simple, words
+import re
+from typing import Final
+
+from revtrack.tokens import words
+
+# Characters on which SQLite's unicode61 tokenizer and revtrack's word tokens
+# agree: a letter or digit to one is a letter or digit to the other, and
+# neither splits a run of them. Text made only of these gives the full-text
+# index the same terms as it is as it does re-tokenized, so it goes in as it is
+# (tokenizing in Python cost ~2 s of a 30,000-version import). Left out: the
+# unspaced scripts (revtrack splits their runs), and what unicode61, whose
+# tables are Unicode 6.1's, counts as a letter but revtrack does not (symbols
+# assigned since, such as ₺ ₽ ₿, and code points unassigned in both).
+# tests/test_search_text.py checks every character of the class against SQLite.
+_AS_IS: Final = re.compile(
+    "["
+    "\x00-\u02ff"  # Latin, IPA, spacing modifiers
+    "\u0370-\u0377\u037a-\u037f\u0384-\u038a\u038c\u038e-\u03a1\u03a3-\u0482\u048a-\u052f"  # Greek, Cyrillic
+    "\u2000-\u200b\u200e-\u2064\u206a-\u206f"  # general punctuation, without ZWNJ/ZWJ and the isolates
+    "\u20a0-\u20b9\u2100-\u2189"  # currency signs up to ₹, letter-like symbols, number forms
+    "\u2190-\u23f3\u2400-\u2426\u2440-\u244a\u2460-\u26ff\u2701-\u27ff"  # arrows, maths (− ×), technical, dingbats
+    "\u3131-\u318e\uac00-\ud7a3"  # Hangul: spaced like Latin
+    "]*"
+)
 
 
 def search_words(text: str) -> str:
     """What the full-text index is given for ``text``.
 
-    Latin, Greek and Cyrillic text goes in as it is (SQLite's tokenizer splits
-    it the same way for the text and for the query); other scripts go in as
-    revtrack's word tokens separated by spaces.
+    Text the index tokenizes as revtrack does (Latin, Greek, Cyrillic, Korean,
+    common symbols) goes in as it is; other text goes in as revtrack's word
+    tokens separated by spaces.
     """
-    return text if surely_simple(text) else " ".join(words(text))
+    return text if _AS_IS.fullmatch(text) else " ".join(words(text))
 
 
 def phrase_query(phrase: str) -> str | None:
