@@ -65,7 +65,9 @@ def news_paragraphs(limit: int | None = None) -> list[str]:
             paragraphs += [p.strip() for p in item["articleBody"].split("\n") if len(p.split()) >= 12]
     else:
         for name in ("v1.txt", "v2.txt", "v3.txt"):
-            paragraphs += [p.strip() for p in (SEEDS / name).read_text(encoding="utf-8").split("\n\n") if len(p.split()) >= 12]
+            paragraphs += [
+                p.strip() for p in (SEEDS / name).read_text(encoding="utf-8").split("\n\n") if len(p.split()) >= 12
+            ]
     return paragraphs[:limit] if limit else paragraphs
 
 

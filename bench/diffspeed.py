@@ -27,7 +27,11 @@ from revtrack.engine import align
 def run(tiny: bool = False) -> tuple[str, list[dict[str, float]]]:
     rng = random.Random(27102017)
     pool = news_paragraphs()
-    sizes = [(200, 0.10, "200 (tiny)")] if tiny else [(800, 0.12, "800, dense"), (5000, 0.03, "5,000"), (50000, 0.02, "50,000")]
+    sizes = (
+        [(200, 0.10, "200 (tiny)")]
+        if tiny
+        else [(800, 0.12, "800, dense"), (5000, 0.03, "5,000"), (50000, 0.02, "50,000")]
+    )
     repeat = 3 if tiny else 15
     rows, figures = [], []
     for words, rate, label in sizes:

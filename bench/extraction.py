@@ -82,7 +82,15 @@ def run(tiny: bool = False, folder: Path = DATA) -> tuple[str, dict[str, float]]
     metrics = score(pairs)
     table = markdown_table(
         ["pages", "precision", "recall", "F1", "target F1"],
-        [[str(len(pairs)), f"{metrics['precision']:.3f}", f"{metrics['recall']:.3f}", f"{metrics['f1']:.3f}", "≥ 0.958"]],
+        [
+            [
+                str(len(pairs)),
+                f"{metrics['precision']:.3f}",
+                f"{metrics['recall']:.3f}",
+                f"{metrics['f1']:.3f}",
+                "≥ 0.958",
+            ]
+        ],
     )
     return table, metrics
 

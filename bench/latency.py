@@ -21,7 +21,9 @@ SEED = "rudaw-coalition-ceasefire"
 def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     repeat = 3 if tiny else 21
     # Compile the package once, as any first run would; PYTHONDONTWRITEBYTECODE may be set here.
-    subprocess.run([python(), "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent / "revtrack")], check=True)
+    subprocess.run(
+        [python(), "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent / "revtrack")], check=True
+    )
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="revtrack-latency-") as folder:
         store = Path(folder) / "store"

@@ -7,10 +7,11 @@ in-process snapshots of new versions (target ≥ 300/s, the large store within
 (within 1.2×), ``revtrack search`` as a whole process. Snapshots are timed
 both one call each and through ``Store.batch`` ten at a time (a watch pass: one
 pack and two disk flushes per batch, the automatic joins of those packs
-inside the timed rounds). Snapshots are timed once more with the small store in memory (where /dev/shm exists), to tell revtrack's
-own cost from this disk's. The import of the large store is timed against
-``git fast-import`` alone on the same stream (prepared in advance: what git
-alone needs for this layout), and its size after ``git gc`` against the raw
+inside the timed rounds). Snapshots are timed once more with the small store
+in memory (where /dev/shm exists), to tell revtrack's own cost from this
+disk's. The import of the large store is timed against ``git fast-import``
+alone on the same stream (prepared in advance: what git alone needs for this
+layout), and its size after ``git gc`` against the raw
 text of all versions (target ≤ 0.25×).
 """
 
@@ -95,7 +96,12 @@ def fast_import_alone(records: list[dict[str, str]], folder: Path) -> tuple[floa
 
 
 def snapshot_rate(
-    path: Path, records: list[dict[str, str]], count: int, rng: random.Random, pool: list[str], first: int = 0,
+    path: Path,
+    records: list[dict[str, str]],
+    count: int,
+    rng: random.Random,
+    pool: list[str],
+    first: int = 0,
     batch: int = 0,
 ) -> float:
     """Snapshots per second of ``count`` edited versions; ``first`` numbers them on from earlier rounds.
@@ -172,7 +178,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
                 first = 3 * snapshots + round_number * snapshots
                 start = time.perf_counter()
                 snapshot_rate(folder / name, records, snapshots, rng, pool, first, batch=BATCH)
-                figures[f"batch_seconds_{name}"] = figures.get(f"batch_seconds_{name}", 0.0) + time.perf_counter() - start
+                figures[f"batch_seconds_{name}"] = (
+                    figures.get(f"batch_seconds_{name}", 0.0) + time.perf_counter() - start
+                )
         for name in ("small", "big"):
             figures[f"snap_batched_{name}"] = 3 * snapshots / figures[f"batch_seconds_{name}"]
         for name, records in (("small", small_records), ("big", big_records)):
@@ -189,7 +197,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     if memory.is_dir() and os.access(memory, os.W_OK):
         with tempfile.TemporaryDirectory(prefix="revtrack-bench-", dir=memory) as folder_name:
             build(Path(folder_name) / "small", small_records)
-            figures["snap_small_tmpfs"] = snapshot_rate(Path(folder_name) / "small", small_records, snapshots, rng, pool)
+            figures["snap_small_tmpfs"] = snapshot_rate(
+                Path(folder_name) / "small", small_records, snapshots, rng, pool
+            )
             figures["snap_batched_small_tmpfs"] = snapshot_rate(
                 Path(folder_name) / "small", small_records, snapshots, rng, pool, snapshots, batch=BATCH
             )

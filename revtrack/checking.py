@@ -58,7 +58,7 @@ def _revisions_in_git(git_dir: str, tip: str) -> list[tuple[str, int, str]]:
     found = []
     for start in range(0, len(commits), 1000):
         chunk = commits[start : start + 1000]
-        for commit, data in zip(chunk, cat_objects(git_dir, chunk)):
+        for commit, data in zip(chunk, cat_objects(git_dir, chunk), strict=True):
             if data is None:
                 raise StoreDamaged(f"commit {commit} is missing")
             fields = trailers(parse_commit(data)[1])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Optional, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from revtrack.importer import ImportReport
     from revtrack.model import Revision, Snapshot
     from revtrack.store import Store
+
 
 class _ReportErrors(typer.core.TyperGroup):
     """Turn library errors into one ``Error: ...`` line on stderr and the error's exit code."""
@@ -105,7 +106,7 @@ def _global(
         "snapshots", "--store", envvar="REVTRACK_STORE", help="Store folder (a bare git repository).", show_default=True
     ),
     lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another writer."),
-    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool | None = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Record every version of a news article in git and show what changed, and when."""
     _State.store_path = store
@@ -142,10 +143,10 @@ def _warn(message: str) -> None:
 )
 def snapshot(
     source: str = typer.Argument(..., help="A file, '-' for standard input, or an http(s) URL to fetch."),
-    article: Optional[str] = typer.Option(None, "--article", help="Article id (default: from --url or the file name)."),
-    url: Optional[str] = typer.Option(None, "--url", help="The article's URL (kept in the record)."),
-    title: Optional[str] = typer.Option(None, "--title", help="Headline; then the whole input is the body."),
-    at: Optional[str] = typer.Option(None, "--at", help="Observed time, ISO 8601 with offset (default: now)."),
+    article: str | None = typer.Option(None, "--article", help="Article id (default: from --url or the file name)."),
+    url: str | None = typer.Option(None, "--url", help="The article's URL (kept in the record)."),
+    title: str | None = typer.Option(None, "--title", help="Headline; then the whole input is the body."),
+    at: str | None = typer.Option(None, "--at", help="Observed time, ISO 8601 with offset (default: now)."),
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input text."),
     max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", help="Refuse inputs larger than this."),
@@ -176,10 +177,14 @@ def snapshot(
         typer.echo(f"{result.article}: unchanged since rev {result.rev}")
 
 
-@app.command("import", epilog="Examples:  revtrack import seeds/rudaw-coalition-ceasefire   |   revtrack import versions.jsonl")
+@app.command(
+    "import", epilog="Examples:  revtrack import seeds/rudaw-coalition-ceasefire   |   revtrack import versions.jsonl"
+)
 def import_command(
-    source: str = typer.Argument(..., help="A folder with versions.tsv, a .jsonl file, or '-' for JSON lines on stdin."),
-    article: Optional[str] = typer.Option(None, "--article", help="Article id for a folder (default: the folder name)."),
+    source: str = typer.Argument(
+        ..., help="A folder with versions.tsv, a .jsonl file, or '-' for JSON lines on stdin."
+    ),
+    article: str | None = typer.Option(None, "--article", help="Article id for a folder (default: the folder name)."),
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
@@ -195,7 +200,7 @@ def import_command(
 
         if source != "-" and not os.path.isfile(source):
             raise NotText(f"no such file or folder: {source}")
-        with (open(source, encoding="utf-8") if source != "-" else _stdin_text()) as stream:
+        with open(source, encoding="utf-8") if source != "-" else _stdin_text() as stream:
             report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"), counter)
     if report.packing_failed is not None:
         _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
@@ -248,11 +253,14 @@ def log_command(
     TextOutput(use_color(color.value)).log(article, revisions)
 
 
-@app.command(epilog="Examples:  revtrack diff rudaw 1 2   |   revtrack diff rudaw --sentences   |   revtrack diff rudaw --format json")
+@app.command(
+    epilog="Examples:  revtrack diff rudaw 1 2   |   revtrack diff rudaw --sentences   |   "
+    "revtrack diff rudaw --format json"
+)
 def diff(
     article: str = typer.Argument(..., help="Article id."),
-    old: Optional[str] = typer.Argument(None, metavar="[FROM]", help="Older revision (default: the one before TO)."),
-    new: Optional[str] = typer.Argument(None, metavar="[TO]", help="Newer revision (default: latest)."),
+    old: str | None = typer.Argument(None, metavar="[FROM]", help="Older revision (default: the one before TO)."),
+    new: str | None = typer.Argument(None, metavar="[TO]", help="Newer revision (default: latest)."),
     output: DiffFormat = typer.Option(DiffFormat.terminal, "--format", help="terminal, json or html."),
     context: int = typer.Option(1, "--context", min=0, help="Unchanged paragraphs shown around each change."),
     full: bool = typer.Option(False, "--full", help="Show every paragraph."),
@@ -324,7 +332,7 @@ def _empty(revision: Revision) -> Revision:
 @app.command(epilog="Examples:  revtrack show rudaw 2   |   revtrack show rudaw --format json")
 def show(
     article: str = typer.Argument(..., help="Article id."),
-    rev: Optional[str] = typer.Argument(None, metavar="[REV]", help="Revision (default: latest)."),
+    rev: str | None = typer.Argument(None, metavar="[REV]", help="Revision (default: latest)."),
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
 ) -> None:
     """Print one revision: headline, blank line, body (exactly as stored)."""
@@ -358,7 +366,10 @@ def list_command(
     TextOutput(use_color(color.value)).articles(articles)
 
 
-@app.command(epilog='Examples:  revtrack when rudaw-coalition-ceasefire "no official ceasefire"   |   revtrack when ID "Ceasefire" -i --format json')
+@app.command(
+    epilog='Examples:  revtrack when rudaw-coalition-ceasefire "no official ceasefire"   |   '
+    'revtrack when ID "Ceasefire" -i --format json'
+)
 def when(
     article: str = typer.Argument(..., help="Article id."),
     phrase: str = typer.Argument(..., help="Text to look for; quotation marks and spacing are ignored."),
@@ -404,10 +415,12 @@ def search(
         raise typer.Exit(1)
 
 
-@app.command(epilog="Examples:  revtrack blame rudaw-coalition-ceasefire   |   revtrack blame ID 2 --paragraphs --format json")
+@app.command(
+    epilog="Examples:  revtrack blame rudaw-coalition-ceasefire   |   revtrack blame ID 2 --paragraphs --format json"
+)
 def blame(
     article: str = typer.Argument(..., help="Article id."),
-    rev: Optional[str] = typer.Argument(None, metavar="[REV]", help="Revision (default: latest)."),
+    rev: str | None = typer.Argument(None, metavar="[REV]", help="Revision (default: latest)."),
     paragraphs: bool = typer.Option(False, "--paragraphs", help="Annotate paragraphs instead of sentences."),
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
     color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
@@ -428,7 +441,9 @@ def blame(
 
 @app.command(epilog="Examples:  revtrack watch --once   |   revtrack watch --config newsroom.toml")
 def watch(
-    config: Optional[str] = typer.Option(None, "--config", help="Watch list (TOML); default revtrack.toml beside the store."),
+    config: str | None = typer.Option(
+        None, "--config", help="Watch list (TOML); default revtrack.toml beside the store."
+    ),
     once: bool = typer.Option(False, "--once", help="Do one pass and exit (for cron)."),
 ) -> None:
     """Re-fetch tracked articles and feeds on an age-based schedule, recording every change."""

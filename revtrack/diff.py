@@ -527,7 +527,12 @@ def _op_words(ops: list[Op], kind: str) -> int:
 
 
 def _stats(
-    ops: list[Op], title_ops: list[Op], moves: list[Move], sentences: list[SentenceChange], old_layout: _Layout, new_layout: _Layout
+    ops: list[Op],
+    title_ops: list[Op],
+    moves: list[Move],
+    sentences: list[SentenceChange],
+    old_layout: _Layout,
+    new_layout: _Layout,
 ) -> Stats:
     plain = [op for op in ops if op.move is None]
     inner = [op for move in moves for op in move.ops] + title_ops
@@ -566,7 +571,9 @@ def _whole_paragraphs(ops: list[Op], kind: str, layout: _Layout) -> int:
     if not covered or not layout.paragraphs:
         return 0
     text = layout.text
-    candidates = {p for start, end in covered for p in range(layout.paragraph_at(start), layout.paragraph_at(end - 1) + 1)}
+    candidates = {
+        p for start, end in covered for p in range(layout.paragraph_at(start), layout.paragraph_at(end - 1) + 1)
+    }
     ends = [end for _, end in covered]
     count = 0
     for paragraph in sorted(candidates):

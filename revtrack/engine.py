@@ -122,7 +122,7 @@ def _changed_blocks(old: Paragraphs, new: Paragraphs) -> list[_Block]:
     # trailing blank line still pairs with its old self (as a block of its own).
     distinct = dict.fromkeys(old.keys + new.keys)
     if len(distinct) < 0xD7FF:  # the usual case, in C: codes 1, 2, 3 ... below the surrogates
-        book = dict(zip(distinct, map(chr, range(1, len(distinct) + 1))))
+        book = dict(zip(distinct, map(chr, range(1, len(distinct) + 1)), strict=True))
     else:
         book = {key: _paragraph_code(number) for number, key in enumerate(distinct)}
     codes_a = "".join(map(book.__getitem__, old.keys))
@@ -140,7 +140,7 @@ def _changed_blocks(old: Paragraphs, new: Paragraphs) -> list[_Block]:
             # after them do. One comparison of the whole run usually settles it.
             last_a, last_b = i + count - 1, j + count - 1
             if text_a[starts_a[i] : ends_a[last_a]] != text_b[starts_b[j] : ends_b[last_b]]:
-                for x, y in zip(range(i, i + count), range(j, j + count)):
+                for x, y in zip(range(i, i + count), range(j, j + count), strict=True):
                     visible = starts_a[x] + len(keys[x])
                     if text_a[visible : ends_a[x]] != text_b[starts_b[y] + len(keys[x]) : ends_b[y]]:
                         unit_a, unit_b = _unit(old, x), _unit(new, y)

@@ -17,6 +17,7 @@ written before a crash are unreferenced and harmless.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import zlib
@@ -362,10 +363,8 @@ def _remove_stale_temporaries(objects_dir: str) -> None:
             continue
         for name in names:
             if name.startswith(prefix) and len(name) > len(prefix):
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(os.path.join(folder, name))
-                except OSError:
-                    pass
 
 
 def sync_store(git_dir: str) -> None:

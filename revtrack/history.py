@@ -78,7 +78,7 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
     documents = store.texts(revisions)
     history = PhraseHistory(article, phrase)
     open_from: int | None = None
-    for revision, document in zip(revisions, documents):
+    for revision, document in zip(revisions, documents, strict=True):
         sighting = _find(target, revision, document, fold_case)
         if sighting is not None:
             history.first_seen = history.first_seen or sighting
@@ -143,7 +143,9 @@ def pieces_of(body: str, paragraphs: bool) -> list[str]:
     return [piece for piece in out if piece]
 
 
-def blame(store: Store, article: str, ref: str | None = None, paragraphs: bool = False) -> tuple[Revision, list[BlameItem]]:
+def blame(
+    store: Store, article: str, ref: str | None = None, paragraphs: bool = False
+) -> tuple[Revision, list[BlameItem]]:
     """Each sentence of a revision with the revision from which it stood as it is now."""
     target = store.revision(article, ref)
     revisions = [r for r in store.log(article) if r.rev <= target.rev]

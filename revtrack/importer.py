@@ -21,6 +21,7 @@ if the import failed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -249,10 +250,8 @@ def _run_fast_import(
         process.kill()
         process.wait()
         for pipe in (process.stdin, process.stderr):
-            try:
+            with contextlib.suppress(OSError):  # the pipe broke when fast-import was killed
                 pipe.close()  # type: ignore[union-attr]
-            except OSError:
-                pass  # the pipe broke when fast-import was killed
         raise
     assert process.stderr is not None
     with process.stderr:

@@ -10,6 +10,7 @@ phrases in scripts without spaces match too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -19,7 +20,8 @@ from typing import Any, Final
 
 from revtrack.model import ArticleSummary, Revision
 
-SCHEMA_VERSION: Final = "5"  # 5: symbols newer than Unicode 6.1 go in re-tokenized (search_text); older indexes are rebuilt
+# 5: symbols newer than Unicode 6.1 go into full-text search re-tokenized (search_text); older indexes are rebuilt.
+SCHEMA_VERSION: Final = "5"
 # Snapshots queue their words here and the full-text index takes them in
 # batches: one FTS5 insert per transaction costs more the larger the index
 # (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row
@@ -111,10 +113,8 @@ class Index:
     @staticmethod
     def delete_files(path: str) -> None:
         for suffix in ("", "-wal", "-shm"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(path + suffix)
-            except FileNotFoundError:
-                pass
 
     # --- the tip of the branch this index reflects ---------------------------
 

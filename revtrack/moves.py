@@ -119,9 +119,13 @@ def find_moves(
         by_key.setdefault(unit.visible, []).append(unit)
     for unit in units_a:
         candidates = by_key.get(unit.visible, [])
-        if count_a[unit.visible] == 1 and len(candidates) == 1 and candidates[0].place != unit.place:
-            if count_words(unit.visible) >= rule.min_words:
-                _add_move(moves, a, b, unit, candidates[0], kind)
+        if (
+            count_a[unit.visible] == 1
+            and len(candidates) == 1
+            and candidates[0].place != unit.place
+            and count_words(unit.visible) >= rule.min_words
+        ):
+            _add_move(moves, a, b, unit, candidates[0], kind)
     loose_a, loose_b = [u for u in units_a if u.move < 0], [u for u in units_b if u.move < 0]
     _find_near_moves(a, b, loose_a, loose_b, moves, rule, kind, _staying(loose_a, loose_b, in_place))
 
@@ -167,8 +171,10 @@ def _find_near_moves(
     # that nearly equals a counterpart in its own place takes part in no move.
     here_a = _best_in_place(words_a, words_b)
     here_b = _best_in_place(words_b, words_a)
-    movable_a = [(unit, found, best) for (unit, found), best in zip(words_a, here_a) if best < _NEARLY_EQUAL]
-    movable_b = [(unit, found) for (unit, found), best in zip(words_b, here_b) if best < _NEARLY_EQUAL]
+    movable_a = [
+        (unit, found, best) for (unit, found), best in zip(words_a, here_a, strict=True) if best < _NEARLY_EQUAL
+    ]
+    movable_b = [(unit, found) for (unit, found), best in zip(words_b, here_b, strict=True) if best < _NEARLY_EQUAL]
     if not movable_a or not movable_b or len(movable_a) * len(movable_b) > _NEAR_MOVE_MAX_PAIRS:
         return
     # Candidates sorted by set size: Dice can reach `need` only between sizes
@@ -323,7 +329,7 @@ def _sharing_runs(runs: list[_Run]) -> tuple[set[int], set[int]]:
     triples_a: dict[tuple[str, str, str], list[int]] = {}
     for number, run in enumerate(runs):
         if len(run.deleted) >= _SENTENCE_RULE.min_words:
-            for triple in set(zip(run.deleted, run.deleted[1:], run.deleted[2:])):
+            for triple in set(zip(run.deleted, run.deleted[1:], run.deleted[2:], strict=False)):
                 triples_a.setdefault(triple, []).append(number)
     old_side: set[int] = set()
     new_side: set[int] = set()
@@ -333,7 +339,7 @@ def _sharing_runs(runs: list[_Run]) -> tuple[set[int], set[int]]:
         if len(run.inserted) < _SENTENCE_RULE.min_words:
             continue
         shared: dict[int, int] = {}
-        for triple in set(zip(run.inserted, run.inserted[1:], run.inserted[2:])):
+        for triple in set(zip(run.inserted, run.inserted[1:], run.inserted[2:], strict=False)):
             for other in triples_a.get(triple, ()):
                 shared[other] = shared.get(other, 0) + 1
         partners = {other for other, count in shared.items() if count >= _SHARED_TRIPLES}

@@ -29,6 +29,7 @@ the store.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from typing import Final
@@ -88,7 +89,7 @@ def named_objects(git_dir: str, shas: set[bytes]) -> bytes:
             input_bytes=b"\n".join(commits) + b"\n",
         )  # fmt: skip
         fields = changed.split(b"\0")
-        for header, path in zip(fields[0::2], fields[1::2]):
+        for header, path in zip(fields[0::2], fields[1::2], strict=False):
             parts = header.split()  # :<old mode> <new mode> <old sha> <new sha> <status>
             if len(parts) == 5:
                 names[parts[3]] = pack_name(path)
@@ -216,10 +217,8 @@ def _remove_packs(git_dir: str, names: set[str]) -> None:
         if os.path.exists(stem + ".keep"):
             continue
         for suffix in (".idx", ".pack", ".rev", ".bitmap", ".mtimes", ".promisor"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.remove(stem + suffix)
-            except FileNotFoundError:
-                pass
 
 
 def _pack(git_dir: str, objects: bytes, options: list[str], window: int = WINDOW) -> str | None:

@@ -154,4 +154,3 @@ def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
             f"suspected extraction failure for {snapshot.article}: the body went from {before} words "
             f"(rev {latest.rev}) to {after}; not recorded (use --force to record it anyway)"
         )
-

@@ -19,6 +19,7 @@ and revision number. Readers never take the lock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -107,9 +108,11 @@ class Store:
         # the filesystem with a file "t" + 6 random characters and one named "ä":
         # another process may be initialising this store at this very moment,
         # or was killed doing it (then the probe stays, and is left alone).
-        if os.path.isdir(self.path) and not {
-            n for n in os.listdir(self.path) if not n.endswith(".lock") and not _GIT_INIT_PROBE.fullmatch(n)
-        } <= _INIT_ENTRIES:
+        if (
+            os.path.isdir(self.path)
+            and not {n for n in os.listdir(self.path) if not n.endswith(".lock") and not _GIT_INIT_PROBE.fullmatch(n)}
+            <= _INIT_ENTRIES
+        ):
             raise NotAStore(f"{self.path} is not a revtrack store (it holds other files); choose another --store")
         return False
 
@@ -256,7 +259,7 @@ class Store:
             chunk = commits[start : start + 500]
             raw = cat_objects(self.path, chunk)
             parsed = []
-            for commit, data in zip(chunk, raw):
+            for commit, data in zip(chunk, raw, strict=True):
                 if data is None:
                     raise StoreDamaged(f"commit {commit} on the store's branch is missing; run 'git fsck'")
                 headers, message = parse_commit(data)
@@ -390,10 +393,8 @@ class Store:
         """Work that follows new revisions: queued search words, and maintenance every 100 revisions."""
         self.index().flush_pending(at_least=FLUSH_PENDING_AT)
         if count_after // _MAINTENANCE_EVERY > count_before // _MAINTENANCE_EVERY:
-            try:
+            with contextlib.suppress(*MAINTENANCE_FAILURES):  # tried again 100 revisions on
                 self.maintain(auto=True)
-            except MAINTENANCE_FAILURES:
-                pass  # tried again 100 revisions on
 
     def _commit(
         self, index: Index, snapshot: Snapshot, observed: datetime, print_fp: str, latest: Revision | None
@@ -508,7 +509,7 @@ class Store:
         """Compute change statistics the index lacks (after a rebuild or a bulk import)."""
         by_rev = {r.rev: r for r in revisions}
         needed = sorted({r.rev for r in missing} | {r.rev - 1 for r in missing if r.rev > 1})
-        texts = dict(zip(needed, self.texts([by_rev[n] for n in needed])))
+        texts = dict(zip(needed, self.texts([by_rev[n] for n in needed]), strict=True))
         computed = []
         for revision in missing:
             stats = _change_stats(texts.get(revision.rev - 1), texts[revision.rev])
@@ -560,7 +561,7 @@ class Store:
         specs = [f"{r.commit}:{file_path(r.path, 'article.txt')}" for r in revisions]
         found = cat_objects(self.path, specs)
         documents = []
-        for revision, data in zip(revisions, found):
+        for revision, data in zip(revisions, found, strict=True):
             if data is None:
                 raise StoreDamaged(
                     f"the text of {revision.article} rev {revision.rev} is missing from git; run 'git fsck'"
@@ -607,5 +608,5 @@ _CRASH_AT: Final = os.environ.get("REVTRACK_CRASH_AT", "")
 
 def _crash_point(name: str) -> None:
     """Fault injection for the crash tests: die here, as SIGKILL would, when asked to."""
-    if _CRASH_AT == name:
+    if name == _CRASH_AT:
         os.kill(os.getpid(), 9)

@@ -137,10 +137,14 @@ class WatchState:
         )
 
     def due(self, now: float) -> list[tuple[str, str | None]]:
-        rows = self.db.execute("SELECT url, article FROM urls WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due", (now,))
+        rows = self.db.execute(
+            "SELECT url, article FROM urls WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due", (now,)
+        )
         return list(rows)
 
-    def record(self, url: str, now: float, schedule: list[tuple[timedelta, timedelta]], error: str | None, changed: bool) -> None:
+    def record(
+        self, url: str, now: float, schedule: list[tuple[timedelta, timedelta]], error: str | None, changed: bool
+    ) -> None:
         first_seen = self.db.execute("SELECT first_seen FROM urls WHERE url=?", (url,)).fetchone()[0]
         interval = next_interval(timedelta(seconds=now - first_seen), schedule)
         self.db.execute(
@@ -154,7 +158,12 @@ class WatchState:
         return float(row[0]) if row[0] is not None else None
 
     def rows(self) -> list[tuple[Any, ...]]:
-        return list(self.db.execute("SELECT url, article, first_seen, last_checked, next_due, last_error, checks, changes FROM urls ORDER BY url"))
+        return list(
+            self.db.execute(
+                "SELECT url, article, first_seen, last_checked, next_due, last_error, checks, changes "
+                "FROM urls ORDER BY url"
+            )
+        )
 
 
 @dataclass
@@ -208,7 +217,7 @@ def run_pass(
         # One write for the whole pass (see Store.batch); what it recorded is
         # reported once the batch has landed.
         with store.batch():
-            for (url, article), outcome in zip(due, pages):
+            for (url, article), outcome in zip(due, pages, strict=True):
                 report.checked += 1
                 if isinstance(outcome, RevtrackError):
                     failed(url, outcome)
@@ -285,7 +294,10 @@ def watch_forever(
     """Passes until interrupted, sleeping until the next article is due (at most a minute)."""
     while not stop.is_set():
         report = run_pass(store, config, state, say=say)
-        say(f"pass done: checked {report.checked}, changed {report.changed}, unchanged {report.unchanged}, failed {report.failed}")
+        say(
+            f"pass done: checked {report.checked}, changed {report.changed}, "
+            f"unchanged {report.unchanged}, failed {report.failed}"
+        )
         wake = state.next_wake()
         delay = 60.0 if wake is None else min(60.0, max(1.0, wake - time.time()))
         stop.wait(delay)

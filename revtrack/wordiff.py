@@ -33,7 +33,7 @@ _KEEP_EQUALITY: Final = 12
 
 
 class Op(NamedTuple):
-    """One diff operation. ``move`` links the delete and insert of a moved paragraph or sentence (:mod:`revtrack.moves`)."""
+    """One diff operation; ``move`` links the delete and insert of a moved paragraph or sentence (:mod:`.moves`)."""
 
     op: str
     text: str
@@ -345,7 +345,7 @@ def _decode(diffs: list[tuple[int, str]], pieces_a: list[str], pieces_b: list[st
 def _equal_with_space_changes(run_a: list[str], run_b: list[str], built: _OpBuilder) -> None:
     """Ops for aligned tokens whose following whitespace differs in places."""
     same: list[str] = []
-    for piece_a, piece_b in zip(run_a, run_b):
+    for piece_a, piece_b in zip(run_a, run_b, strict=True):
         if piece_a == piece_b:
             same.append(piece_a)
             continue

@@ -84,7 +84,9 @@ def cli(store_dir: Path) -> Cli:
 def seeded(cli: Cli) -> Cli:
     """The CLI with the three seed versions recorded at their observed times."""
     for version in seed_versions():
-        result = cli("snapshot", str(version.path), "--article", SEED_ID, "--url", version.url, "--at", version.observed_at)
+        result = cli(
+            "snapshot", str(version.path), "--article", SEED_ID, "--url", version.url, "--at", version.observed_at
+        )
         assert result.exit_code == 0, result.output
     return cli
 

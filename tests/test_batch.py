@@ -52,12 +52,17 @@ def test_a_batch_records_each_version_as_its_own_commit_and_moves_the_branch_onc
             assert [r.rev for r in store.log("a")] == [1, 2, 3]
             assert store.text(store.revision("a", "2")).body == snapshots[2].body
         assert [(r.article, r.rev, r.changed) for r in results] == [
-            ("a", 1, True), ("b", 1, True), ("a", 2, True), ("c", 1, True), ("a", 3, True)
+            ("a", 1, True),
+            ("b", 1, True),
+            ("a", 2, True),
+            ("c", 1, True),
+            ("a", 3, True),
         ]
         assert store.index().tip() == results[-1].commit
     assert len(branch_log(store_dir)) == 6
     assert [line.split("\t")[1] for line in reflog(store_dir)] == [
-        "revtrack snapshot: z rev 1", "revtrack snapshot: 5 versions in one batch"
+        "revtrack snapshot: z rev 1",
+        "revtrack snapshot: 5 versions in one batch",
     ]
     with Store(str(store_dir)) as reader:
         assert [reader.text(r).body for r in reader.log("a")] == [snapshots[i].body for i in (0, 2, 4)]
@@ -152,8 +157,9 @@ TEXTS = st.sampled_from(["One.", "Two.", "One.\n\nTwo.", "Two.\n\nOne.", "Three 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(st.tuples(ARTICLES, TEXTS), min_size=1, max_size=12), cut=st.integers(0, 12))
-def test_a_batch_records_exactly_what_single_snapshots_record(tmp_path_factory: pytest.TempPathFactory,
-                                                              records: list[tuple[str, str]], cut: int) -> None:
+def test_a_batch_records_exactly_what_single_snapshots_record(
+    tmp_path_factory: pytest.TempPathFactory, records: list[tuple[str, str]], cut: int
+) -> None:
     """Any run of versions (repeats and unchanged texts included), split anywhere into a batch: same history."""
     snapshots = [version(article, n, text) for n, (article, text) in enumerate(records)]
     folder = tmp_path_factory.mktemp("batch")

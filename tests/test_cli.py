@@ -38,7 +38,9 @@ def test_seeds_record_three_revisions_with_their_offsets(seeded: Cli) -> None:
 def test_git_keeps_the_observed_offset_as_author_date(seeded: Cli) -> None:
     out = subprocess.run(
         ["git", "--git-dir", str(seeded.store), "log", "--format=%ad", "--date=iso"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\n")
     assert out[:3] == ["2017-10-27 17:32:00 +0300", "2017-10-27 15:10:00 +0300", "2017-10-27 11:48:00 +0300"]
 
@@ -118,7 +120,7 @@ def test_revision_addresses(seeded: Cli) -> None:
 
 
 def test_a_commit_prefix_of_digits_only_names_the_commit(cli: Cli) -> None:
-    """"20817335" is revision 20817335 if there is one, else the commit it begins (one commit in 6.5 does)."""
+    """ "20817335" is revision 20817335 if there is one, else the commit it begins (one commit in 6.5 does)."""
     digits = None
     for number in range(300):
         result = cli("snapshot", "-", "--article", "a", "--at", f"2024-01-01T00:{number // 60:02d}:{number % 60:02d}Z",
@@ -164,14 +166,24 @@ def test_identical_and_rewrapped_text_is_unchanged(seeded: Cli, tmp_path: Path) 
     # Re-wrapping inside the headline paragraph keeps the headline; so only the body is re-wrapped here.
     title, _, body = text.partition("\n\n")
     body_words = body.split(" ")
-    rewrapped.write_text(title + "\n\n" + "\n".join(" ".join(body_words[i : i + 9]) for i in range(0, len(body_words), 9)))
+    rewrapped.write_text(
+        title + "\n\n" + "\n".join(" ".join(body_words[i : i + 9]) for i in range(0, len(body_words), 9))
+    )
     result = seeded("snapshot", str(rewrapped), "--article", SEED_ID)
     assert result.stdout.strip() == f"{SEED_ID}: unchanged since rev 3"
     assert len(log_json(seeded)["revisions"]) == 3
 
 
 def test_stdin_and_markdown(cli: Cli) -> None:
-    result = cli("snapshot", "-", "--article", "md-story", "--at", "2024-01-01T10:00:00Z", input="# A headline\n\nBody text here.\n")
+    result = cli(
+        "snapshot",
+        "-",
+        "--article",
+        "md-story",
+        "--at",
+        "2024-01-01T10:00:00Z",
+        input="# A headline\n\nBody text here.\n",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(cli("show", "md-story", "--format", "json").stdout)
     assert data["title"] == "A headline" and data["body"] == "Body text here.\n"
@@ -222,11 +234,18 @@ def test_installed_entry_point_runs_as_a_real_process(seeded: Cli) -> None:
     assert result.returncode == 0, result.stderr
     assert "[-three-]{+two+}" in result.stdout
     module = subprocess.run(
-        [sys.executable, "-m", "revtrack", "log", SEED_ID, "--format", "json"], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-m", "revtrack", "log", SEED_ID, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert json.loads(module.stdout)["revisions"][0]["rev"] == 1
     missing = subprocess.run([str(exe), "log", "nope"], capture_output=True, text=True, env=env, check=False)
-    assert missing.returncode == 3 and missing.stderr == f"Error: no article 'nope' in {seeded.store} (see 'revtrack list')\n"
+    assert (
+        missing.returncode == 3
+        and missing.stderr == f"Error: no article 'nope' in {seeded.store} (see 'revtrack list')\n"
+    )
     assert "Traceback" not in missing.stderr
 
 
@@ -258,7 +277,13 @@ BAD_SNAPSHOTS = [
     pytest.param([], b"Head\n\nCaf\xe9 au lait", 4, "not valid utf-8: byte 0xe9 at offset 9 (line 3)", id="latin1"),
     pytest.param([], b"", 4, "is empty", id="empty-file"),
     pytest.param([], b" \n\n\t \n", 4, "is empty", id="whitespace-file"),
-    pytest.param(["--max-bytes", "10"], b"Head\n\nA body longer than ten bytes", 4, "larger than the limit of 10 bytes", id="too-big"),
+    pytest.param(
+        ["--max-bytes", "10"],
+        b"Head\n\nA body longer than ten bytes",
+        4,
+        "larger than the limit of 10 bytes",
+        id="too-big",
+    ),
     pytest.param(["--encoding", "klingon"], b"Head\n\nBody", 4, "unknown encoding 'klingon'", id="unknown-encoding"),
 ]
 
@@ -292,7 +317,9 @@ def test_other_encodings_work_when_named(cli: Cli, tmp_path: Path) -> None:
         pytest.param(["show", SEED_ID, "zzz"], 3, "has no revision 'zzz'", id="bad-revision"),
         pytest.param(["diff", SEED_ID, "3", "1"], 4, "FROM (rev 3) is later than TO (rev 1)", id="from-after-to"),
         pytest.param(["log", "../x"], 4, "must not contain '..'", id="bad-id-on-read"),
-        pytest.param(["snapshot", "/no/such/file.txt", "--article", "x"], 4, "no such file: /no/such/file.txt", id="missing-file"),
+        pytest.param(
+            ["snapshot", "/no/such/file.txt", "--article", "x"], 4, "no such file: /no/such/file.txt", id="missing-file"
+        ),
         pytest.param(["snapshot", "/", "--article", "x"], 4, "/ is a directory", id="directory"),
         pytest.param(["snapshot", "-"], 4, "give --article or --url", id="stdin-without-id"),
     ],

@@ -35,21 +35,40 @@ WORD_CASES = [
         [(DELETE, "a"), (INSERT, "no official")],
         id="insertion-reads-as-one-edit",
     ),
-    pytest.param("a b c", "x b y", [(DELETE, "a"), (INSERT, "x"), (DELETE, "c"), (INSERT, "y")], id="kept-word-anchors"),
     pytest.param(
-        "He told Rudaw TV", "He had told Rudaw TV", [(INSERT, "had ")], id="one-word-insert"
+        "a b c", "x b y", [(DELETE, "a"), (INSERT, "x"), (DELETE, "c"), (INSERT, "y")], id="kept-word-anchors"
     ),
-    pytest.param("destroyed three such tanks", "destroyed two such tanks", [(DELETE, "three"), (INSERT, "two")], id="number-word"),
-    pytest.param("the toll rose to 12 on Friday", "the toll rose to 17 on Friday", [(DELETE, "12"), (INSERT, "17")], id="digits"),
-    pytest.param("grew 3.2% in 2017", "grew 3.5% in 2017", [(DELETE, "3.2%"), (INSERT, "3.5%")], id="percent-stays-whole"),
+    pytest.param("He told Rudaw TV", "He had told Rudaw TV", [(INSERT, "had ")], id="one-word-insert"),
+    pytest.param(
+        "destroyed three such tanks", "destroyed two such tanks", [(DELETE, "three"), (INSERT, "two")], id="number-word"
+    ),
+    pytest.param(
+        "the toll rose to 12 on Friday", "the toll rose to 17 on Friday", [(DELETE, "12"), (INSERT, "17")], id="digits"
+    ),
+    pytest.param(
+        "grew 3.2% in 2017", "grew 3.5% in 2017", [(DELETE, "3.2%"), (INSERT, "3.5%")], id="percent-stays-whole"
+    ),
     pytest.param("at 5:32 pm", "at 5:45 pm", [(DELETE, "5:32"), (INSERT, "5:45")], id="clock-time-stays-whole"),
     pytest.param("1,200 people", "1,300 people", [(DELETE, "1,200"), (INSERT, "1,300")], id="thousands-separator"),
     pytest.param("43,5 km", "43,7 km", [(DELETE, "43,5"), (INSERT, "43,7")], id="decimal-comma"),
-    pytest.param("the BBC’s reporter", "the BBC’s correspondent", [(DELETE, "reporter"), (INSERT, "correspondent")], id="apostrophe-word"),
-    pytest.param("al-Muhandis said", "al-Amiri said", [(DELETE, "al-Muhandis"), (INSERT, "al-Amiri")], id="hyphenated-word"),
-    pytest.param("see https://example.org/a?x=1 now", "see https://example.org/b?x=1 now",
-                 [(DELETE, "https://example.org/a?x=1"), (INSERT, "https://example.org/b?x=1")], id="url-whole"),
-    pytest.param("我很好。今天天气很好。", "我很好。今天天气不好。", [(DELETE, "很"), (INSERT, "不")], id="chinese-one-character"),
+    pytest.param(
+        "the BBC’s reporter",
+        "the BBC’s correspondent",
+        [(DELETE, "reporter"), (INSERT, "correspondent")],
+        id="apostrophe-word",
+    ),
+    pytest.param(
+        "al-Muhandis said", "al-Amiri said", [(DELETE, "al-Muhandis"), (INSERT, "al-Amiri")], id="hyphenated-word"
+    ),
+    pytest.param(
+        "see https://example.org/a?x=1 now",
+        "see https://example.org/b?x=1 now",
+        [(DELETE, "https://example.org/a?x=1"), (INSERT, "https://example.org/b?x=1")],
+        id="url-whole",
+    ),
+    pytest.param(
+        "我很好。今天天气很好。", "我很好。今天天气不好。", [(DELETE, "很"), (INSERT, "不")], id="chinese-one-character"
+    ),
     pytest.param("ละครดีดูที่ช่องวัน", "ละครดีดูที่ช่องสาม", None, id="thai-not-whole-sentence"),
     pytest.param("قال المتحدث إن هناك هدنة", "قال المتحدث إنه لا توجد هدنة", None, id="arabic-rtl"),
     pytest.param("यह सच है।", "यह झूठ है।", [(DELETE, "सच"), (INSERT, "झूठ")], id="hindi-marks-inside-word"),
@@ -206,42 +225,59 @@ def moves_of(result):
 
 SENTENCE_MOVE_CASES = [
     pytest.param(
-        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n", f"{MAYOR} {DEAL}\n\n{WATER} {RETURN}\n",
-        [(RETURN, (1, 2), (2, 2))], id="to-the-end-of-another-paragraph",
+        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n",
+        f"{MAYOR} {DEAL}\n\n{WATER} {RETURN}\n",
+        [(RETURN, (1, 2), (2, 2))],
+        id="to-the-end-of-another-paragraph",
     ),
     pytest.param(
-        f"{MAYOR} {RETURN} {DEAL}\n", f"{DEAL} {MAYOR} {RETURN}\n",
-        [(DEAL, (1, 3), (1, 1))], id="within-one-paragraph",
+        f"{MAYOR} {RETURN} {DEAL}\n",
+        f"{DEAL} {MAYOR} {RETURN}\n",
+        [(DEAL, (1, 3), (1, 1))],
+        id="within-one-paragraph",
     ),
     pytest.param(
-        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER} {POWER} {SCHOOLS}\n", f"{MAYOR}\n\n{WATER} {POWER} {SCHOOLS} {RETURN} {DEAL}\n",
-        [(RETURN, (1, 2), (2, 4)), (DEAL, (1, 3), (2, 5))], id="last-two-sentences-together",
+        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER} {POWER} {SCHOOLS}\n",
+        f"{MAYOR}\n\n{WATER} {POWER} {SCHOOLS} {RETURN} {DEAL}\n",
+        [(RETURN, (1, 2), (2, 4)), (DEAL, (1, 3), (2, 5))],
+        id="last-two-sentences-together",
     ),
     pytest.param(
-        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n", f"{MAYOR}\n\n{RETURN} {DEAL} {WATER}\n",
-        [], id="regrouped-in-order-is-no-move",
+        f"{MAYOR} {RETURN} {DEAL}\n\n{WATER}\n",
+        f"{MAYOR}\n\n{RETURN} {DEAL} {WATER}\n",
+        [],
+        id="regrouped-in-order-is-no-move",
     ),
     pytest.param(
-        f"{MAYOR}\n\n{RETURN}\n\n{WATER}\n\n{POWER}\n", f"{MAYOR}\n\n{WATER} {POWER} {RETURN}\n",
-        [(RETURN, (2, 1), (2, 3))], id="paragraph-becomes-a-sentence-of-another",
+        f"{MAYOR}\n\n{RETURN}\n\n{WATER}\n\n{POWER}\n",
+        f"{MAYOR}\n\n{WATER} {POWER} {RETURN}\n",
+        [(RETURN, (2, 1), (2, 3))],
+        id="paragraph-becomes-a-sentence-of-another",
     ),
     pytest.param(
-        f"{MAYOR} {RETURN}\n\n{DEAL}\n", f"{RETURN}\n\n{DEAL}\n\n{MAYOR}\n",
-        [(MAYOR, (1, 1), (3, 1))], id="sentence-leaves-its-paragraph-for-a-new-one",
+        f"{MAYOR} {RETURN}\n\n{DEAL}\n",
+        f"{RETURN}\n\n{DEAL}\n\n{MAYOR}\n",
+        [(MAYOR, (1, 1), (3, 1))],
+        id="sentence-leaves-its-paragraph-for-a-new-one",
     ),
     pytest.param(
-        f"{MAYOR} {RETURN}\n\n{WATER} {POWER}\n", f"{MAYOR} {POWER}\n\n{WATER} {RETURN}\n",
-        [(POWER, (2, 2), (1, 2)), (RETURN, (1, 2), (2, 2))], id="two-sentences-swap-paragraphs",
+        f"{MAYOR} {RETURN}\n\n{WATER} {POWER}\n",
+        f"{MAYOR} {POWER}\n\n{WATER} {RETURN}\n",
+        [(POWER, (2, 2), (1, 2)), (RETURN, (1, 2), (2, 2))],
+        id="two-sentences-swap-paragraphs",
     ),
     pytest.param(
         "北京今天下雨了。市政府宣布所有学校停课一天。交通部门建议市民减少出行。\n\n上海的天气很好，公园里有很多游客。\n",
         "北京今天下雨了。交通部门建议市民减少出行。\n\n上海的天气很好，公园里有很多游客。市政府宣布所有学校停课一天。\n",
-        [("市政府宣布所有学校停课一天。", (1, 2), (2, 2))], id="chinese-no-spaces",
+        [("市政府宣布所有学校停课一天。", (1, 2), (2, 2))],
+        id="chinese-no-spaces",
     ),
     # The word diff keeps "The" and "said" in place ("The [-mayor-]{+army+} said"): still two whole moves.
     pytest.param(
-        f"{MAYOR} {WATER}\n\n{POWER} {ARMY}\n", f"{ARMY} {WATER}\n\n{POWER} {MAYOR}\n",
-        [(ARMY, (2, 2), (1, 1)), (MAYOR, (1, 1), (2, 2))], id="swap-of-sentences-sharing-words",
+        f"{MAYOR} {WATER}\n\n{POWER} {ARMY}\n",
+        f"{ARMY} {WATER}\n\n{POWER} {MAYOR}\n",
+        [(ARMY, (2, 2), (1, 1)), (MAYOR, (1, 1), (2, 2))],
+        id="swap-of-sentences-sharing-words",
     ),
 ]
 
@@ -249,7 +285,10 @@ SENTENCE_MOVE_CASES = [
 @pytest.mark.parametrize(("old", "new", "expected"), SENTENCE_MOVE_CASES)
 def test_sentence_moves(old: str, new: str, expected) -> None:
     result = diff_texts(old, new)
-    got = [(m.new, (m.old_pos.paragraph, m.old_pos.sentence), (m.new_pos.paragraph, m.new_pos.sentence)) for m in moves_of(result)]
+    got = [
+        (m.new, (m.old_pos.paragraph, m.old_pos.sentence), (m.new_pos.paragraph, m.new_pos.sentence))
+        for m in moves_of(result)
+    ]
     assert sorted(got) == sorted(expected)
     assert all(m.unit == "sentence" and m.old == m.new for m in moves_of(result))
     assert rebuild(result.ops) == (old, new)
@@ -291,7 +330,18 @@ def test_sentence_move_renders_inline_where_it_left_and_where_it_arrived() -> No
 
 # --- properties ------------------------------------------------------------------
 
-PIECES = list("ab c\n.,“”'’-12") + ["word", "ceasefire", "三", "ก", "\u00a0", "\n\n", "Paragraph one.", "\x1b", "\x1c", "x\x1f "]
+PIECES = list("ab c\n.,“”'’-12") + [
+    "word",
+    "ceasefire",
+    "三",
+    "ก",
+    "\u00a0",
+    "\n\n",
+    "Paragraph one.",
+    "\x1b",
+    "\x1c",
+    "x\x1f ",
+]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=40).map("".join) | st.text(max_size=30)
 
 
@@ -326,8 +376,12 @@ def test_swapping_sides_swaps_inserts_and_deletes(old: str, new: str) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(["Alpha beta gamma delta.", "One two three four five.", "x", "Quote “here” now."]), max_size=8),
-       st.randoms(use_true_random=False))
+@given(
+    st.lists(
+        st.sampled_from(["Alpha beta gamma delta.", "One two three four five.", "x", "Quote “here” now."]), max_size=8
+    ),
+    st.randoms(use_true_random=False),
+)
 def test_reordered_paragraphs_rebuild_and_count_no_words(paragraphs: list[str], rnd) -> None:
     shuffled = list(paragraphs)
     rnd.shuffle(shuffled)
@@ -351,8 +405,8 @@ def test_reordered_sentences_are_moves_that_rebuild_and_mirror(sentences, rnd, b
     deleted or inserted outside a move (a moved paragraph may show its sentences reordered inside it)."""
     shuffled = list(sentences)
     rnd.shuffle(shuffled)
-    old = "".join(s + b for s, b in zip(sentences, breaks_old))
-    new = "".join(s + b for s, b in zip(shuffled, breaks_new))
+    old = "".join(s + b for s, b in zip(sentences, breaks_old, strict=False))
+    new = "".join(s + b for s, b in zip(shuffled, breaks_new, strict=False))
     forward, backward = diff_texts(old, new), diff_texts(new, old)
     assert rebuild(forward.ops) == (old, new)
     assert rebuild(backward.ops) == (new, old)
@@ -400,7 +454,9 @@ def test_when_token_codes_run_out_the_character_diff_is_still_exact(monkeypatch:
     new = "one two three four five six seven eight nine ten eleven dozen"
     ops = token_diff(old, new)
     assert rebuild(ops) == (old, new)
-    assert "".join(op.text for op in ops if op.op == EQUAL).startswith("one two three four five six seven eight nine ten eleven ")
+    assert "".join(op.text for op in ops if op.op == EQUAL).startswith(
+        "one two three four five six seven eight nine ten eleven "
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -409,7 +465,7 @@ def test_longest_increasing_order_is_increasing_and_longest(values: list[int]) -
     from revtrack.moves import _longest_increasing
 
     chain = sorted(_longest_increasing(values))
-    assert all(values[a] < values[b] for a, b in zip(chain, chain[1:]))
+    assert all(values[a] < values[b] for a, b in zip(chain, chain[1:], strict=False))
     longest = [1] * len(values)  # the quadratic textbook answer
     for i in range(len(values)):
         for j in range(i):
@@ -420,7 +476,9 @@ def test_longest_increasing_order_is_increasing_and_longest(values: list[int]) -
 
 OPS = st.lists(
     st.tuples(
-        st.sampled_from([EQUAL, DELETE, INSERT]), st.sampled_from(["a", "b ", " ", "c d"]), st.sampled_from([None, 1, 2])
+        st.sampled_from([EQUAL, DELETE, INSERT]),
+        st.sampled_from(["a", "b ", " ", "c d"]),
+        st.sampled_from([None, 1, 2]),
     ),
     max_size=14,
 )
@@ -436,7 +494,13 @@ def test_mirrored_ops_are_the_normal_form_of_the_swapped_ops(raw: list[tuple[str
     assert mirror(ops) == normalize([Op(swap[op.op], op.text, op.move) for op in ops])
 
 
-MIXED_POOL = [*SENTENCE_POOL, "北京今天下雨了。", "市政府宣布所有学校停课一天。", "“We will not go back,” she said.", "He said."]
+MIXED_POOL = [
+    *SENTENCE_POOL,
+    "北京今天下雨了。",
+    "市政府宣布所有学校停课一天。",
+    "“We will not go back,” she said.",
+    "He said.",
+]
 SEPARATORS = [" ", "  ", "\n", "\n\n", "\r\n\r\n", "\t", " \n\n", "\u00a0"]
 
 
@@ -475,7 +539,7 @@ def test_paragraph_spans_start_at_content_lines_and_tile_the_rest(text: str) -> 
     spans = paragraph_spans(text)
     lines_with_content = [i for i, line in enumerate(text.split("\n")) if line.strip()]
     assert len(spans) == len(lines_with_content)
-    for (start, end), (next_start, _) in zip(spans, spans[1:]):
+    for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False):
         assert end == next_start
     if spans:
         assert spans[-1][1] == len(text) and not text[: spans[0][0]].strip()

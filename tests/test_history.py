@@ -21,8 +21,12 @@ def test_when_reports_first_appearance_sentence_and_headline(seeded: Cli) -> Non
     data = json.loads(result.stdout)
     assert data["first_seen"]["rev"] == 2
     assert data["first_seen"]["observed_at"] == "2017-10-27T15:10:00+03:00"
-    assert data["first_seen"]["sentence"].startswith("He later clarified on Twitter that there is no “official ‘ceasefire’”")
-    assert data["first_seen"]["title"] == "Coalition confirms Peshmerga and Iraqi forces in talks, no 'official ceasefire'"
+    assert data["first_seen"]["sentence"].startswith(
+        "He later clarified on Twitter that there is no “official ‘ceasefire’”"
+    )
+    assert (
+        data["first_seen"]["title"] == "Coalition confirms Peshmerga and Iraqi forces in talks, no 'official ceasefire'"
+    )
     assert data["last_seen"]["rev"] == 3 and data["last_seen"]["stated_at"] == "2017-10-27T17:32:00+03:00"
     assert data["present_now"] is True and data["spans"] == [{"from_rev": 2, "to_rev": None}]
     text = when(seeded, "no official ceasefire").stdout
@@ -120,7 +124,10 @@ def test_snapshot_words_wait_in_a_queue_that_fills_the_search_index_in_batches(
     monkeypatch.setattr(store_module, "FLUSH_PENDING_AT", 3)
     queued = []
     for number in range(1, 5):
-        assert cli("snapshot", "-", "--article", f"a{number}", input=f"T\n\nStory number {number} of many.\n").exit_code == 0
+        assert (
+            cli("snapshot", "-", "--article", f"a{number}", input=f"T\n\nStory number {number} of many.\n").exit_code
+            == 0
+        )
         index = Index(str(cli.store / "revtrack" / "index.sqlite"))
         queued.append(index.pending_words())
         index.close()
@@ -140,11 +147,28 @@ EAST = timezone(timedelta(hours=3))
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     [
-        pytest.param("UPDATE: Talks", "Text.\n\nUpdated at 5:32 pm", {"headline_flag": "UPDATE", "updated": "2017-10-27T17:32:00+03:00"}, id="time-only"),
-        pytest.param("T", "Last updated: October 27, 2017 4:05 pm", {"updated": "2017-10-27T16:05:00+03:00"}, id="date-and-time"),
+        pytest.param(
+            "UPDATE: Talks",
+            "Text.\n\nUpdated at 5:32 pm",
+            {"headline_flag": "UPDATE", "updated": "2017-10-27T17:32:00+03:00"},
+            id="time-only",
+        ),
+        pytest.param(
+            "T", "Last updated: October 27, 2017 4:05 pm", {"updated": "2017-10-27T16:05:00+03:00"}, id="date-and-time"
+        ),
         pytest.param("T", "Published 27 Oct 2017", {"published": "2017-10-27T00:00:00+03:00"}, id="published-date"),
-        pytest.param("T", "Updated at 11:30 pm", {"updated": "2017-10-26T23:30:00+03:00"}, id="later-than-observed-means-yesterday"),
-        pytest.param("T", "Correction: An earlier version misspelled Dillon.", {"corrections": ["Correction: An earlier version misspelled Dillon."]}, id="correction"),
+        pytest.param(
+            "T",
+            "Updated at 11:30 pm",
+            {"updated": "2017-10-26T23:30:00+03:00"},
+            id="later-than-observed-means-yesterday",
+        ),
+        pytest.param(
+            "T",
+            "Correction: An earlier version misspelled Dillon.",
+            {"corrections": ["Correction: An earlier version misspelled Dillon."]},
+            id="correction",
+        ),
         pytest.param("T", "He updated his profile.", {}, id="not-an-update-line"),
     ],
 )
@@ -155,5 +179,8 @@ def test_stated_times(title: str, body: str, expected: dict) -> None:
 
 
 def test_describe_stated() -> None:
-    assert describe({"updated": "2017-10-27T17:32:00+03:00"}, "2017-10-27T18:00:00+03:00") == "stated: updated 17:32 +03:00"
+    assert (
+        describe({"updated": "2017-10-27T17:32:00+03:00"}, "2017-10-27T18:00:00+03:00")
+        == "stated: updated 17:32 +03:00"
+    )
     assert describe({}) == ""

@@ -25,8 +25,13 @@ def test_imported_seeds_equal_snapshotted_seeds(seeded: Cli, tmp_path: Path) -> 
     result = imported("import", str(SEEDS), "--article", SEED_ID)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "imported 3 new versions (0 unchanged) of 3 read; 1 new articles"
-    for args in (["log", SEED_ID, "--format", "json"], ["diff", SEED_ID, "1", "2", "--format", "json"],
-                 ["diff", SEED_ID, "--format", "json"], ["show", SEED_ID, "2", "--format", "json"], ["list", "--format", "json"]):
+    for args in (
+        ["log", SEED_ID, "--format", "json"],
+        ["diff", SEED_ID, "1", "2", "--format", "json"],
+        ["diff", SEED_ID, "--format", "json"],
+        ["show", SEED_ID, "2", "--format", "json"],
+        ["list", "--format", "json"],
+    ):
         ours = _without_commits(json.loads(imported(*args).stdout))
         theirs = _without_commits(json.loads(seeded(*args).stdout))
         assert ours == theirs, args
@@ -49,8 +54,13 @@ def test_imported_seeds_equal_snapshotted_seeds(seeded: Cli, tmp_path: Path) -> 
 
 def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> None:
     lines = [
-        {"article": SEED_ID, "observed_at": "2017-10-28T09:00:00+03:00", "title": "Coalition: talks go on",
-         "body": "A new body.\n\nSecond paragraph.", "url": "https://news.example.org/x"},
+        {
+            "article": SEED_ID,
+            "observed_at": "2017-10-28T09:00:00+03:00",
+            "title": "Coalition: talks go on",
+            "body": "A new body.\n\nSecond paragraph.",
+            "url": "https://news.example.org/x",
+        },
         {"article": "other/story", "observed_at": "2017-10-28T09:00:00Z", "title": "Other", "body": "One."},
         {"article": "other/story", "observed_at": "2017-10-28T10:00:00Z", "title": "Other", "body": "One.  "},
         {"article": "other/story", "observed_at": "2017-10-28T11:00:00Z", "title": "Other", "body": "Two."},
@@ -62,20 +72,38 @@ def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> Non
     assert [r["rev"] for r in log] == [1, 2, 3, 4] and log[3]["title"] == "Coalition: talks go on"
     other = json.loads(seeded("log", "other/story", "--format", "json").stdout)["revisions"]
     assert [r["observed_at"] for r in other] == ["2017-10-28T09:00:00+00:00", "2017-10-28T11:00:00+00:00"]
-    assert seeded("snapshot", "-", "--article", "other/story", input="Other\n\nThree.").stdout.startswith("other/story: recorded rev 3")
+    assert seeded("snapshot", "-", "--article", "other/story", input="Other\n\nThree.").stdout.startswith(
+        "other/story: recorded rev 3"
+    )
 
 
 @pytest.mark.parametrize(
     ("line", "message"),
     [
         pytest.param("not json", "stdin line 2: not JSON", id="not-json"),
-        pytest.param('{"article": "a", "title": "T", "body": "B"}', "missing or non-text field(s): observed_at", id="missing"),
-        pytest.param('{"article": "../a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"}', "must not contain '..'", id="bad-id"),
-        pytest.param('{"article": "a", "observed_at": "soon", "title": "T", "body": "B"}', "not an ISO 8601 time", id="bad-time"),
-        pytest.param('{"article": "a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B", "url": 5}',
-                     "url must be text", id="url-not-text"),
-        pytest.param(json.dumps({"article": "/".join(["ab"] * 66), "observed_at": "2020-01-01T00:00:00Z", "title": "T",
-                                 "body": "B"}), "too long for a file name", id="file-name-too-long"),
+        pytest.param(
+            '{"article": "a", "title": "T", "body": "B"}', "missing or non-text field(s): observed_at", id="missing"
+        ),
+        pytest.param(
+            '{"article": "../a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"}',
+            "must not contain '..'",
+            id="bad-id",
+        ),
+        pytest.param(
+            '{"article": "a", "observed_at": "soon", "title": "T", "body": "B"}', "not an ISO 8601 time", id="bad-time"
+        ),
+        pytest.param(
+            '{"article": "a", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B", "url": 5}',
+            "url must be text",
+            id="url-not-text",
+        ),
+        pytest.param(
+            json.dumps(
+                {"article": "/".join(["ab"] * 66), "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"}
+            ),
+            "too long for a file name",
+            id="file-name-too-long",
+        ),
     ],
 )
 def test_bad_jsonl_imports_nothing(seeded: Cli, line: str, message: str) -> None:

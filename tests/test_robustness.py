@@ -41,9 +41,18 @@ WORKER = textwrap.dedent(
 def git_revisions(store: Path) -> dict[str, list[tuple[int, str]]]:
     """(rev, body) per article, read with plain git from the branch, oldest first."""
     out = subprocess.run(
-        ["git", "--git-dir", str(store), "log", "--reverse", "--format=%H %(trailers:key=Revtrack-Article,valueonly,separator=)"
-         " %(trailers:key=Revtrack-Rev,valueonly,separator=)"],
-        capture_output=True, text=True, check=True,
+        [
+            "git",
+            "--git-dir",
+            str(store),
+            "log",
+            "--reverse",
+            "--format=%H %(trailers:key=Revtrack-Article,valueonly,separator=)"
+            " %(trailers:key=Revtrack-Rev,valueonly,separator=)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\n")
     found: dict[str, list[tuple[int, str]]] = {}
     with Store(str(store)) as reader:
@@ -65,7 +74,9 @@ def test_eight_concurrent_writers_record_every_version_exactly_once(store_dir: P
         workers.append(
             subprocess.Popen(
                 [sys.executable, "-c", WORKER, str(store_dir), str(worker), article, "50"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
         )
     reports = []
@@ -86,7 +97,9 @@ def test_eight_concurrent_writers_record_every_version_exactly_once(store_dir: P
         for _, _, article, rev, commit, _ in reports:
             assert reader.revision(article, rev).commit == commit
     assert fsck(store_dir).returncode == 0
-    check = subprocess.run([sys.executable, "-m", "revtrack", "--store", str(store_dir), "check"], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "revtrack", "--store", str(store_dir), "check"], capture_output=True, text=True
+    )
     assert check.returncode == 0 and "index matches git" in check.stdout, check.stderr
 
 
@@ -102,13 +115,28 @@ def test_a_writer_that_cannot_get_the_lock_gives_up_cleanly(store_dir: Path, tmp
         source.write_text("T\n\nBody two.\n")
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "revtrack", "--store", str(store_dir), "--lock-timeout", "0.5",
-             "snapshot", str(source), "--article", "a"],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "revtrack",
+                "--store",
+                str(store_dir),
+                "--lock-timeout",
+                "0.5",
+                "snapshot",
+                str(source),
+                "--article",
+                "a",
+            ],
+            capture_output=True,
+            text=True,
         )
         waited = time.monotonic() - started
     assert result.returncode == 5
-    assert result.stderr.startswith("Error: another revtrack process has been writing to") and "--lock-timeout" in result.stderr
+    assert (
+        result.stderr.startswith("Error: another revtrack process has been writing to")
+        and "--lock-timeout" in result.stderr
+    )
     assert waited < 10
     assert sorted(p.name for p in (store_dir / "objects").rglob("*")) == before
 
@@ -159,15 +187,20 @@ def test_a_store_whose_creation_was_killed_is_created_on_the_next_write(store_di
 
 def test_a_lock_left_by_a_dead_process_is_not_a_lock(store_dir: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import os, time
             from filelock import FileLock
-            os.makedirs({str(store_dir / 'revtrack')!r}, exist_ok=True)
-            FileLock({str(store_dir / 'revtrack' / 'write.lock')!r}).acquire()
+            os.makedirs({str(store_dir / "revtrack")!r}, exist_ok=True)
+            FileLock({str(store_dir / "revtrack" / "write.lock")!r}).acquire()
             print("locked", flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     os.kill(holder.pid, signal.SIGKILL)
@@ -324,7 +357,9 @@ def _seeded_store(store_dir: Path) -> list[str]:
 def _log_lines(store_dir: Path) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-m", "revtrack", "--store", str(store_dir), "log", "a", "--format", "json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return [json.dumps(r, sort_keys=True) for r in json.loads(result.stdout)["revisions"]]
 
@@ -351,7 +386,9 @@ def test_index_behind_git_catches_up(store_dir: Path) -> None:
     _seeded_store(store_dir)
     db = sqlite3.connect(store_dir / "revtrack" / "index.sqlite")
     db.execute("DELETE FROM revisions WHERE rev = 4")
-    first = subprocess.run(["git", "--git-dir", str(store_dir), "rev-list", "--max-count=1", "main~2"], capture_output=True, text=True).stdout.strip()
+    first = subprocess.run(
+        ["git", "--git-dir", str(store_dir), "rev-list", "--max-count=1", "main~2"], capture_output=True, text=True
+    ).stdout.strip()
     db.execute("UPDATE meta SET value=? WHERE key='tip'", (first,))
     db.commit()
     db.close()
@@ -368,7 +405,9 @@ def test_damaged_git_data_is_reported_not_overwritten(tmp_path: Path) -> None:
     source = tmp_path / "s.txt"
     source.write_text("T\n\nNew body.\n")
     for args in (["log", "a"], ["snapshot", str(source), "--article", "a"], ["check"]):
-        result = subprocess.run([sys.executable, "-m", "revtrack", "--store", str(store_dir), *args], capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "revtrack", "--store", str(store_dir), *args], capture_output=True, text=True
+        )
         assert result.returncode == 6, (args, result.stderr)
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert (store_dir / "refs" / "heads" / "main").read_text().strip() == tip
@@ -391,12 +430,18 @@ def test_store_locked_is_a_domain_error() -> None:
 def test_stdin_closed(store_dir: Path) -> None:
     closed = subprocess.run(
         f"{sys.executable} -m revtrack --store {store_dir} snapshot - --article x <&-",
-        shell=True, capture_output=True, text=True,
+        shell=True,
+        capture_output=True,
+        text=True,
     )
-    assert closed.returncode == 4 and closed.stderr == "Error: standard input is closed; give a file or pipe the text in\n"
+    assert (
+        closed.returncode == 4 and closed.stderr == "Error: standard input is closed; give a file or pipe the text in\n"
+    )
     empty = subprocess.run(
         [sys.executable, "-m", "revtrack", "--store", str(store_dir), "snapshot", "-", "--article", "x"],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
     assert empty.returncode == 4 and empty.stderr == "Error: standard input is empty\n"
     assert not (store_dir / "HEAD").exists()
@@ -425,7 +470,6 @@ def test_a_write_the_file_system_refuses_is_one_error_line_and_loses_nothing(sto
     with Store(str(store_dir)) as store:
         assert [r.rev for r in store.log("a")] == [1]
         assert store.snapshot(Snapshot("a", "T", "Second version.", "2024-01-02T00:00:00+00:00")).rev == 2
-
 
 
 @pytest.mark.slow
@@ -544,7 +588,10 @@ def test_maintenance_runs_again_after_a_killed_run_left_its_locks(store_dir: Pat
     """A killed `pack-refs` or `commit-graph write` leaves its lock; the next maintenance clears it and runs."""
     with Store(str(store_dir)) as store:
         store.snapshot(Snapshot("a", "T", "One.", "2024-01-01T00:00:00+00:00"))
-    locks = [store_dir / "packed-refs.lock", store_dir / "objects" / "info" / "commit-graphs" / "commit-graph-chain.lock"]
+    locks = [
+        store_dir / "packed-refs.lock",
+        store_dir / "objects" / "info" / "commit-graphs" / "commit-graph-chain.lock",
+    ]
     old = time.time() - 60
     for lock in locks:
         lock.parent.mkdir(parents=True, exist_ok=True)

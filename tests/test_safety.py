@@ -39,7 +39,9 @@ def hostile(cli: Cli, tmp_path: Path) -> Cli:
 
 def assert_safe(output: str, coloured: bool) -> None:
     stripped = OUR_SGR.sub("", output) if coloured else output
-    assert "\x1b" not in stripped and not RAW_CONTROL.search(stripped.replace("\n", "").replace("\t", "")), repr(output[:400])
+    assert "\x1b" not in stripped and not RAW_CONTROL.search(stripped.replace("\n", "").replace("\t", "")), repr(
+        output[:400]
+    )
     if coloured:
         assert OUR_SGR.search(output)
 
@@ -96,7 +98,9 @@ def test_show_into_a_pipe_is_the_stored_text(hostile: Cli) -> None:
 def test_show_on_a_terminal_makes_control_characters_visible(hostile: Cli) -> None:
     controller, terminal = pty.openpty()
     env = {**os.environ, "REVTRACK_STORE": str(hostile.store)}
-    process = subprocess.Popen([sys.executable, "-m", "revtrack", "show", "h"], stdout=terminal, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "revtrack", "show", "h"], stdout=terminal, stderr=subprocess.PIPE, env=env
+    )
     os.close(terminal)
     chunks = []
     while True:

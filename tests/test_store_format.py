@@ -19,7 +19,10 @@ from tests.conftest import SEED_ID, SEEDS, Cli, fsck, seed_versions
 
 def _tree(store: Path) -> list[str]:
     listing = subprocess.run(
-        ["git", "--git-dir", str(store), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True, check=True
+        ["git", "--git-dir", str(store), "ls-tree", "-r", "--name-only", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return listing.stdout.splitlines()
 
@@ -68,7 +71,9 @@ def test_a_store_of_an_unknown_format_is_refused_untouched(cli: Cli) -> None:
     before = _tree(cli.store)
     result = cli("snapshot", "-", "--article", "a", input="T\n\nChanged.\n")
     assert result.exit_code == 6
-    assert result.stderr == f"Error: {cli.store} has store format 9, which this revtrack does not know; upgrade revtrack\n"
+    assert (
+        result.stderr == f"Error: {cli.store} has store format 9, which this revtrack does not know; upgrade revtrack\n"
+    )
     assert _tree(cli.store) == before
 
 
@@ -84,8 +89,8 @@ def test_tree_bytes_match_gitpython_and_git_reads_them(cli: Cli) -> None:
     writer = ObjectWriter(str(cli.store))
     blob = writer.blob(b"text\n")
     folder = writer.tree([(blob, BLOB_MODE, "article.txt")])
-    entries = [(blob, BLOB_MODE, "site%2Fb.meta.json"), (folder, TREE_MODE, "site"), (blob, BLOB_MODE, "site.article.txt"),
-               (blob, BLOB_MODE, "a-b.article.txt")]  # fmt: skip
+    entries = [(blob, BLOB_MODE, "site%2Fb.meta.json"), (folder, TREE_MODE, "site"),
+               (blob, BLOB_MODE, "site.article.txt"), (blob, BLOB_MODE, "a-b.article.txt")]  # fmt: skip
     tree = writer.tree(entries)
     expected = BytesIO()
     tree_to_stream(sorted(entries, key=lambda e: e[2] + "/" if e[1] == TREE_MODE else e[2]), expected.write)
@@ -95,7 +100,10 @@ def test_tree_bytes_match_gitpython_and_git_reads_them(cli: Cli) -> None:
     ).stdout
     # git's order compares a folder's name as if it ended in "/".
     assert [line.split("\t")[1] for line in listing.splitlines()] == [
-        "a-b.article.txt", "site%2Fb.meta.json", "site.article.txt", "site"
+        "a-b.article.txt",
+        "site%2Fb.meta.json",
+        "site.article.txt",
+        "site",
     ]
     writer.close()
 
@@ -111,12 +119,18 @@ def test_loose_objects_are_what_git_writes_and_reads(cli: Cli) -> None:
     writer = ObjectWriter(str(cli.store))
     data = "Erbil, 27 October — “ceasefire”\n".encode() * 500 + bytes(range(256))
     binsha = writer.blob(data)
-    hashed = subprocess.run(
-        ["git", "--git-dir", str(cli.store), "hash-object", "--stdin"], input=data, capture_output=True, check=True
-    ).stdout.decode().strip()
+    hashed = (
+        subprocess.run(
+            ["git", "--git-dir", str(cli.store), "hash-object", "--stdin"], input=data, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
     assert binsha.hex() == hashed
     path = cli.store / "objects" / hashed[:2] / hashed[2:]
-    read = subprocess.run(["git", "--git-dir", str(cli.store), "cat-file", "blob", hashed], capture_output=True, check=True)
+    read = subprocess.run(
+        ["git", "--git-dir", str(cli.store), "cat-file", "blob", hashed], capture_output=True, check=True
+    )
     assert read.stdout == data
     assert oct(path.stat().st_mode & 0o777) == oct(0o444)  # as git leaves its own objects
     first = path.stat()
@@ -139,7 +153,9 @@ def test_a_killed_writers_half_files_are_removed_by_the_next_writer(cli: Cli) ->
     pack_dir = cli.store / "objects" / "pack"
     pack_dir.mkdir(parents=True, exist_ok=True)
     leftovers = [
-        cli.store / "objects" / "obj999-1", pack_dir / "tmp_pack_revtrack_999", pack_dir / "tmp_idx_revtrack_999"
+        cli.store / "objects" / "obj999-1",
+        pack_dir / "tmp_pack_revtrack_999",
+        pack_dir / "tmp_idx_revtrack_999",
     ]
     for path in leftovers:
         path.write_bytes(b"PACK\0\0")
@@ -251,7 +267,9 @@ def _git_object_sha(kind: bytes, data: bytes) -> bytes:
             st.sampled_from([b"blob", b"tree", b"commit"]),
             st.binary(max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 300),
         ),
-        min_size=1, max_size=12, unique_by=lambda item: item,
+        min_size=1,
+        max_size=12,
+        unique_by=lambda item: item,
     )
 )
 def test_batch_packs_are_what_git_index_pack_derives(tmp_path_factory, objects) -> None:

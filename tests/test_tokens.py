@@ -38,8 +38,10 @@ def test_tokens_cover_the_text(text: str) -> None:
     assert lead + "".join(parts) == text
     for piece in parts:
         token, space = split_piece(piece)
-        assert token and not space.strip(" \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-                                           "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+        assert token and not space.strip(
+            " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+            "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+        )
 
 
 LATIN = st.text(alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("“”‘’—–…€²½ЖжΩ"), max_size=60)

@@ -42,14 +42,25 @@ def site(httpserver: HTTPServer):
 
 def test_snapshot_a_url_follows_the_page_over_time(cli: Cli, site: HTTPServer) -> None:
     canonical = site.url_for("/english/kurdistan/ceasefire-story")
-    site.expect_request("/english/kurdistan/ceasefire-story").respond_with_data(page(1, canonical), content_type="text/html; charset=utf-8")
-    result = cli("snapshot", site.url_for("/english/kurdistan/ceasefire-story") + "?utm_source=twitter#top", "--at", "2017-10-27T11:48:00+03:00")
+    site.expect_request("/english/kurdistan/ceasefire-story").respond_with_data(
+        page(1, canonical), content_type="text/html; charset=utf-8"
+    )
+    result = cli(
+        "snapshot",
+        site.url_for("/english/kurdistan/ceasefire-story") + "?utm_source=twitter#top",
+        "--at",
+        "2017-10-27T11:48:00+03:00",
+    )
     assert result.exit_code == 0, result.output
     article = "localhost/english/kurdistan/ceasefire-story"
     assert result.stdout.startswith(f"{article}: recorded rev 1")
     site.clear()
-    site.expect_request("/english/kurdistan/ceasefire-story").respond_with_data(page(2, canonical), content_type="text/html")
-    assert cli("snapshot", canonical, "--at", "2017-10-27T15:10:00+03:00").stdout.startswith(f"{article}: recorded rev 2")
+    site.expect_request("/english/kurdistan/ceasefire-story").respond_with_data(
+        page(2, canonical), content_type="text/html"
+    )
+    assert cli("snapshot", canonical, "--at", "2017-10-27T15:10:00+03:00").stdout.startswith(
+        f"{article}: recorded rev 2"
+    )
     shown = json.loads(cli("show", article, "--format", "json").stdout)
     assert shown["title"] == "Coalition confirms Peshmerga and Iraqi forces in talks, no 'official ceasefire'"
     assert "He later clarified on Twitter that there is no “official ‘ceasefire’”" in shown["body"]
@@ -59,15 +70,17 @@ def test_snapshot_a_url_follows_the_page_over_time(cli: Cli, site: HTTPServer) -
     assert shown["stated"]["updated"] == "2017-10-27T15:10:00+03:00"
     diff = cli("diff", article).stdout
     assert "destroyed [-three-]{+two+} such tanks" in diff and "stated: published" in diff
-    meta = json.loads(subprocess.run(["git", "--git-dir", str(cli.store), "show", f"main:{shown['files']['meta.json']}"],
-                                     capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    shown_meta = ["git", "--git-dir", str(cli.store), "show", f"main:{shown['files']['meta.json']}"]
+    meta = json.loads(subprocess.run(shown_meta, capture_output=True, text=True, check=True).stdout)
     assert meta["extractor"].startswith("trafilatura ") and meta["source"] == canonical
 
 
 def test_keep_html_stores_the_page_in_the_same_commit(cli: Cli, site: HTTPServer) -> None:
     site.expect_request("/a").respond_with_data(page(1, site.url_for("/a")), content_type="text/html")
     assert cli("snapshot", site.url_for("/a"), "--keep-html").exit_code == 0
-    files = subprocess.run(["git", "--git-dir", str(cli.store), "show", "--stat", "--format=", "main"], capture_output=True, text=True).stdout
+    files = subprocess.run(
+        ["git", "--git-dir", str(cli.store), "show", "--stat", "--format=", "main"], capture_output=True, text=True
+    ).stdout
     assert "%2Fa.page.html" in files and "%2Fa.article.txt" in files
 
 
@@ -85,7 +98,10 @@ def test_a_page_that_lost_most_of_its_text_is_not_recorded_without_force(cli: Cl
     site.expect_request("/s").respond_with_data(page(3, site.url_for("/s")), content_type="text/html")
     assert cli("snapshot", site.url_for("/s")).exit_code == 0
     site.clear()
-    broken = "<html><head><title>Oops</title></head><body><article><p>Subscribe to read this story in full, sign in now.</p></article></body></html>"
+    broken = (
+        "<html><head><title>Oops</title></head><body><article>"
+        "<p>Subscribe to read this story in full, sign in now.</p></article></body></html>"
+    )
     site.expect_request("/s").respond_with_data(broken, content_type="text/html")
     refused = cli("snapshot", site.url_for("/s"))
     assert refused.exit_code == 8 and "suspected extraction failure" in refused.stderr and "--force" in refused.stderr
@@ -102,16 +118,43 @@ def _slow(request: Request) -> Response:
 @pytest.mark.parametrize(
     ("setup", "args", "message"),
     [
-        pytest.param(lambda s: s.expect_request("/x").respond_with_data("gone", status=404), [], "HTTP 404", id="http-404"),
-        pytest.param(lambda s: s.expect_request("/x").respond_with_data("%PDF-1.4", content_type="application/pdf"), [],
-                     "is not an HTML page (content type application/pdf)", id="not-html"),
-        pytest.param(lambda s: s.expect_request("/x").respond_with_handler(_slow), ["--timeout", "0.5"], "no answer from", id="timeout"),
-        pytest.param(lambda s: s.expect_request("/x").respond_with_data("", status=302, headers={"Location": "/x"}), [],
-                     "more than 5 redirects", id="redirect-loop"),
-        pytest.param(lambda s: s.expect_request("/x").respond_with_data("<html>" + "x" * 5000 + "</html>", content_type="text/html"),
-                     ["--max-bytes", "1000"], "larger than the limit of 1,000 bytes", id="too-big"),
-        pytest.param(lambda s: s.expect_request("/x").respond_with_data("<html><body><img src=\"a.png\"><script>var x = 1;</script></body></html>", content_type="text/html"),
-                     [], "no article text found", id="no-article"),
+        pytest.param(
+            lambda s: s.expect_request("/x").respond_with_data("gone", status=404), [], "HTTP 404", id="http-404"
+        ),
+        pytest.param(
+            lambda s: s.expect_request("/x").respond_with_data("%PDF-1.4", content_type="application/pdf"),
+            [],
+            "is not an HTML page (content type application/pdf)",
+            id="not-html",
+        ),
+        pytest.param(
+            lambda s: s.expect_request("/x").respond_with_handler(_slow),
+            ["--timeout", "0.5"],
+            "no answer from",
+            id="timeout",
+        ),
+        pytest.param(
+            lambda s: s.expect_request("/x").respond_with_data("", status=302, headers={"Location": "/x"}),
+            [],
+            "more than 5 redirects",
+            id="redirect-loop",
+        ),
+        pytest.param(
+            lambda s: s.expect_request("/x").respond_with_data(
+                "<html>" + "x" * 5000 + "</html>", content_type="text/html"
+            ),
+            ["--max-bytes", "1000"],
+            "larger than the limit of 1,000 bytes",
+            id="too-big",
+        ),
+        pytest.param(
+            lambda s: s.expect_request("/x").respond_with_data(
+                '<html><body><img src="a.png"><script>var x = 1;</script></body></html>', content_type="text/html"
+            ),
+            [],
+            "no article text found",
+            id="no-article",
+        ),
     ],
 )
 def test_fetch_failures_are_one_line(cli: Cli, site: HTTPServer, setup, args, message) -> None:
@@ -142,12 +185,17 @@ def _feed(links: list[str]) -> str:
 
 def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer, tmp_path: Path) -> None:
     for name, version in (("one", 1), ("two", 2), ("three", 3)):
-        site.expect_request(f"/{name}").respond_with_data(page(version, site.url_for(f"/{name}")), content_type="text/html")
+        site.expect_request(f"/{name}").respond_with_data(
+            page(version, site.url_for(f"/{name}")), content_type="text/html"
+        )
     site.expect_request("/broken").respond_with_data("no", status=500)
-    site.expect_request("/rss").respond_with_data(_feed([site.url_for("/two"), site.url_for("/three")]), content_type="application/rss+xml")
+    site.expect_request("/rss").respond_with_data(
+        _feed([site.url_for("/two"), site.url_for("/three")]), content_type="application/rss+xml"
+    )
     config = tmp_path / "watch.toml"
     config.write_text(
-        f'[[article]]\nurl = "{site.url_for("/one")}"\nid = "first"\n\n[[article]]\nurl = "{site.url_for("/broken")}"\n\n'
+        f'[[article]]\nurl = "{site.url_for("/one")}"\nid = "first"\n\n'
+        f'[[article]]\nurl = "{site.url_for("/broken")}"\n\n'
         f'[[feed]]\nurl = "{site.url_for("/rss")}"\n\n[settings]\nper_host_delay = 0.05\nconcurrency = 2\n'
     )
     result = cli("watch", "--once", "--config", str(config))
@@ -155,7 +203,12 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert "changed: first rev 1" in result.stdout and "changed: localhost/two rev 1" in result.stdout
     assert "failed: http://localhost" in result.stdout and "HTTP 500" in result.stdout
     summary = result.stdout.split("watch pass\n", 1)[1].splitlines()
-    assert summary[0].split() == ["checked", "changed", "unchanged", "failed"] and summary[1].split() == ["4", "3", "0", "1"]
+    assert summary[0].split() == ["checked", "changed", "unchanged", "failed"] and summary[1].split() == [
+        "4",
+        "3",
+        "0",
+        "1",
+    ]
     listed = {a["article"] for a in json.loads(cli("list", "--format", "json").stdout)["articles"]}
     assert listed == {"first", "localhost/two", "localhost/three"}
     # The pass recorded its three versions as one write: three commits, one move of the branch.
@@ -166,8 +219,11 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert "changed" not in again.stdout.split("watch pass")[0]
     import sqlite3
 
-    rows = sqlite3.connect(cli.store / "revtrack" / "watch.sqlite").execute(
-        "SELECT url, checks, changes, last_error IS NOT NULL FROM urls ORDER BY url").fetchall()
+    rows = (
+        sqlite3.connect(cli.store / "revtrack" / "watch.sqlite")
+        .execute("SELECT url, checks, changes, last_error IS NOT NULL FROM urls ORDER BY url")
+        .fetchall()
+    )
     assert len(rows) == 4 and all(checks == 1 for _, checks, _, _ in rows)
     assert sum(changes for _, _, changes, _ in rows) == 3 and sum(err for *_, err in rows) == 1
 
@@ -181,12 +237,23 @@ def test_watch_needs_a_watch_list(cli: Cli, tmp_path: Path) -> None:
     for settings in ('concurrency = "many"', 'schedule = [["3h"]]', 'schedule = [["3h", "soon"]]'):
         bad.write_text(f'[[article]]\nurl = "https://example.org/a"\n[settings]\n{settings}\n')
         result = cli("watch", "--once", "--config", str(bad))
-        assert result.exit_code == 4 and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, settings
+        assert result.exit_code == 4 and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, (
+            settings
+        )
 
 
 @pytest.mark.parametrize(
     ("age", "every"),
-    [("0m", "15m"), ("2h59m", "15m"), ("3h", "1h"), ("23h", "1h"), ("2d", "3h"), ("8d", "3d"), ("40d", "30d"), ("366d", None)],
+    [
+        ("0m", "15m"),
+        ("2h59m", "15m"),
+        ("3h", "1h"),
+        ("23h", "1h"),
+        ("2d", "3h"),
+        ("8d", "3d"),
+        ("40d", "30d"),
+        ("366d", None),
+    ],
 )
 def test_recheck_schedule_by_age(age: str, every: str | None) -> None:
     schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)

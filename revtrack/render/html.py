@@ -1,7 +1,7 @@
 """A self-contained HTML page of a diff (``diff --format html``), for sharing or archiving.
 
-Every piece of article text goes through ``html.escape`` (after control characters are made visible): a ``<script>`` in an
-article is shown, never run.
+Every piece of article text goes through ``html.escape`` (after control
+characters are made visible): a ``<script>`` in an article is shown, never run.
 """
 
 from __future__ import annotations

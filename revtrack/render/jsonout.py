@@ -145,7 +145,9 @@ def when_json(history: PhraseHistory) -> dict[str, Any]:
         "phrase": history.phrase,
         "first_seen": _sighting(history.first_seen),
         "last_seen": _sighting(history.last_seen),
-        "gone_at": {"rev": history.gone_at.rev, "observed_at": history.gone_at.observed_at} if history.gone_at else None,
+        "gone_at": {"rev": history.gone_at.rev, "observed_at": history.gone_at.observed_at}
+        if history.gone_at
+        else None,
         "present_now": history.present_now,
         "spans": [{"from_rev": start, "to_rev": end} for start, end in history.spans],
     }

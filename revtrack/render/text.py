@@ -196,8 +196,13 @@ class TextOutput:
             self.line("no articles recorded yet", "note")
             return
         rows: list[list[Segment]] = [
-            [("equal", a.article), ("equal", str(a.revisions)), ("equal", a.first_seen), ("equal", a.last_changed),
-             ("equal", a.title)]  # fmt: skip
+            [
+                ("equal", a.article),
+                ("equal", str(a.revisions)),
+                ("equal", a.first_seen),
+                ("equal", a.last_changed),
+                ("equal", a.title),
+            ]  # fmt: skip
             for a in articles
         ]
         self.table(["article", "revs", "first seen", "last changed", "latest headline"], rows, right=(1,))
@@ -221,7 +226,9 @@ class TextOutput:
             where = f"rev {gone.rev} · {gone.observed_at}" if gone else "?"
             self.write_segments([("label", "last seen: "), ("equal", f"rev {last.rev} · {last.observed_at}; "),
                                  ("delete", f"gone from {where}")])  # fmt: skip
-        spans = ", ".join(f"rev {a}–{b}" if b and b != a else f"rev {a}" if b else f"rev {a}–now" for a, b in history.spans)
+        spans = ", ".join(
+            f"rev {a}–{b}" if b and b != a else f"rev {a}" if b else f"rev {a}–now" for a, b in history.spans
+        )
         self.write_segments([("label", "present in: "), ("equal", spans)])
 
     def search(self, phrase: str, hits: list[SearchHit]) -> None:
@@ -229,9 +236,13 @@ class TextOutput:
             self.line(f"no article contains “{phrase}”", "note")
             return
         rows: list[list[Segment]] = [
-            [("equal", h.article), ("equal", f"rev {h.first_rev} · {h.first_observed_at}"),
-             ("equal", f"rev {h.last_rev} · {h.last_observed_at}"), ("equal" if h.present_now else "delete",
-             "yes" if h.present_now else "gone"), ("equal", h.title)]  # fmt: skip
+            [
+                ("equal", h.article),
+                ("equal", f"rev {h.first_rev} · {h.first_observed_at}"),
+                ("equal", f"rev {h.last_rev} · {h.last_observed_at}"),
+                ("equal" if h.present_now else "delete", "yes" if h.present_now else "gone"),
+                ("equal", h.title),
+            ]  # fmt: skip
             for h in hits
         ]
         self.table(["article", "first", "last", "now", "latest headline"], rows)
@@ -241,7 +252,6 @@ class TextOutput:
         for item in items:
             self.write_segments([("label" if item.rev == rev else "note", f"rev {item.rev:<3} {item.observed_at}  "),
                                  ("equal", item.text)])  # fmt: skip
-
 
     # --- watch ----------------------------------------------------------------
 
@@ -256,7 +266,9 @@ class TextOutput:
     def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
         self.line("watch pass", "label")
         counts = [report.checked, report.changed, report.unchanged, report.failed]
-        self.table(["checked", "changed", "unchanged", "failed"], [[("equal", str(n)) for n in counts]], right=(0, 1, 2, 3))
+        self.table(
+            ["checked", "changed", "unchanged", "failed"], [[("equal", str(n)) for n in counts]], right=(0, 1, 2, 3)
+        )
 
 
 def _count(value: int | None, sign: str) -> str:
@@ -278,4 +290,3 @@ def write_show(document: Document, terminal: bool, stream: TextIO | None = None)
     if terminal:
         text = visible(text) + ("" if text.endswith("\n") else "\n")
     stream.write(text)
-
