@@ -117,7 +117,7 @@ def _store() -> Store:
     """The store named by --store, closed (index, git processes) when the command ends."""
     from revtrack.store import Store
 
-    store = Store(_State.store_path, lock_timeout=_State.lock_timeout)
+    store = Store(_State.store_path, lock_timeout=_State.lock_timeout, notify=_note)
     _State.opened.append(store)
     return store
 
@@ -126,6 +126,12 @@ def _emit_json(data: object) -> None:
     from revtrack.render.safe import to_json
 
     sys.stdout.write(to_json(data) + "\n")
+
+
+def _note(message: str) -> None:
+    from revtrack.render.safe import visible
+
+    sys.stderr.write(f"note: {visible(message)}\n")
 
 
 def _warn(message: str) -> None:

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +56,8 @@ DEFAULT_STORE: Final = "snapshots"
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay readable and writable
 _MAINTENANCE_EVERY: Final = 100
+# A catch-up this long (a lost or outdated index: ~1 s per 2,000) is announced, so a pause is not a hang.
+NOTE_CATCH_UP_FROM: Final = 2_000
 _LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond about this many
 _PACK_LIMIT: Final = 50  # join recent packs beyond this many (git's gc.autoPackLimit)
 # How maintenance after recorded versions may fail (a full disk under
@@ -85,12 +87,20 @@ _INIT_ENTRIES: Final = frozenset(
 class Store:
     """Record and read article versions. ``Store(path).snapshot(...)``, ``.log(id)``, ``.text(rev)``."""
 
-    def __init__(self, path: str = DEFAULT_STORE, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: str = DEFAULT_STORE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = os.path.abspath(path)
+        # Told about slow work the caller did not ask for (rebuilding a lost or outdated index).
+        self.notify = notify
         self.meta_dir = os.path.join(self.path, "revtrack")
         self.index_path = os.path.join(self.meta_dir, "index.sqlite")
         self.lock_timeout = lock_timeout
         self._index: Index | None = None
+        self._index_lost: str | None = None  # why the index was deleted and made anew, if it was
         self._writer: ObjectWriter | None = None
         self._lock: BaseFileLock | None = None
         self._format: int | None = None
@@ -219,17 +229,21 @@ class Store:
         if self._index is None:
             try:
                 self._index = Index(self.index_path)
-            except IndexCorrupt:
-                Index.delete_files(self.index_path)
-                self._index = Index(self.index_path)
+            except IndexCorrupt as error:
+                self._index = self._new_index(str(error))
         try:
             self._catch_up(self._index)
-        except IndexCorrupt:
+        except IndexCorrupt as error:
             self._index.close()
-            Index.delete_files(self.index_path)
-            self._index = Index(self.index_path)
+            self._index = self._new_index(str(error))
             self._catch_up(self._index)
         return self._index
+
+    def _new_index(self, reason: str) -> Index:
+        """An empty index in place of an unusable one (the next catch-up fills it from git)."""
+        Index.delete_files(self.index_path)
+        self._index_lost = reason
+        return Index(self.index_path)
 
     def _catch_up(self, index: Index) -> None:
         import sqlite3
@@ -245,6 +259,9 @@ class Store:
             if indexed and since is None:
                 raise IndexCorrupt("index does not match the branch")
             commits = rev_list(self.path, tip, since)
+            if self.notify is not None and len(commits) >= NOTE_CATCH_UP_FROM:
+                why = f"the index was rebuilt: {self._index_lost}" if self._index_lost else "the index lags the branch"
+                self.notify(f"reading {len(commits):,} revisions from git into the index ({why}); ~2,000 a second")
             revisions = self._read_commits(commits)
             with index.transaction(tip):
                 for revision, words in revisions:

@@ -95,3 +95,20 @@ def test_an_index_written_under_the_earlier_rule_is_rebuilt(cli: Cli, tmp_path) 
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (SCHEMA_VERSION,)
     db.close()
+
+
+def test_a_long_rebuild_of_the_index_is_announced(cli: Cli, tmp_path, monkeypatch) -> None:
+    from revtrack import store
+
+    source = tmp_path / "ru.txt"
+    for number in range(3):
+        source.write_text(f"Цены\n\nБилет стоит ₽{100 + number}.\n", encoding="utf-8")
+        assert cli("snapshot", str(source), "--article", "ru").exit_code == 0
+    with sqlite3.connect(cli.store / "revtrack" / "index.sqlite") as db:
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+    db.close()
+    monkeypatch.setattr(store, "NOTE_CATCH_UP_FROM", 3)
+    result = cli("log", "ru")
+    assert result.exit_code == 0 and "101 → 102" in result.stdout
+    assert "note: reading 3 revisions from git into the index (the index was rebuilt: index schema 4" in result.stderr
+    assert "note:" not in cli("log", "ru").stderr  # once
