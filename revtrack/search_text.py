@@ -16,10 +16,11 @@ from revtrack.tokens import words
 # agree: a letter or digit to one is a letter or digit to the other, and
 # neither splits a run of them. Text made only of these gives the full-text
 # index the same terms as it is as it does re-tokenized, so it goes in as it is
-# (tokenizing in Python cost ~2 s of a 30,000-version import). Left out: the
-# unspaced scripts (revtrack splits their runs), and what unicode61, whose
-# tables are Unicode 6.1's, counts as a letter but revtrack does not (symbols
-# assigned since, such as ₺ ₽ ₿, and code points unassigned in both).
+# (tokenizing Korean text or a minus sign in Python cost ~4 of the ~23 CPU
+# seconds of a 30,000-version import). Left out: the unspaced scripts (revtrack
+# splits their runs), and what unicode61, whose tables are Unicode 6.1's,
+# counts as a letter but revtrack does not (symbols assigned since, such as
+# ₺ ₽ ₿, and unassigned code points).
 # tests/test_search_text.py checks every character of the class against SQLite.
 _AS_IS: Final = re.compile(
     "["

@@ -260,7 +260,13 @@ class Store:
                 raise IndexCorrupt("index does not match the branch")
             commits = rev_list(self.path, tip, since)
             if self.notify is not None and len(commits) >= NOTE_CATCH_UP_FROM:
-                why = f"the index was rebuilt: {self._index_lost}" if self._index_lost else "the index lags the branch"
+                why = (
+                    f"the index was rebuilt: {self._index_lost}"
+                    if self._index_lost
+                    else "the index was missing"
+                    if indexed is None
+                    else "the index lags the branch"
+                )
                 self.notify(f"reading {len(commits):,} revisions from git into the index ({why}); ~2,000 a second")
             revisions = self._read_commits(commits)
             with index.transaction(tip):

@@ -112,3 +112,6 @@ def test_a_long_rebuild_of_the_index_is_announced(cli: Cli, tmp_path, monkeypatc
     assert result.exit_code == 0 and "101 → 102" in result.stdout
     assert "note: reading 3 revisions from git into the index (the index was rebuilt: index schema 4" in result.stderr
     assert "note:" not in cli("log", "ru").stderr  # once
+    for suffix in ("", "-wal", "-shm"):
+        (cli.store / "revtrack" / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    assert "note: reading 3 revisions from git into the index (the index was missing)" in cli("log", "ru").stderr
