@@ -402,22 +402,25 @@ def when(
 @app.command(epilog='Examples:  revtrack search "official ceasefire"   |   revtrack search "ceasefire" --format json')
 def search(
     phrase: str = typer.Argument(..., help="Words to find, as a phrase (case-insensitive)."),
+    limit: int = typer.Option(100, "--limit", min=0, help="Show at most this many articles (by id); 0: all."),
     output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
     color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
 ) -> None:
     """Every article whose revisions contain a phrase, with first and last revision (from the index)."""
     from revtrack.history import search as find
 
-    hits = find(_store(), phrase)
+    found = find(_store(), phrase, limit or None)
     if output == TableOrJson.json:
         from revtrack.render.jsonout import search_json
 
-        _emit_json(search_json(phrase, hits))
+        _emit_json(search_json(phrase, found))
     else:
         from revtrack.render.text import TextOutput, use_color
 
-        TextOutput(use_color(color.value)).search(phrase, hits)
-    if not hits:
+        TextOutput(use_color(color.value)).search(phrase, found.hits)
+        if found.total > len(found.hits):
+            _note(f"{len(found.hits)} of {found.total:,} articles shown (by id); --limit 0 shows all")
+    if not found.hits:
         raise typer.Exit(1)
 
 

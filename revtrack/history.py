@@ -175,25 +175,28 @@ class SearchHit:
     present_now: bool
 
 
-def search(store: Store, phrase: str) -> list[SearchHit]:
-    """Articles whose revisions contain the phrase, from the full-text index (case-insensitive)."""
+@dataclass
+class SearchResults:
+    hits: list[SearchHit]  # by article id, at most the limit asked for
+    total: int  # articles that match, shown or not
+
+
+def search(store: Store, phrase: str, limit: int | None = None) -> SearchResults:
+    """Articles whose revisions contain the phrase, from the full-text index (case-insensitive).
+
+    ``limit``: at most this many articles (by id); ``total`` still counts them all.
+    """
     query = phrase_query(phrase)
     if query is None:
         raise InvalidInput("the phrase has no words to search for")
+    if limit is not None and limit < 1:
+        raise InvalidInput("the limit must be 1 or more")
     if not store.exists():
-        return []
-    index = store.index()
-    rows = index.search(query)
-    hits: dict[str, SearchHit] = {}
-    for article, rev, observed_at, title in rows:
-        hit = hits.get(article)
-        if hit is None:
-            hits[article] = SearchHit(article, title, rev, observed_at, rev, observed_at, False)
-        else:
-            hit.last_rev, hit.last_observed_at = rev, observed_at
-    for hit in hits.values():
-        latest = index.latest(hit.article)
-        if latest is not None:
-            hit.title = latest.title
-            hit.present_now = latest.rev == hit.last_rev
-    return sorted(hits.values(), key=lambda h: h.article)
+        return SearchResults([], 0)
+    rows, total = store.index().search(query, limit)
+    hits = [
+        SearchHit(row.article, row.latest_title, row.first_rev, row.first_observed_at, row.last_rev,
+                  row.last_observed_at, row.latest_rev == row.last_rev)
+        for row in rows
+    ]  # fmt: skip
+    return SearchResults(hits, total)

@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from revtrack.model import ArticleSummary, Revision
 
@@ -65,6 +65,18 @@ CREATE TABLE IF NOT EXISTS search_pending (id INTEGER PRIMARY KEY, words TEXT NO
 _COLUMNS: Final = (
     "article, rev, commit_id, observed_at, title, url, stated, fingerprint, words_added, words_deleted, summary, path"
 )
+
+
+class SearchRow(NamedTuple):
+    """One article that a full-text query matches: its first and last matching revision, and its latest."""
+
+    article: str
+    first_rev: int
+    first_observed_at: str
+    last_rev: int
+    last_observed_at: str
+    latest_rev: int
+    latest_title: str
 
 
 class IndexCorrupt(Exception):
@@ -274,15 +286,36 @@ class Index:
             self.db.execute("INSERT INTO search (rowid, words) SELECT id, words FROM search_pending")
             self.db.execute("DELETE FROM search_pending")
 
-    def search(self, query: str) -> list[tuple[str, int, str, str]]:
-        """(article, rev, observed_at, title) of revisions whose words match an FTS5 query."""
+    def search(self, query: str, limit: int | None = None) -> tuple[list[SearchRow], int]:
+        """Articles with revisions whose words match an FTS5 query, by article id, and how many there are.
+
+        Grouped in SQL and cut at ``limit`` articles before Python sees them: a
+        common word matches most of a store (every one of 10,000 articles took
+        1.1 s as one row per revision), and only the articles shown cost more
+        than SQLite's scan.
+        """
         self.flush_pending()
-        rows = self.db.execute(
-            """SELECT r.article, r.rev, r.observed_at, r.title FROM search s
-               JOIN revisions r ON r.id = s.rowid WHERE search MATCH ? ORDER BY r.article, r.rev""",
-            (query,),
-        )
-        return list(rows)
+        matching = """SELECT r.article AS article, min(r.rev) AS first_rev, max(r.rev) AS last_rev
+                      FROM search s JOIN revisions r ON r.id = s.rowid WHERE search MATCH ? GROUP BY r.article"""
+        rows = [
+            SearchRow(*row)
+            for row in self.db.execute(
+                f"""WITH hits AS ({matching} ORDER BY r.article LIMIT ?)
+                    SELECT h.article, h.first_rev, f.observed_at, h.last_rev, l.observed_at,
+                           coalesce(a.latest_rev, h.last_rev), coalesce(t.title, l.title)
+                    FROM hits h
+                    JOIN revisions f ON f.article = h.article AND f.rev = h.first_rev
+                    JOIN revisions l ON l.article = h.article AND l.rev = h.last_rev
+                    LEFT JOIN articles a ON a.article = h.article
+                    LEFT JOIN revisions t ON t.id = a.latest_id
+                    ORDER BY h.article""",
+                (query, -1 if limit is None else limit),
+            )
+        ]
+        if limit is None or len(rows) < limit:
+            return rows, len(rows)
+        total = self.db.execute(f"SELECT count(*) FROM ({matching})", (query,)).fetchone()[0]
+        return rows, int(total)
 
 
 def _row(revision: Revision) -> tuple[Any, ...]:

@@ -97,7 +97,35 @@ def test_search_answers_from_the_index(seeded: Cli) -> None:
     gone = json.loads(seeded("search", "three such tanks", "--format", "json").stdout)["results"][0]
     assert (gone["first_rev"], gone["last_rev"], gone["present_now"]) == (1, 1, False)
     none = seeded("search", "zebra crossing", "--format", "json")
-    assert none.exit_code == 1 and json.loads(none.stdout) == {"phrase": "zebra crossing", "results": []}
+    assert none.exit_code == 1 and json.loads(none.stdout) == {"phrase": "zebra crossing", "total": 0, "results": []}
+
+
+def test_search_shows_a_limited_number_of_articles_and_counts_them_all(cli: Cli, tmp_path) -> None:
+    # Articles a0..a4: the phrase in every version of a0, a2, a4; in the first version only of a1 and a3.
+    source = tmp_path / "story.txt"
+    for number in range(5):
+        for version in (1, 2, 3):
+            kept = number % 2 == 0 or version == 1
+            body = f"Version {version}. " + ("The talks went on overnight." if kept else "The talks ended.")
+            source.write_text(f"Story {number}\n\n{body}\n", encoding="utf-8")
+            assert cli("snapshot", str(source), "--article", f"a{number}").exit_code == 0
+    everything = json.loads(cli("search", "talks went on", "--format", "json").stdout)
+    assert everything["total"] == 5
+    seen = [(h["article"], h["first_rev"], h["last_rev"], h["present_now"]) for h in everything["results"]]
+    assert seen == [
+        ("a0", 1, 3, True),
+        ("a1", 1, 1, False),
+        ("a2", 1, 3, True),
+        ("a3", 1, 1, False),
+        ("a4", 1, 3, True),
+    ]
+    first_two = json.loads(cli("search", "talks went on", "--limit", "2", "--format", "json").stdout)
+    assert first_two["total"] == 5 and first_two["results"] == everything["results"][:2]
+    table = cli("search", "talks went on", "--limit", "2")
+    assert table.exit_code == 0 and "a1" in table.stdout and "a2" not in table.stdout
+    assert "note: 2 of 5 articles shown (by id); --limit 0 shows all" in table.stderr
+    assert "note:" not in cli("search", "talks went on", "--limit", "0").stderr
+    assert cli("search", "talks went on", "--limit", "-1").exit_code == 2
 
 
 def test_search_finds_unspaced_scripts(cli: Cli, tmp_path) -> None:

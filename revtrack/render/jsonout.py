@@ -7,7 +7,7 @@ from typing import Any
 
 from revtrack.diff import ArticleDiff, Change, Position, SentenceChange
 from revtrack.engine import Op
-from revtrack.history import BlameItem, PhraseHistory, SearchHit, Sighting
+from revtrack.history import BlameItem, PhraseHistory, SearchResults, Sighting
 from revtrack.ids import file_path
 from revtrack.ingest import Document
 from revtrack.model import ArticleSummary, Revision, SnapshotResult
@@ -153,8 +153,8 @@ def when_json(history: PhraseHistory) -> dict[str, Any]:
     }
 
 
-def search_json(phrase: str, hits: list[SearchHit]) -> dict[str, Any]:
-    return {"phrase": phrase, "results": [asdict(hit) for hit in hits]}
+def search_json(phrase: str, found: SearchResults) -> dict[str, Any]:
+    return {"phrase": phrase, "total": found.total, "results": [asdict(hit) for hit in found.hits]}
 
 
 def blame_json(article: str, rev: int, items: list[BlameItem]) -> dict[str, Any]:
