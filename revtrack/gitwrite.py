@@ -32,7 +32,7 @@ from revtrack.gitread import BRANCH, read_ref
 from revtrack.ids import RESERVED_NAMES, file_path
 from revtrack.packfile import patch_delta, write_pack
 from revtrack.record import identity
-from revtrack.reflock import branch_lock_path, create_lock
+from revtrack.reflock import create_lock
 from revtrack.timeutil import git_date, now
 
 BLOB_MODE: Final = 0o100644
@@ -413,7 +413,7 @@ def update_ref(git_dir: str, new: str, expected: str | None, reason: str) -> Non
     power cut could lose; the rename is flushed after.
     """
     ref_path = os.path.join(git_dir, BRANCH)
-    lock_path = branch_lock_path(git_dir)
+    lock_path = ref_path + ".lock"  # reflock.BRANCH_LOCKS names it too
     os.makedirs(os.path.dirname(ref_path), exist_ok=True)
     sync_store(git_dir)
     fd = create_lock(lock_path)

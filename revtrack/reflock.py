@@ -38,10 +38,6 @@ MAINTENANCE_LOCKS: Final = (
 )
 
 
-def branch_lock_path(git_dir: str) -> str:
-    return os.path.join(git_dir, BRANCH) + ".lock"
-
-
 def create_lock(lock_path: str) -> int:
     """Create git's ``<ref>.lock`` (an open file descriptor); clear one left behind by a process that died."""
     for _ in range(_TRIES):
@@ -79,10 +75,8 @@ def _is_stale(lock_path: str) -> bool:
 
 
 def _wait_or_clear(lock_path: str) -> None:
-    if not os.path.exists(lock_path):
-        return  # released meanwhile
     if _is_stale(lock_path):
         with contextlib.suppress(FileNotFoundError):  # another writer cleared it first
             os.unlink(lock_path)
-        return
-    time.sleep(_WAIT_SECONDS)
+    elif os.path.exists(lock_path):  # a live holder (a lock released meanwhile needs no wait)
+        time.sleep(_WAIT_SECONDS)

@@ -100,7 +100,6 @@ class Store:
         self.index_path = os.path.join(self.meta_dir, "index.sqlite")
         self.lock_timeout = lock_timeout
         self._index: Index | None = None
-        self._index_lost: str | None = None  # why the index was deleted and made anew, if it was
         self._writer: ObjectWriter | None = None
         self._lock: BaseFileLock | None = None
         self._format: int | None = None
@@ -226,26 +225,27 @@ class Store:
 
     def index(self) -> Index:
         """The index, rebuilt if missing or unusable, caught up with the branch."""
+        lost = None  # why the index was deleted and made anew, if it was
         if self._index is None:
             try:
                 self._index = Index(self.index_path)
             except IndexCorrupt as error:
-                self._index = self._new_index(str(error))
+                lost = str(error)
+                self._index = self._new_index()
         try:
-            self._catch_up(self._index)
+            self._catch_up(self._index, lost)
         except IndexCorrupt as error:
             self._index.close()
-            self._index = self._new_index(str(error))
-            self._catch_up(self._index)
+            self._index = self._new_index()
+            self._catch_up(self._index, str(error))
         return self._index
 
-    def _new_index(self, reason: str) -> Index:
+    def _new_index(self) -> Index:
         """An empty index in place of an unusable one (the next catch-up fills it from git)."""
         Index.delete_files(self.index_path)
-        self._index_lost = reason
         return Index(self.index_path)
 
-    def _catch_up(self, index: Index) -> None:
+    def _catch_up(self, index: Index, lost: str | None = None) -> None:
         import sqlite3
 
         tip = read_ref(self.path)
@@ -260,14 +260,8 @@ class Store:
                 raise IndexCorrupt("index does not match the branch")
             commits = rev_list(self.path, tip, since)
             if self.notify is not None and len(commits) >= NOTE_CATCH_UP_FROM:
-                why = (
-                    f"the index was rebuilt: {self._index_lost}"
-                    if self._index_lost
-                    else "the index was missing"
-                    if indexed is None
-                    else "the index lags the branch"
-                )
-                self.notify(f"reading {len(commits):,} revisions from git into the index ({why}); ~2,000 a second")
+                self.notify(f"reading {len(commits):,} revisions from git into the index ({_why(lost, indexed)}); "
+                            "~2,000 a second")  # fmt: skip
             revisions = self._read_commits(commits)
             with index.transaction(tip):
                 for revision, words in revisions:
@@ -608,6 +602,15 @@ class _Batch:
     start: str | None
     tip: str | None
     versions: int = 0
+
+
+def _why(lost: str | None, indexed: str | None) -> str:
+    """Why a catch-up reads many revisions: the index was rebuilt, was missing, or lags the branch."""
+    if lost:
+        return f"the index was rebuilt: {lost}"
+    if indexed is None:
+        return "the index was missing"
+    return "the index lags the branch"
 
 
 def _as_number(ref: str) -> int | None:

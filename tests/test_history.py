@@ -7,7 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from revtrack.errors import InvalidInput
+from revtrack.history import search
 from revtrack.stated import describe, stated_times
+from revtrack.store import Store
 from tests.conftest import SEED_ID, Cli
 
 
@@ -126,6 +129,13 @@ def test_search_shows_a_limited_number_of_articles_and_counts_them_all(cli: Cli,
     assert "note: 2 of 5 articles shown (by id); --limit 0 shows all" in table.stderr
     assert "note:" not in cli("search", "talks went on", "--limit", "0").stderr
     assert cli("search", "talks went on", "--limit", "-1").exit_code == 2
+
+
+def test_search_in_the_library_refuses_a_limit_below_one(seeded: Cli) -> None:
+    with Store(str(seeded.store)) as store:
+        assert [hit.article for hit in search(store, "official ceasefire", 1).hits] == [SEED_ID]
+        with pytest.raises(InvalidInput, match="the limit must be 1 or more"):
+            search(store, "official ceasefire", 0)
 
 
 def test_search_finds_unspaced_scripts(cli: Cli, tmp_path) -> None:
