@@ -17,7 +17,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from bench import diffspeed, extraction, instructions, latency, realdata_check, scale
+from bench import diffspeed, extraction, instructions, latency, layout, realdata_check, scale
 from bench.common import machine
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -27,6 +27,7 @@ SECTIONS = {
     "instructions": ("Diff engine against git --word-diff, in CPU instructions (callgrind)", instructions.run),
     "realdata": ("250 real Wikipedia revision pairs", None),
     "scale": ("Cost against store size", scale.run),
+    "layout": ("Tree layout at many articles (git fast-import alone)", layout.run),
     "extraction": ("Article extraction on 181 real news pages", extraction.run),
 }
 

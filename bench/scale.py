@@ -66,7 +66,7 @@ def fast_import_alone(records: list[dict[str, str]], folder: Path) -> tuple[floa
     """git fast-import on the stream revtrack would send, prepared beforehand: the same layout, files and messages.
 
     So the import rate can be read against what git itself needs for this store
-    layout (``<ab>/<cd>/<id>.article.txt``: three trees per commit). Returned:
+    layout (``<a>/<b>/<c>/<id>.article.txt``: four trees per commit). Returned:
     versions per second as git runs by default, and with the memory setting
     revtrack gives it (:data:`revtrack.importer.FAST_IMPORT_ENV`).
     """

@@ -3,8 +3,8 @@
 A snapshot writes two or three blobs, the few trees on the path from the root
 to the article's folder, and one commit; then it moves the branch. No working
 tree or whole-repository index is read or rewritten, so the cost of a snapshot
-does not grow with the number of articles (trees are fanned out two levels by
-hash, see :func:`revtrack.ids.shard`).
+does not grow with the number of articles (trees are fanned out by hash, see
+:func:`revtrack.ids.shard`).
 
 Objects are written in process as git's loose objects (no git subprocess per
 object; see :meth:`ObjectWriter._store`), or, in a batch of snapshots, held in
@@ -43,8 +43,9 @@ Entry = tuple[bytes, int, str]
 class _Tree:
     """A tree this writer read or wrote: its entries in git's order, its bytes, and where each entry's sha sits.
 
-    Kept so that replacing one entry of a 256-entry root tree is a 20-byte
-    patch of the old bytes rather than a sort, a serialisation and a parse.
+    Kept so that replacing one entry of a tree (up to 256 entries in format-2
+    stores) is a 20-byte patch of the old bytes rather than a sort, a
+    serialisation and a parse.
     """
 
     __slots__ = ("entries", "data", "_places")
@@ -103,7 +104,7 @@ class ObjectWriter:
         again (an unchanged ``.meta.json``). This replaces gitdb's
         ``LooseObjectDB.store``, which per object draws a random temporary name,
         creates the fan-out folder every time, and retries a chmod: 0.38 ms of
-        Python per object against about 0.1 ms here, six objects a snapshot.
+        Python per object against about 0.1 ms here, six or seven objects a snapshot.
         """
         raw = b"%s %d\0" % (kind, len(data)) + data
         binsha = hashlib.sha1(raw).digest()
@@ -143,7 +144,7 @@ class ObjectWriter:
 
         Two files (the pack and its index) instead of one file per object: on
         this machine's disk creating a file costs 0.3-1.2 ms, and a snapshot
-        makes five objects. :mod:`revtrack.packfile` writes the pack (git's
+        makes six or seven. :mod:`revtrack.packfile` writes the pack (git's
         pack and index version 2): whole objects, except trees that patch an
         earlier tree of the batch, which go in as deltas of it. revtrack's
         maintenance later joins it with the others and stores the versions of

@@ -11,7 +11,7 @@ deltas. The format is git's (Documentation/gitformat-pack.txt):
   (large ones in a second table), the pack's checksum and the index's own.
 
 gitdb writes the same files, but through several Python stream objects per
-object (about 0.1 ms each here, five objects a version); this is one
+object (about 0.1 ms each here, six objects a version); this is one
 ``zlib.compress`` and one ``crc32`` per object. ``tests/test_store_format.py``
 checks that ``git index-pack`` derives exactly this index from this pack.
 

@@ -6,11 +6,12 @@ Layout (readable with plain git)::
     <store>/revtrack/store.json   marks the folder as a revtrack store
     <store>/revtrack/index.sqlite derived index (a cache; delete it and it is rebuilt)
     <store>/revtrack/write.lock   one writer at a time (an OS lock: a dead writer holds nothing)
-    tree: <ab>/<cd>/<article-id>.article.txt   headline, blank line, body
-                                 .meta.json     url, stated times, source, extractor
-                                 .page.html     the fetched page (--keep-html)
-          (<ab>/<cd> from sha1 of the id; "/" in the id is written "%2F". Stores
-          of format 1 keep their articles/<ab>/<cd>/<id>/ folders: see ids.py.)
+    tree: <a>/<b>/<c>/<article-id>.article.txt   headline, blank line, body
+                                   .meta.json     url, stated times, source, extractor
+                                   .page.html     the fetched page (--keep-html)
+          (<a>/<b>/<c>: base-32 digits of the sha1 of the id; "/" in the id is
+          written "%2F". Stores of formats 1 and 2 keep their layouts,
+          articles/<ab>/<cd>/<id>/ and <ab>/<cd>/<id>.*: see ids.py.)
 
 Each new version is one commit on ``main`` whose author date is the observed
 time with its UTC offset (to the second) and whose trailers name the article
@@ -41,7 +42,7 @@ from revtrack.errors import (
     StoreLocked,
 )
 from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
-from revtrack.ids import FORMAT_FLAT, FORMAT_FOLDERS, article_path, check_new_article, file_path, validate_article_id
+from revtrack.ids import FORMAT_NARROW, KNOWN_FORMATS, article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import FLUSH_PENDING_AT, Index, IndexBusy, IndexCorrupt
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE: Final = "snapshots"
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
-STORE_FORMAT: Final = FORMAT_FLAT  # what new stores get; older formats stay readable and writable
+STORE_FORMAT: Final = FORMAT_NARROW  # what new stores get; older formats stay readable and writable
 _MAINTENANCE_EVERY: Final = 100
 # A catch-up this long (a lost or outdated index: ~1 s per 2,000) is announced, so a pause is not a hang.
 NOTE_CATCH_UP_FROM: Final = 2_000
@@ -135,7 +136,7 @@ class Store:
                 return STORE_FORMAT  # not created yet: it will get the current format
             except (OSError, ValueError, AttributeError) as error:
                 raise StoreDamaged(f"{self.meta_dir}/store.json is unreadable: {error}") from None
-            if found not in (FORMAT_FOLDERS, FORMAT_FLAT):
+            if found not in KNOWN_FORMATS:
                 raise StoreError(
                     f"{self.path} has store format {found!r}, which this revtrack does not know; upgrade revtrack"
                 )

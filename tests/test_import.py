@@ -40,7 +40,7 @@ def test_imported_seeds_equal_snapshotted_seeds(seeded: Cli, tmp_path: Path) -> 
         tree = subprocess.run(
             ["git", "--git-dir", str(store), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True
         ).stdout
-        assert tree == f"87/68/{SEED_ID}.article.txt\n87/68/{SEED_ID}.meta.json\n"
+        assert tree == f"g/t/k/{SEED_ID}.article.txt\ng/t/k/{SEED_ID}.meta.json\n"
     assert fsck(imported.store).returncode == 0
     # The index was written while git ran, its commits filled in afterwards: they are git's.
     assert imported("check").exit_code == 0

@@ -1,13 +1,15 @@
-"""Store formats: new stores use the flat layout; format-1 stores (one folder per article) keep working."""
+"""Store formats: new stores fan out three levels of 32 (format 3); stores of formats 1 and 2 keep working."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import subprocess
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,24 +29,60 @@ def _tree(store: Path) -> list[str]:
     return listing.stdout.splitlines()
 
 
-def _format_one_store(cli: Cli) -> None:
-    """A store as revtrack made them before format 2: store.json says format 1 before the first version."""
+def _old_format_store(cli: Cli, store_format: int) -> None:
+    """A store as an older revtrack made it: store.json names the format before the first version."""
     Store(str(cli.store)).ensure()
-    (cli.store / "revtrack" / "store.json").write_text(json.dumps({"format": 1, "created_by": "revtrack 0.1.0"}))
+    (cli.store / "revtrack" / "store.json").write_text(
+        json.dumps({"format": store_format, "created_by": "revtrack 0.1"})
+    )
 
 
-def test_new_stores_keep_files_flat_in_the_shard_folder(cli: Cli) -> None:
+def _base32_folders(article_id: str) -> str:
+    """Format 3's folders worked out by hand: the first 15 bits of the id's sha1, five bits a folder."""
+    bits = bin(int(hashlib.sha1(article_id.encode()).hexdigest()[:4], 16))[2:].zfill(16)
+    return "/".join("0123456789abcdefghijklmnopqrstuv"[int(bits[i : i + 5], 2)] for i in (0, 5, 10))
+
+
+def test_new_stores_fan_files_out_three_levels_of_32(cli: Cli) -> None:
     assert cli("snapshot", "-", "--article", "site/a/b", input="T\n\nBody one.\n").exit_code == 0
-    assert json.loads((cli.store / "revtrack" / "store.json").read_text())["format"] == 2
-    tree = _tree(cli.store)
-    assert len(tree) == 2 and all(name.count("/") == 2 for name in tree)
-    assert tree[0].endswith("/site%2Fa%2Fb.article.txt") and tree[1].endswith("/site%2Fa%2Fb.meta.json")
+    assert json.loads((cli.store / "revtrack" / "store.json").read_text())["format"] == 3
+    folders = _base32_folders("site/a/b")
+    assert _tree(cli.store) == [f"{folders}/site%2Fa%2Fb.article.txt", f"{folders}/site%2Fa%2Fb.meta.json"]
     shown = json.loads(cli("show", "site/a/b", "--format", "json").stdout)
-    assert shown["files"] == {"article.txt": tree[0], "meta.json": tree[1]}
+    assert shown["files"] == {"article.txt": _tree(cli.store)[0], "meta.json": _tree(cli.store)[1]}
 
 
-def test_a_format_one_store_is_read_written_imported_and_rebuilt_in_its_own_layout(cli: Cli) -> None:
-    _format_one_store(cli)
+def test_no_folder_of_a_new_store_holds_more_than_32_folders(cli: Cli, tmp_path: Path) -> None:
+    """2,000 articles: the root fills to 32 folders, no folder has more; each file is where its id says."""
+    records = tmp_path / "many.jsonl"
+    with records.open("w", encoding="utf-8") as handle:
+        for number in range(2000):
+            item = {"article": f"desk/{number}", "observed_at": "2024-01-01T10:00:00Z", "title": "T", "body": "B"}
+            handle.write(json.dumps(item) + "\n")
+    assert cli("import", str(records)).exit_code == 0
+    tree = _tree(cli.store)
+    assert sorted(tree) == sorted(
+        f"{_base32_folders(f'desk/{n}')}/desk%2F{n}.{name}"
+        for n in range(2000)
+        for name in ("article.txt", "meta.json")
+    )
+    for depth in (1, 2, 3):
+        children: dict[str, set[str]] = {}
+        for path in tree:
+            parts = path.split("/")
+            children.setdefault("/".join(parts[: depth - 1]), set()).add(parts[depth - 1])
+        assert max(len(names) for names in children.values()) <= 32, depth
+    assert len({path.split("/")[0] for path in tree}) == 32
+
+
+@pytest.mark.parametrize(
+    ("store_format", "layout", "slash"),
+    [(1, "articles/[0-9a-f]{2}/[0-9a-f]{2}/ID/", "/"), (2, "[0-9a-f]{2}/[0-9a-f]{2}/ID.", "%2F")],
+)
+def test_an_older_store_is_read_written_imported_and_rebuilt_in_its_own_layout(
+    cli: Cli, store_format: int, layout: str, slash: str
+) -> None:
+    _old_format_store(cli, store_format)
     first, second, third = seed_versions()
     for version in (first, second):
         result = cli("snapshot", str(version.path), "--article", SEED_ID, "--at", version.observed_at)
@@ -52,8 +90,10 @@ def test_a_format_one_store_is_read_written_imported_and_rebuilt_in_its_own_layo
     assert cli("snapshot", "-", "--article", "site/x", input="T\n\nOther.\n").exit_code == 0
     assert cli("import", str(SEEDS), "--article", SEED_ID).stdout.startswith("imported 1 new versions")
     tree = _tree(cli.store)
-    assert all(name.startswith("articles/") for name in tree), tree
-    assert any(name.endswith(f"/{SEED_ID}/article.txt") for name in tree)
+    for article in (SEED_ID, "site/x"):
+        files = layout.replace("ID", re.escape(article.replace("/", slash))) + r"(article\.txt|meta\.json)"
+        assert sum(bool(re.fullmatch(files, name)) for name in tree) == 2, (files, tree)
+    assert len(tree) == 4
     log = json.loads(cli("log", SEED_ID, "--format", "json").stdout)
     assert [r["rev"] for r in log["revisions"]] == [1, 2, 3]
     assert "destroyed [-three-]{+two+} such tanks" in cli("diff", SEED_ID, "1", "2").stdout
@@ -62,6 +102,7 @@ def test_a_format_one_store_is_read_written_imported_and_rebuilt_in_its_own_layo
     assert json.loads(cli("log", SEED_ID, "--format", "json").stdout) == log
     check = cli("check")
     assert check.exit_code == 0 and "index matches git" in check.stdout
+    assert json.loads((cli.store / "revtrack" / "store.json").read_text())["format"] == store_format
 
 
 def test_a_store_of_an_unknown_format_is_refused_untouched(cli: Cli) -> None:
@@ -218,7 +259,7 @@ def test_tree_parsing_and_patching_agree_with_gitpython(cli: Cli) -> None:
 
 
 def test_a_new_id_too_long_for_a_file_name_is_refused(cli: Cli) -> None:
-    """Each "/" is written "%2F" in format 2: 50 two-letter parts make a 259-byte file name.
+    """Each "/" is written "%2F" in formats 2 and 3: 50 two-letter parts make a 259-byte file name.
 
     git would store it, but a checkout of a clone of the store could not.
     """
