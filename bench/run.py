@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run            # everything (a few minutes: it builds a 10,000-article store)
     .venv/bin/python -m bench.run --tiny     # a smoke run on tiny inputs (what the test suite does)
     .venv/bin/python -m bench.run --only diff,latency
+    .venv/bin/python -m bench.run --only layout         # the store layouts at 100,000 articles (~3 min)
     .venv/bin/python -m bench.run --only instructions   # needs valgrind; deterministic counts
 
 Each benchmark compares against a baseline measured in the same run (git's own
