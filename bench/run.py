@@ -28,7 +28,7 @@ SECTIONS = {
     "instructions": ("Diff engine against git --word-diff, in CPU instructions (callgrind)", instructions.run),
     "realdata": ("250 real Wikipedia revision pairs", None),
     "scale": ("Cost against store size", scale.run),
-    "layout": ("Tree layout at many articles (git fast-import alone)", layout.run),
+    "layout": ("Store layout at many articles", layout.run),
     "extraction": ("Article extraction on 181 real news pages", extraction.run),
 }
 
