@@ -107,10 +107,10 @@ def shard(article_id: str, store_format: int) -> str:
 # Format 2 named the files after the id in the shard folder,
 # ``<ab>/<cd>/<id>.article.txt`` ("/" in the id written "%2F"; ids never hold
 # "%"): three trees, but the root and the ``<ab>`` trees fill to 256 entries,
-# about 18 KB to write, hash and compress per version at a million articles.
+# ~17 KB of trees to write, hash and compress per version at a million articles.
 # Format 3 fans out three levels of 32, ``<a>/<b>/<c>/<id>.article.txt``
-# (base-32 digits): four trees of at most 32 folder entries each, and a last
-# folder that holds about 40 articles at a million. ``git fast-import`` alone
+# (base-32 digits): four trees, three of at most 32 folder entries and a last
+# folder of about 40 articles at a million, ~7 KB in all. ``git fast-import`` alone
 # took 10.6 s instead of 7.1-7.4 s for 30,000 versions of 10,000 articles, and
 # 245 s instead of 128 s for 400,000 new articles (bench/RESULTS.md, session 8).
 # Older stores keep their layout.
