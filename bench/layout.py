@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 from bench.common import markdown_table
-from revtrack.ids import FORMAT_FLAT, FORMAT_NARROW, article_path, file_path
+from revtrack.ids import FORMAT_FLAT, FORMAT_NARROW, LAYOUTS, article_path, file_path
 from revtrack.importer import FAST_IMPORT_ENV, import_snapshots, jsonl_snapshots
 from revtrack.store import Store
 
-FORMATS = {FORMAT_FLAT: "format 2, `<ab>/<cd>/<id>.*`", FORMAT_NARROW: "format 3, `<a>/<b>/<c>/<id>.*`"}
+FORMATS = {number: f"format {number}, `{LAYOUTS[number]}`" for number in (FORMAT_FLAT, FORMAT_NARROW)}
 
 
 def _article(number: int) -> str:

@@ -118,6 +118,11 @@ FORMAT_FOLDERS: Final = 1
 FORMAT_FLAT: Final = 2
 FORMAT_NARROW: Final = 3
 KNOWN_FORMATS: Final = (FORMAT_FOLDERS, FORMAT_FLAT, FORMAT_NARROW)
+LAYOUTS: Final = {
+    FORMAT_FOLDERS: "articles/<ab>/<cd>/<id>/article.txt",
+    FORMAT_FLAT: "<ab>/<cd>/<id>.article.txt",
+    FORMAT_NARROW: "<a>/<b>/<c>/<id>.article.txt",
+}
 _BASE32: Final = "0123456789abcdefghijklmnopqrstuv"  # RFC 4648's base32hex, lower case: safe on any file system
 
 

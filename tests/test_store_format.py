@@ -50,6 +50,7 @@ def test_new_stores_fan_files_out_three_levels_of_32(cli: Cli) -> None:
     assert _tree(cli.store) == [f"{folders}/site%2Fa%2Fb.article.txt", f"{folders}/site%2Fa%2Fb.meta.json"]
     shown = json.loads(cli("show", "site/a/b", "--format", "json").stdout)
     assert shown["files"] == {"article.txt": _tree(cli.store)[0], "meta.json": _tree(cli.store)[1]}
+    assert cli("check").stdout.splitlines()[1:] == ["store format 3: files at <a>/<b>/<c>/<id>.article.txt"]
 
 
 def test_no_folder_of_a_new_store_holds_more_than_32_folders(cli: Cli, tmp_path: Path) -> None:
@@ -102,6 +103,8 @@ def test_an_older_store_is_read_written_imported_and_rebuilt_in_its_own_layout(
     assert json.loads(cli("log", SEED_ID, "--format", "json").stdout) == log
     check = cli("check")
     assert check.exit_code == 0 and "index matches git" in check.stdout
+    assert f"\nstore format {store_format}: files at " in check.stdout
+    assert "note: new stores use format 3 (<a>/<b>/<c>/<id>.article.txt)" in check.stdout
     assert json.loads((cli.store / "revtrack" / "store.json").read_text())["format"] == store_format
 
 
