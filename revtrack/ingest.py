@@ -105,7 +105,18 @@ def _drop_blank_lines(text: str) -> str:
 
 
 def collapse(text: str) -> str:
-    """Whitespace runs to single spaces, ends trimmed."""
+    """Whitespace runs to single spaces, ends trimmed (``" ".join(text.split())``).
+
+    Most bodies are already that once each paragraph break is a space, and two
+    C-speed scans can tell: every whitespace character but the space is
+    unprintable (tests/test_tokens.py checks every code point), so printable
+    text without two spaces in a row or one at either end has nothing left to
+    collapse. 31-40 µs instead of 67-73 µs for a 3.6 KB body, which every
+    version's fingerprint pays (an import of 30,000 versions: ~1 s).
+    """
+    simple = text.replace("\n\n", " ")
+    if simple.isprintable() and "  " not in simple and simple[:1] != " " and simple[-1:] != " ":
+        return simple
     return " ".join(text.split())
 
 

@@ -38,7 +38,7 @@ def stated_times(title: str, body: str, observed: datetime) -> dict[str, Any]:
         stated["headline_flag"] = flag.group(1).upper()
     corrections = []
     for line in body.split("\n"):
-        if len(line) > 300:
+        if not line or len(line) > 300:  # blank lines (half of them: paragraph breaks) and paragraphs
             continue
         if _CORRECTION.match(line):
             corrections.append(line.strip())
