@@ -1,4 +1,4 @@
-"""The store's tree layout at many articles: ``git fast-import`` alone, format 2 against format 3.
+"""The store's tree layout at many articles, format 2 against format 3: git fast-import alone, then revtrack import.
 
 Every version rewrites each tree on the path from the root to the article's
 files, so the layout sets what git must hash, compress and delta per commit.
