@@ -71,10 +71,10 @@ def import_seconds(articles: int, store_format: int, folder: Path) -> float:
         + "\n"
         for number in range(1, articles + 1)
     )  # fmt: skip
-    store = Store(str(folder))
-    store.ensure()
+    with Store(str(folder)) as created:
+        created.ensure()
     # An older format is what store.json says (how revtrack reads an older store's layout).
-    with open(os.path.join(store.meta_dir, "store.json"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(created.meta_dir, "store.json"), "w", encoding="utf-8") as handle:
         json.dump({"format": store_format, "created_by": "bench/layout.py"}, handle)
     with Store(str(folder)) as store:
         start = time.perf_counter()
