@@ -22,26 +22,43 @@ from revtrack.tokens import words
 # counts as a letter but revtrack does not (symbols assigned since, such as
 # ₺ ₽ ₿, and unassigned code points).
 # tests/test_search_text.py checks every character of the class against SQLite.
-_AS_IS: Final = re.compile(
-    "["
+_AS_IS_CLASS: Final = (
     "\x00-\u02ff"  # Latin, IPA, spacing modifiers
     "\u0370-\u0377\u037a-\u037f\u0384-\u038a\u038c\u038e-\u03a1\u03a3-\u0482\u048a-\u052f"  # Greek, Cyrillic
     "\u2000-\u200b\u200e-\u2064\u206a-\u206f"  # general punctuation, without ZWNJ/ZWJ and the isolates
     "\u20a0-\u20b9\u2100-\u2189"  # currency signs up to ₹, letter-like symbols, number forms
     "\u2190-\u23f3\u2400-\u2426\u2440-\u244a\u2460-\u26ff\u2701-\u27ff"  # arrows, maths (− ×), technical, dingbats
     "\u3131-\u318e\uac00-\ud7a3"  # Hangul: spaced like Latin
-    "]*"
 )
+_AS_IS: Final = re.compile(f"[{_AS_IS_CLASS}]*")
+_NOT_AS_IS: Final = re.compile(f"[^{_AS_IS_CLASS}]")
 
 
 def search_words(text: str) -> str:
     """What the full-text index is given for ``text``.
 
     Text the index tokenizes as revtrack does (Latin, Greek, Cyrillic, Korean,
-    common symbols) goes in as it is; other text goes in as revtrack's word
-    tokens separated by spaces.
+    common symbols) goes in as it is. In other text, only the stretches
+    between spaces and line breaks that hold another character go in as
+    revtrack's word tokens separated by spaces: neither tokenizer lets a word
+    span a space or a line break, so the rest gives the same terms as it is.
+    (Of the benchmark's 30,000 news versions, 1,135 hold an emoji or a Chinese
+    name: tokenized whole, 570 µs each; this way, 106 µs.)
     """
-    return text if _AS_IS.fullmatch(text) else " ".join(words(text))
+    if _AS_IS.fullmatch(text):
+        return text
+    parts: list[str] = []
+    copied = 0  # text[:copied] is in parts
+    for found in _NOT_AS_IS.finditer(text):
+        if found.start() < copied:
+            continue  # in a stretch already re-tokenized
+        start = max(text.rfind(" ", copied, found.start()), text.rfind("\n", copied, found.start()), copied - 1) + 1
+        ends = [end for end in (text.find(" ", found.end()), text.find("\n", found.end())) if end >= 0]
+        end = min(ends, default=len(text))
+        parts += [text[copied:start], " ".join(words(text[start:end]))]
+        copied = end
+    parts.append(text[copied:])
+    return "".join(parts)
 
 
 def phrase_query(phrase: str) -> str | None:

@@ -58,6 +58,31 @@ def test_characters_sqlite_splits_differently_are_re_tokenized() -> None:
     assert search_words("Seoul’s 3.2% − 서울의 “rally”") == "Seoul’s 3.2% − 서울의 “rally”"
 
 
+def test_only_the_stretches_holding_other_characters_are_re_tokenized() -> None:
+    # Between spaces and line breaks: "🙂" (a letter to SQLite's Unicode 6.1
+    # tables, nothing to revtrack) and "北京" (one word to SQLite) are re-tokenized;
+    # the rest, punctuation and spacing included, goes in as it is.
+    text = "Seoul’s “rally” 🙂 today,\nwith 北京’s envoy:\n\n3.2% up"
+    assert search_words(text) == "Seoul’s “rally”  today,\nwith 北 京 s envoy:\n\n3.2% up"
+    assert search_words("x🙂y") == "x y" and search_words("🙂") == ""
+
+
+# Words, spacing and the characters on which the two tokenizers differ, run
+# together: stretches re-tokenized next to stretches that go in as they are.
+_PIECES = st.sampled_from(
+    ["news", "Seoul’s", "3.2%", "“quote”", "—", "₽100", "🙂", "😀", "⬇\ufe0f", "北京", "ไทย", "e\u0301", "\u200d",
+     "हिन्दी", "서울", "https://x.org/a?b=1", ",", "-"]
+)  # fmt: skip
+_SPACING = st.sampled_from(["", " ", "\n", "  ", "\n\n", "\u00a0", "\t"])
+STRETCHES = st.lists(st.tuples(_PIECES, _SPACING), max_size=30).map(lambda pairs: "".join(a + b for a, b in pairs))
+
+
+@settings(max_examples=500, deadline=None)
+@given(STRETCHES)
+def test_the_index_finds_revtracks_words_in_text_partly_re_tokenized(terms, text: str) -> None:
+    assert terms(search_words(text)) == terms(" ".join(words(text)))
+
+
 MIXED = st.text(
     alphabet=st.characters(max_codepoint=0x52F)
     | st.sampled_from("“”‘’—–…−×€₹₺₽₿²½ⅻ①⁉✓가나다한국어 天气很好コンピューターไทยहिन्दी\u200c\u200d\u2066\ue000\u0378")
