@@ -358,12 +358,13 @@ class _IndexWriter:
             index = Index(self.index_path)
             try:
                 with index.transaction():
+                    before = index.last_row()
                     while (item := self.items.get()) is not self._END:
                         if isinstance(item, _Lookup):
                             self._answer(index, item)
                             continue
                         mark, revision, words = item
-                        rowid = index.add(revision, words, queue=True)
+                        rowid = index.add(revision, words, queue=True, article_row=False)
                         if rowid is not None:
                             rows[mark] = rowid
                             if len(rows) % _FULL_TEXT_EVERY == 0:
@@ -374,6 +375,7 @@ class _IndexWriter:
                     if outcome is None:
                         raise _Abandoned
                     tip, commits = outcome
+                    index.update_articles(before)
                     index.set_commits((commits[mark], rowid) for mark, rowid in rows.items())
                     if tip is not None:
                         index.set_tip(tip)

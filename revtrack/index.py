@@ -194,9 +194,11 @@ class Index:
         """Fill in the commits of rows added before their commits existed: (commit, rowid) pairs."""
         self.db.executemany("UPDATE revisions SET commit_id=? WHERE rowid=?", commits)
 
-    def add(self, revision: Revision, search_words: str, queue: bool = False) -> int | None:
+    def add(self, revision: Revision, search_words: str, queue: bool = False, article_row: bool = True) -> int | None:
         """Index a revision; ``queue``: its words wait for the next batch into the full-text index.
 
+        ``article_row=False`` leaves the article's row (its latest revision) to a
+        later :meth:`update_articles`, as an import does for all its rows at once.
         Returns the row's id, or None when the revision was indexed already.
         """
         cursor = self.db.execute(
@@ -208,6 +210,8 @@ class Index:
         rowid = cursor.lastrowid
         table = "search_pending (id, words)" if queue else "search (rowid, words)"
         self.db.execute(f"INSERT INTO {table} VALUES (?, ?)", (rowid, search_words))
+        if not article_row:
+            return rowid
         self.db.execute(
             """INSERT INTO articles VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
@@ -216,6 +220,26 @@ class Index:
             (revision.article, revision.rev, rowid, revision.observed_at, revision.observed_at),
         )
         return rowid
+
+    def update_articles(self, after_row: int) -> None:
+        """Bring the articles' rows up to the revisions added after row ``after_row``, in one statement.
+
+        What :meth:`add` does row by row, for a whole import: its first revision
+        of a new article is the article's first sighting, its last the latest.
+        """
+        self.db.execute(
+            """INSERT INTO articles
+               SELECT last.article, last.rev, last.id, first.observed_at, last.observed_at
+               FROM (SELECT article, min(rev) AS low, max(rev) AS high
+                     FROM revisions WHERE id > ? GROUP BY article) AS added
+               JOIN revisions AS first ON first.article = added.article AND first.rev = added.low
+               JOIN revisions AS last ON last.article = added.article AND last.rev = added.high
+               WHERE true
+               ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
+               latest_id=excluded.latest_id, last_changed=excluded.last_changed
+               WHERE excluded.latest_rev > articles.latest_rev""",
+            (after_row,),
+        )
 
     def set_stats(self, article: str, rev: int, words_added: int, words_deleted: int, summary: str) -> None:
         self.db.execute(

@@ -72,6 +72,12 @@ def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> Non
     assert [r["rev"] for r in log] == [1, 2, 3, 4] and log[3]["title"] == "Coalition: talks go on"
     other = json.loads(seeded("log", "other/story", "--format", "json").stdout)["revisions"]
     assert [r["observed_at"] for r in other] == ["2017-10-28T09:00:00+00:00", "2017-10-28T11:00:00+00:00"]
+    # The articles' rows (written once, at the end of the import): an older article keeps its first sighting.
+    listed = {a["article"]: a for a in json.loads(seeded("list", "--format", "json").stdout)["articles"]}
+    assert {name: (a["revisions"], a["first_seen"], a["last_changed"], a["title"]) for name, a in listed.items()} == {
+        SEED_ID: (4, log[0]["observed_at"], "2017-10-28T09:00:00+03:00", "Coalition: talks go on"),
+        "other/story": (2, "2017-10-28T09:00:00+00:00", "2017-10-28T11:00:00+00:00", "Other"),
+    }
     assert seeded("snapshot", "-", "--article", "other/story", input="Other\n\nThree.").stdout.startswith(
         "other/story: recorded rev 3"
     )
