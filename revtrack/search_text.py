@@ -52,6 +52,8 @@ def search_words(text: str) -> str:
     for found in _NOT_AS_IS.finditer(text):
         if found.start() < copied:
             continue  # in a stretch already re-tokenized
+        # The stretch: from just after the last space or line break before the
+        # character (or where the text not yet copied begins) to the next one.
         start = max(text.rfind(" ", copied, found.start()), text.rfind("\n", copied, found.start()), copied - 1) + 1
         ends = [end for end in (text.find(" ", found.end()), text.find("\n", found.end())) if end >= 0]
         end = min(ends, default=len(text))

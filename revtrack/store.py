@@ -265,8 +265,10 @@ class Store:
                             "~2,000 a second")  # fmt: skip
             revisions = self._read_commits(commits)
             with index.transaction(tip):
+                before = index.last_row()
                 for revision, words in revisions:
-                    index.add(revision, words)
+                    index.add(revision, words, article_row=False)
+                index.update_articles(before)
         except sqlite3.DatabaseError as error:
             raise IndexCorrupt(str(error)) from None
 

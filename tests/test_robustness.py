@@ -366,10 +366,14 @@ def _log_lines(store_dir: Path) -> list[str]:
 
 def test_deleted_index_is_rebuilt_with_the_same_history(store_dir: Path) -> None:
     before = _seeded_store(store_dir)
+    with Store(str(store_dir)) as store:
+        articles = store.articles()
     for name in os.listdir(store_dir / "revtrack"):
         if name.startswith("index.sqlite"):
             os.unlink(store_dir / "revtrack" / name)
     assert _log_lines(store_dir) == before
+    with Store(str(store_dir)) as store:  # the articles' rows (latest revision, first and last sighting) too
+        assert store.articles() == articles and [a.revisions for a in articles] == [4, 4]
 
 
 def test_corrupt_index_is_rebuilt_with_the_same_history(store_dir: Path) -> None:
