@@ -146,7 +146,7 @@ def check_new_article(article_id: str, store_format: int) -> None:
     """
     if store_format == FORMAT_FOLDERS:
         return
-    name = file_path(article_path(article_id), "article.txt").rsplit("/", 1)[1]
+    name = file_path(article_path(article_id, store_format), "article.txt").rsplit("/", 1)[1]
     if len(name.encode("utf-8")) > _NAME_MAX:
         raise InvalidArticleId(
             f"article id {article_id!r} is too long for a file name once each '/' is written '%2F' "

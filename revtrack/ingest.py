@@ -109,7 +109,7 @@ def collapse(text: str) -> str:
 
     Most bodies are already that once each paragraph break is a space, and two
     C-speed scans can tell: every whitespace character but the space is
-    unprintable (tests/test_tokens.py checks every code point), so printable
+    unprintable (tests/test_ingest.py checks every code point), so printable
     text without two spaces in a row or one at either end has nothing left to
     collapse. 31-40 µs instead of 67-73 µs for a 3.6 KB body, which every
     version's fingerprint pays (an import of 30,000 versions: ~1 s).

@@ -261,11 +261,14 @@ def test_tree_parsing_and_patching_agree_with_gitpython(cli: Cli) -> None:
     fresh.close()
 
 
-def test_a_new_id_too_long_for_a_file_name_is_refused(cli: Cli) -> None:
+@pytest.mark.parametrize("store_format", [2, 3])
+def test_a_new_id_too_long_for_a_file_name_is_refused(cli: Cli, store_format: int) -> None:
     """Each "/" is written "%2F" in formats 2 and 3: 50 two-letter parts make a 259-byte file name.
 
     git would store it, but a checkout of a clone of the store could not.
     """
+    if store_format != 3:
+        _old_format_store(cli, store_format)
     long_id, fits = "/".join(["ab"] * 50), "/".join(["ab"] * 49)  # 254 bytes: the longest that fits
     article = cli.store.parent / "a.txt"
     article.write_text("Headline\n\nBody.\n", encoding="utf-8")
