@@ -134,18 +134,51 @@ def pack_loose(git_dir: str) -> None:
 def pack_all(git_dir: str, recompute: bool) -> None:
     """Put every reachable object into one new pack, then drop the old packs and the loose copies.
 
-    ``recompute`` searches every delta again (after a bulk import, whose
-    fast-import pack has poor ones); otherwise deltas already in a pack are
-    kept and only whole objects are searched (routine maintenance, cheap).
-    The new pack is complete and in place before anything is removed, so an
+    ``recompute`` searches every file's delta again (after a bulk import, whose
+    fast-import pack deltas each file against whatever file came before it, and
+    on ``revtrack maintain``); otherwise deltas already in a pack are kept and
+    only whole objects are searched (routine maintenance, cheap). Folders and
+    commits keep their deltas either way: fast-import and revtrack's batch
+    writer delta each folder against its own previous version, and git's search
+    would store most of them whole (it keeps a first delta only when it is under
+    half the object's size less 20 bytes, and a leaf folder is ~80 bytes). The
+    benchmark's 30,000 versions: 38.40 MB with 14,576 whole folders, against
+    39.62 MB with 38,762 when everything was searched again.
+    Each pass writes a complete pack before anything is removed, so an
     interrupted run leaves every object readable.
     """
     before = packs(git_dir, with_index_only=False)
-    new_pack = _pack(git_dir, object_list(git_dir), ["--honor-pack-keep", *(["--no-reuse-delta"] if recompute else [])])
-    if new_pack is None:
+    objects = object_list(git_dir)
+    if not objects:
         return  # nothing reachable: an empty store
+    if recompute:
+        # pack-objects keeps a whole object whole when its candidate base is whole
+        # in the same pack (it assumes an earlier run tried that pair), so the
+        # files searched again go through a pack of their own first, and the
+        # two packs are then joined with every delta kept.
+        files, rest = _split_files(git_dir, objects)
+        parts = {
+            _pack(git_dir, files, ["--honor-pack-keep", "--no-reuse-delta"]),
+            _pack(git_dir, rest, ["--honor-pack-keep"]),
+        }
+        written = {name for name in parts if name is not None}
+        _remove_packs(git_dir, before - written)
+        git(git_dir, "prune-packed", "-q")
+        before = written
+    new_pack = _pack(git_dir, objects, ["--honor-pack-keep"])
     _remove_packs(git_dir, before - {new_pack})
     git(git_dir, "prune-packed", "-q")
+
+
+def _split_files(git_dir: str, objects: bytes) -> tuple[bytes, bytes]:
+    """``objects`` (an :func:`object_list`) as two lists: the files (blobs), and the folders and commits."""
+    typed = git(git_dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered")
+    blobs = {line[:-5] for line in typed.splitlines() if line.endswith(b" blob")}
+    files: list[bytes] = []
+    rest: list[bytes] = []
+    for line in objects.splitlines(keepends=True):
+        (files if line.rstrip(b"\n").partition(b" ")[0] in blobs else rest).append(line)
+    return b"".join(files), b"".join(rest)
 
 
 def join_recent(git_dir: str) -> None:

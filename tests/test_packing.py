@@ -86,6 +86,43 @@ def test_maintain_mends_a_store_packed_by_git(tmp_path: Path) -> None:
     assert fsck(store_path).returncode == 0
 
 
+def _stored(store: Path) -> dict[str, tuple[str, str | None]]:
+    """Every packed object: its type, and the object it is stored as a delta of (None: stored whole)."""
+    stored: dict[str, tuple[str, str | None]] = {}
+    for index in (store / "objects" / "pack").glob("pack-*.idx"):
+        verify = ["git", "--git-dir", str(store), "verify-pack", "-v", str(index)]
+        for line in subprocess.run(verify, capture_output=True, text=True, check=True).stdout.splitlines():
+            fields = line.split()
+            if len(fields) in (5, 7) and fields[1] in ("blob", "tree", "commit"):
+                stored[fields[0]] = (fields[1], fields[6] if len(fields) == 7 else None)
+    return stored
+
+
+def test_a_full_pack_searches_files_again_and_keeps_the_folders_deltas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fast-import deltas each file against the one written before it (here another
+    # article's) and each folder against its own previous version; git's search
+    # would leave most of these small folders whole.
+    from revtrack.importer import import_snapshots
+
+    store_path = tmp_path / "store"
+    with monkeypatch.context() as patch, Store(str(store_path)) as store:
+        patch.setattr(Store, "maintain", lambda self, auto=False: None)
+        import_snapshots(store, _versions(seed=5))
+    imported = _stored(store_path)
+    folder_deltas = {sha: base for sha, (kind, base) in imported.items() if kind == "tree" and base}
+    with Store(str(store_path)) as store:
+        store.maintain()
+    packed = _stored(store_path)
+    assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
+    assert len(folder_deltas) > ARTICLES
+    assert {sha: packed[sha][1] for sha in folder_deltas} == folder_deltas
+    assert len(packing.packs(str(store_path))) == 1 and packed.keys() == imported.keys()
+    assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*"))
+    assert fsck(store_path).returncode == 0
+
+
 def test_loose_objects_pack_into_a_new_pack_beside_the_old(tmp_path: Path) -> None:
     store_path = tmp_path / "store"
     snapshots = _versions(seed=2)
