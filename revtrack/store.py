@@ -471,7 +471,7 @@ class Store:
 
         ``auto`` (every 100 revisions) packs only when there are many loose
         objects or many packs, as git's ``gc --auto`` does; otherwise every
-        object goes into one pack with all its deltas searched again.
+        object goes into one pack, every file's delta searched again (folders keep theirs).
         Runs under the write lock: packing, ref packing and reflog expiry must
         not interleave with a writer moving the branch.
         """
