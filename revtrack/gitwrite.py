@@ -30,7 +30,7 @@ from git import Repo
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
 from revtrack.ids import RESERVED_NAMES, file_path
-from revtrack.packfile import patch_delta, write_pack
+from revtrack.packfile import patch_delta, splice_delta, write_pack
 from revtrack.record import identity
 from revtrack.reflock import create_lock
 from revtrack.timeutil import git_date, now
@@ -84,10 +84,11 @@ class ObjectWriter:
         # While a batch of snapshots is open, new objects wait here and go to
         # disk as one pack (see hold and write_held).
         self._held: dict[bytes, tuple[bytes, bytes]] | None = None
-        # Held trees that are a held tree with one entry's sha replaced:
-        # sha -> (base sha, offset of the new sha, delta chain depth). They go
-        # into the batch's pack as deltas (see revtrack.packfile).
-        self._patched: dict[bytes, tuple[bytes, int, int]] = {}
+        # Held trees that are a new version of another held tree: sha -> (base
+        # sha, delta chain depth, offset of the one entry's sha replaced, or
+        # None when the article's own folder was rebuilt). They go into the
+        # batch's pack as deltas (see revtrack.packfile, and _carry).
+        self._patched: dict[bytes, tuple[bytes, int, int | None]] = {}
         self._trees: OrderedDict[bytes, _Tree] = OrderedDict()
         self._commit_trees: dict[str, bytes] = {}
         self.identity = identity()
@@ -169,12 +170,35 @@ class ObjectWriter:
         self._patched = {}
 
     def _delta(self, binsha: bytes, data: bytes) -> tuple[bytes, bytes] | None:
-        """(base sha, delta data) for a held tree that patches another held tree, else None."""
+        """(base sha, delta data) for a held tree that is a new version of another held tree, else None."""
         patched = self._patched.get(binsha)
         if patched is None:
             return None
-        base, offset, _ = patched
-        return base, patch_delta(len(data), offset, data[offset : offset + 20])
+        base, _, offset = patched
+        if offset is not None:
+            return base, patch_delta(len(data), offset, data[offset : offset + 20])
+        delta = splice_delta(self._held[base][1] if self._held else b"", data)
+        return (base, delta) if len(delta) < len(data) else None
+
+    def _carry(self, binsha: bytes, data: bytes) -> None:
+        """In a batch, hold an existing tree too, so that its new version can go into the pack as a delta of it.
+
+        A pack may only delta against its own objects, and git's search later
+        leaves folders under ~100 bytes whole, so without the previous version
+        at hand every folder a batch changes would stay whole for good. Held
+        before its new version, so that it comes first in the pack; a
+        duplicate of an object in an older pack, until packs are joined.
+        """
+        if self._held is not None and binsha not in self._held:
+            self._held[binsha] = (b"tree", data)
+
+    def _derive(self, new_binsha: bytes, base: bytes, offset: int | None) -> None:
+        """In a batch, note that held tree ``new_binsha`` is a new version of held tree ``base``."""
+        if self._held is None or base not in self._held or new_binsha == base or new_binsha in self._patched:
+            return
+        depth = self._patched.get(base, (b"", 0, None))[1] + 1
+        if depth <= _DELTA_DEPTH:
+            self._patched[new_binsha] = (base, depth, offset)
 
     def stop_holding(self) -> None:
         """Write objects one by one again; objects still held (a failed batch) are dropped."""
@@ -231,14 +255,11 @@ class ObjectWriter:
         entries = list(old.entries)
         entries[position] = entry
         data = old.data[:offset] + sha + old.data[offset + 20 :]
+        if data != old.data:
+            self._carry(binsha, old.data)
         new_binsha = self._store(b"tree", data)
         self._remember(new_binsha, _Tree(entries, data, old.places))  # same names at the same offsets
-        # In a batch, a patch of a held tree goes into the pack as a delta of it.
-        held_base = self._held is not None and binsha in self._held
-        if held_base and new_binsha != binsha and new_binsha not in self._patched:
-            depth = self._patched.get(binsha, (b"", 0, 0))[2] + 1
-            if depth <= _DELTA_DEPTH:
-                self._patched[new_binsha] = (binsha, offset, depth)
+        self._derive(new_binsha, binsha, offset)
         return new_binsha
 
     def _remember(self, binsha: bytes, tree: _Tree) -> None:
@@ -271,7 +292,8 @@ class ObjectWriter:
 
     def _replace(self, tree: bytes | None, parts: list[str], files: dict[str, bytes], prefix: str | None) -> bytes:
         if not parts:
-            entries = self.read_tree(tree) if tree is not None else []
+            old = self._tree(tree) if tree is not None else None
+            entries = old.entries if old is not None else []
             if prefix is None:
                 # A format-1 article folder: keep sub-folders (articles whose ids extend this one).
                 kept = [e for e in entries if e[1] == TREE_MODE and e[2] not in files]
@@ -279,7 +301,12 @@ class ObjectWriter:
                 # A shared shard folder: drop only this article's previous files.
                 own = {f"{prefix}.{name}" for name in RESERVED_NAMES}
                 kept = [e for e in entries if e[2] not in own]
-            return self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])
+            if tree is None or old is None:
+                return self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])
+            self._carry(tree, old.data)
+            new_binsha = self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])
+            self._derive(new_binsha, tree, None)
+            return new_binsha
         head, rest = parts[0], parts[1:]
         if tree is None:
             return self.tree([(self._replace(None, rest, files, prefix), TREE_MODE, head)])

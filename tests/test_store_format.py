@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from revtrack import packfile, record
@@ -377,10 +377,48 @@ def test_patched_objects_go_in_as_deltas_git_resolves(tmp_path_factory, base, pa
         assert shown.returncode == 0 and shown.stdout == expected
 
 
-def test_a_batch_writes_its_root_trees_as_deltas(cli: Cli) -> None:
-    """Ten versions of ten articles in one batch: nine of the ten root trees are deltas of the one before."""
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.binary(max_size=300),
+    old_middle=st.binary(max_size=300),
+    new_middle=st.binary(max_size=300),
+    end=st.binary(max_size=300) | st.binary(min_size=1, max_size=40).map(lambda part: part * 2000),
+)
+def test_spliced_objects_go_in_as_deltas_git_resolves(tmp_path_factory, start, old_middle, new_middle, end) -> None:
+    """A new version sharing any start and end with the old (either may be empty): git rebuilds it from the delta."""
+    source, target = start + old_middle + end, start + new_middle + end
+    assume(source != target and target)  # git refuses a delta under 4 bytes; the writer stores such objects whole
+    delta = packfile.splice_delta(source, target)
+    assert len(delta) <= len(new_middle) + len(new_middle) // 127 + 30  # the common start and end are copied
+    folder = tmp_path_factory.mktemp("splice")
+    subprocess.run(["git", "init", "-q", "--bare", str(folder / "repo.git")], check=True)
+    objects = [
+        (_git_object_sha(b"blob", source), b"blob", source, None),
+        (_git_object_sha(b"blob", target), b"blob", target, (_git_object_sha(b"blob", source), delta)),
+    ]
+    pack_dir = folder / "repo.git" / "objects" / "pack"
+    with open(pack_dir / "pack-new.pack", "wb") as pack, open(pack_dir / "pack-new.idx", "wb") as index:
+        packfile.write_pack(objects, pack, index)
+    listed = subprocess.run(
+        ["git", "verify-pack", "-v", str(pack_dir / "pack-new.idx")], capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert sum(len(line.split()) == 7 for line in listed.stdout.splitlines()) == 1  # stored as a delta
+    shown = subprocess.run(
+        ["git", "--git-dir", str(folder / "repo.git"), "cat-file", "blob", objects[1][0].hex()], capture_output=True
+    )
+    assert shown.returncode == 0 and shown.stdout == target
+
+
+def test_a_batch_writes_every_folder_it_changes_as_a_delta_of_its_previous_version(cli: Cli) -> None:
+    """Ten versions of ten articles in one batch: each new folder, the root too, is a delta of the folder it replaces.
+
+    The first version's folders replace folders of a commit before the batch,
+    which the batch carries into its pack as bases.
+    """
     from revtrack.model import Snapshot
 
+    git = ["git", "--git-dir", str(cli.store)]
     with Store(str(cli.store)) as store:
         for number in range(20):  # a root tree with entries for several shard folders
             store.snapshot(Snapshot(f"a{number}", "T", f"Body {number}.", "2020-01-01T00:00:00+00:00"))
@@ -389,12 +427,22 @@ def test_a_batch_writes_its_root_trees_as_deltas(cli: Cli) -> None:
                 store.snapshot(Snapshot(f"a{number}", "T", f"Body {number}, later.", "2020-01-02T00:00:00+00:00"))
     packs = sorted((cli.store / "objects" / "pack").glob("*.idx"))
     assert len(packs) == 1
-    verify = ["git", "verify-pack", "-v", str(packs[0])]
-    listed = subprocess.run(verify, capture_output=True, text=True, check=True).stdout
-    roots = subprocess.run(["git", "--git-dir", str(cli.store), "log", "-10", "--format=%T"], capture_output=True,
-                           text=True, check=True).stdout.split()  # fmt: skip
-    rows = {line.split()[0]: line.split() for line in listed.splitlines() if line[:40] in roots}
-    assert sum(len(rows[root]) == 7 for root in roots) == 9  # sha type size packed offset depth base
+    listed = subprocess.run(["git", "verify-pack", "-v", str(packs[0])], capture_output=True, text=True, check=True)
+    # Delta rows have seven fields: sha, type, size, packed size, offset, depth, base.
+    bases = {fields[0]: fields[6] for fields in map(str.split, listed.stdout.splitlines()) if len(fields) == 7}
+    replaced = {}  # new folder -> the folder it replaced, for each commit of the batch
+    for commit in subprocess.run(
+        [*git, "rev-list", "-10", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.split():
+        roots = subprocess.run([*git, "rev-parse", f"{commit}^^{{tree}}", f"{commit}^{{tree}}"],
+                               capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+        replaced[roots[1]] = roots[0]
+        changed = subprocess.run([*git, "diff-tree", "-r", "-t", commit], capture_output=True, text=True, check=True)
+        for fields in map(str.split, changed.stdout.splitlines()[1:]):
+            if fields[1] == "040000":  # :old-mode new-mode old-sha new-sha status path
+                replaced[fields[3]] = fields[2]
+    assert len(replaced) == 10 * 4  # the root and three levels of folders, each commit
+    assert {new: bases.get(new) for new in replaced} == replaced
     assert fsck(cli.store).returncode == 0
 
 
