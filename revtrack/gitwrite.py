@@ -146,8 +146,9 @@ class ObjectWriter:
         Two files (the pack and its index) instead of one file per object: on
         this machine's disk creating a file costs 0.3-1.2 ms, and a snapshot
         makes six or seven. :mod:`revtrack.packfile` writes the pack (git's
-        pack and index version 2): whole objects, except trees that patch an
-        earlier tree of the batch, which go in as deltas of it. revtrack's
+        pack and index version 2): whole objects, except each new version of a
+        folder, which goes in as a delta of the folder it replaces (held, or
+        carried into the pack: see :meth:`_carry`). revtrack's
         maintenance later joins it with the others and stores the versions of
         each article as deltas (see :mod:`revtrack.packing`).
         Files are renamed into place pack first: git looks at a pack only
