@@ -250,8 +250,11 @@ class ObjectWriter:
         old = self._tree(binsha)
         sha, mode, name = entry
         place = old.places.get(name)
-        if place is None or old.entries[place[0]][1] != mode:
-            return self.tree([e for e in old.entries if e[2] != name] + [entry])
+        if place is None or old.entries[place[0]][1] != mode:  # a new entry: a new article's folder
+            self._carry(binsha, old.data)
+            added = self.tree([e for e in old.entries if e[2] != name] + [entry])
+            self._derive(added, binsha, None)
+            return added
         position, offset = place
         entries = list(old.entries)
         entries[position] = entry

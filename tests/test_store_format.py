@@ -411,10 +411,12 @@ def test_spliced_objects_go_in_as_deltas_git_resolves(tmp_path_factory, start, o
 
 
 def test_a_batch_writes_every_folder_it_changes_as_a_delta_of_its_previous_version(cli: Cli) -> None:
-    """Ten versions of ten articles in one batch: each new folder, the root too, is a delta of the folder it replaces.
+    """New versions of ten articles and five new articles in one batch: each folder that replaces one, the root
+    too, is a delta of the folder it replaces.
 
     The first version's folders replace folders of a commit before the batch,
-    which the batch carries into its pack as bases.
+    which the batch carries into its pack as bases; a new article's folder
+    changes its parent folders by an added entry.
     """
     from revtrack.model import Snapshot
 
@@ -425,6 +427,8 @@ def test_a_batch_writes_every_folder_it_changes_as_a_delta_of_its_previous_versi
         with store.batch():
             for number in range(10):
                 store.snapshot(Snapshot(f"a{number}", "T", f"Body {number}, later.", "2020-01-02T00:00:00+00:00"))
+            for number in range(5):
+                store.snapshot(Snapshot(f"new{number}", "T", f"New {number}.", "2020-01-02T00:00:00+00:00"))
     packs = sorted((cli.store / "objects" / "pack").glob("*.idx"))
     assert len(packs) == 1
     listed = subprocess.run(["git", "verify-pack", "-v", str(packs[0])], capture_output=True, text=True, check=True)
@@ -432,16 +436,17 @@ def test_a_batch_writes_every_folder_it_changes_as_a_delta_of_its_previous_versi
     bases = {fields[0]: fields[6] for fields in map(str.split, listed.stdout.splitlines()) if len(fields) == 7}
     replaced = {}  # new folder -> the folder it replaced, for each commit of the batch
     for commit in subprocess.run(
-        [*git, "rev-list", "-10", "HEAD"], capture_output=True, text=True, check=True
+        [*git, "rev-list", "-15", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.split():
         roots = subprocess.run([*git, "rev-parse", f"{commit}^^{{tree}}", f"{commit}^{{tree}}"],
                                capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
         replaced[roots[1]] = roots[0]
         changed = subprocess.run([*git, "diff-tree", "-r", "-t", commit], capture_output=True, text=True, check=True)
         for fields in map(str.split, changed.stdout.splitlines()[1:]):
-            if fields[1] == "040000":  # :old-mode new-mode old-sha new-sha status path
+            if fields[1] == "040000" and fields[4] == "M":  # :old-mode new-mode old-sha new-sha status path
                 replaced[fields[3]] = fields[2]
-    assert len(replaced) == 10 * 4  # the root and three levels of folders, each commit
+    assert len(replaced) >= 10 * 4 + 5  # the root and three levels of folders for each new version; the root at least
+    # for each new article
     assert {new: bases.get(new) for new in replaced} == replaced
     assert fsck(cli.store).returncode == 0
 
