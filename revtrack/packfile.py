@@ -33,6 +33,7 @@ from typing import IO, Final
 
 TYPE_CODES: Final = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA: Final = 6
+_LEVEL: Final = zlib.Z_DEFAULT_COMPRESSION  # git's pack.compression default
 _COPY_CHUNK: Final = 0x10000  # longest copy git's own delta writer emits
 _INDEX_MAGIC: Final = b"\xfftOc" + struct.pack(">I", 2)
 _LARGE_OFFSET: Final = 0x80000000  # offsets from here on go to the index's 8-byte table
@@ -148,9 +149,12 @@ def write_pack(objects: Sequence[PackObject], pack: IO[bytes], index: IO[bytes])
 
     Each object is (binary sha, kind, data, delta): ``delta`` is None, or
     (base sha, git delta data) when the base comes earlier in this pack;
-    otherwise the object goes in whole. Compression is zlib level 1 (git's
-    ``core.looseCompression``): these packs are short-lived, and the next join
-    recompresses what it does not reuse.
+    otherwise the object goes in whole. Compression is zlib's default level,
+    as git packs: joins and full packs copy packed objects as they are (they
+    search again only the deltas), so a batch's first versions keep this
+    compression for good. At level 1, 1,000 articles recorded in batches kept
+    their first versions 2.5% larger (2.91 against 2.84 MB), for ~20% less
+    time compressing them.
     """
     pack_hash = hashlib.sha1()
     header = b"PACK" + struct.pack(">II", 2, len(objects))
@@ -165,10 +169,10 @@ def write_pack(objects: Sequence[PackObject], pack: IO[bytes], index: IO[bytes])
             packed = (
                 object_header(_OFS_DELTA, len(delta[1]))
                 + _base_distance(offset - base_offset)
-                + zlib.compress(delta[1], 1)
+                + zlib.compress(delta[1], _LEVEL)
             )
         else:
-            packed = object_header(TYPE_CODES[kind], len(data)) + zlib.compress(data, 1)
+            packed = object_header(TYPE_CODES[kind], len(data)) + zlib.compress(data, _LEVEL)
         offsets[binsha] = offset
         pack.write(packed)
         pack_hash.update(packed)

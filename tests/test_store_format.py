@@ -451,6 +451,20 @@ def test_a_batch_writes_every_folder_it_changes_as_a_delta_of_its_previous_versi
     assert fsck(cli.store).returncode == 0
 
 
+def test_a_batch_pack_compresses_as_tightly_as_git_packs(tmp_path: Path) -> None:
+    """Joins copy packed objects as they are, so a batch pack's objects must be as small as in git's own packs."""
+    text = " ".join(f"paragraph {number % 97} of the story, as the desk rewrote it" for number in range(400)).encode()
+    sha = _git_object_sha(b"blob", text)
+    with open(tmp_path / "ours.pack", "wb") as pack, open(tmp_path / "ours.idx", "wb") as index:
+        packfile.write_pack([(sha, b"blob", text, None)], pack, index)
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "repo.git")], check=True)
+    git = ["git", "--git-dir", str(tmp_path / "repo.git")]
+    subprocess.run([*git, "hash-object", "-w", "--stdin"], input=text, check=True, capture_output=True)
+    packed = subprocess.run([*git, "pack-objects", "-q", str(tmp_path / "git")], input=sha.hex().encode() + b"\n",
+                            capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+    assert (tmp_path / "ours.pack").stat().st_size <= (tmp_path / f"git-{packed}.pack").stat().st_size
+
+
 def test_pack_index_puts_offsets_past_2_gib_in_its_large_table() -> None:
     entries = [(b"\x01" * 20, 7, 12), (b"\x02" * 20, 8, 0x80000000 + 5)]
     data = packfile._index_bytes(entries, b"\x00" * 20)
