@@ -30,7 +30,7 @@ from git import Repo
 from revtrack.errors import StoreDamaged, StoreLocked
 from revtrack.gitread import BRANCH, read_ref
 from revtrack.ids import RESERVED_NAMES, file_path
-from revtrack.packfile import patch_delta, splice_delta, write_pack
+from revtrack.packfile import TEMPORARY_INDEX, TEMPORARY_PACK, patch_delta, splice_delta, store_pack
 from revtrack.record import identity
 from revtrack.reflock import create_lock
 from revtrack.timeutil import git_date, now
@@ -151,22 +151,13 @@ class ObjectWriter:
         carried into the pack: see :meth:`_carry`). revtrack's
         maintenance later joins it with the others and stores the versions of
         each article as deltas (see :mod:`revtrack.packing`).
-        Files are renamed into place pack first: git looks at a pack only
-        once its index exists, so a killed writer leaves nothing half-read.
+        The files go into place as :func:`revtrack.packfile.store_pack` puts
+        them, so a killed writer leaves nothing half-read.
         """
         if not self._held:
             return
-        pack_dir = os.path.join(self.objects_dir, "pack")
-        os.makedirs(pack_dir, exist_ok=True)
-        # No ".idx" ending until complete: git reads every *.idx file it finds.
-        temporary_pack = os.path.join(pack_dir, f"{_TEMPORARY_PACK}{os.getpid()}")
-        temporary_index = os.path.join(pack_dir, f"{_TEMPORARY_INDEX}{os.getpid()}")
         objects = [(sha, kind, data, self._delta(sha, data)) for sha, (kind, data) in self._held.items()]
-        with open(temporary_pack, "wb") as pack, open(temporary_index, "wb") as index:
-            pack_sha = write_pack(objects, pack, index)
-        name = os.path.join(pack_dir, f"pack-{pack_sha.hex()}")
-        os.replace(temporary_pack, name + ".pack")
-        os.replace(temporary_index, name + ".idx")
+        store_pack(os.path.join(self.objects_dir, "pack"), objects)
         self._held = {}
         self._patched = {}
 
@@ -377,10 +368,6 @@ def parse_tree(data: bytes, binsha: bytes = b"") -> list[Entry]:
 # (each read of a tree applies its chain; a new chain starts whole).
 _DELTA_DEPTH: Final = 50
 
-# Named like git's own temporaries (git's prune also removes old objects/pack/tmp_* files).
-_TEMPORARY_PACK: Final = "tmp_pack_revtrack_"
-_TEMPORARY_INDEX: Final = "tmp_idx_revtrack_"
-
 
 def _remove_stale_temporaries(objects_dir: str) -> None:
     """Delete half-written object and pack files (``obj*``, ``pack/tmp_*_revtrack_*``) of a killed writer.
@@ -388,7 +375,7 @@ def _remove_stale_temporaries(objects_dir: str) -> None:
     Called with the store lock held, so no other revtrack writer is mid-write.
     """
     pack_dir = os.path.join(objects_dir, "pack")
-    for folder, prefix in ((objects_dir, "obj"), (pack_dir, _TEMPORARY_PACK), (pack_dir, _TEMPORARY_INDEX)):
+    for folder, prefix in ((objects_dir, "obj"), (pack_dir, TEMPORARY_PACK), (pack_dir, TEMPORARY_INDEX)):
         try:
             names = os.listdir(folder)
         except FileNotFoundError:

@@ -26,6 +26,7 @@ reuses these deltas: its own search would leave folders under ~100 bytes whole.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 import zlib
 from collections.abc import Sequence
@@ -142,6 +143,41 @@ def _base_distance(distance: int) -> bytes:
 
 
 PackObject = tuple[bytes, bytes, bytes, "tuple[bytes, bytes] | None"]  # (sha, kind, data, (base sha, delta) or None)
+
+# Named like git's own temporaries (git's prune also removes old objects/pack/tmp_* files).
+TEMPORARY_PACK: Final = "tmp_pack_revtrack_"
+TEMPORARY_INDEX: Final = "tmp_idx_revtrack_"
+
+
+def store_pack(pack_dir: str, objects: Sequence[PackObject], durable: bool = False) -> str:
+    """Write ``objects`` into a store's pack folder as a pack and its index; return the pack's file name.
+
+    Written under temporary names (no ``.idx`` ending until complete: git reads
+    every ``*.idx`` it finds), then renamed pack first: git looks at a pack
+    only once its index exists, so a killed writer leaves nothing half-read.
+    ``durable`` flushes both files and the folder to disk before returning
+    (a caller about to delete other copies of these objects needs that; a
+    batch flushes the whole filesystem once afterwards instead).
+    """
+    os.makedirs(pack_dir, exist_ok=True)
+    temporary_pack = os.path.join(pack_dir, f"{TEMPORARY_PACK}{os.getpid()}")
+    temporary_index = os.path.join(pack_dir, f"{TEMPORARY_INDEX}{os.getpid()}")
+    with open(temporary_pack, "wb") as pack, open(temporary_index, "wb") as index:
+        pack_sha = write_pack(objects, pack, index)
+        if durable:
+            for written in (pack, index):
+                written.flush()
+                os.fsync(written.fileno())
+    name = f"pack-{pack_sha.hex()}"
+    os.replace(temporary_pack, os.path.join(pack_dir, name + ".pack"))
+    os.replace(temporary_index, os.path.join(pack_dir, name + ".idx"))
+    if durable:
+        folder = os.open(pack_dir, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    return name + ".pack"
 
 
 def write_pack(objects: Sequence[PackObject], pack: IO[bytes], index: IO[bytes]) -> bytes:
