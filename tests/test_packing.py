@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from revtrack import packing
+from revtrack import packfile, packing
 from revtrack.model import Snapshot
 from revtrack.store import Store
 from tests.conftest import fsck
@@ -123,7 +123,7 @@ def test_a_full_pack_searches_files_again_and_keeps_the_folders_deltas(
     assert fsck(store_path).returncode == 0
 
 
-def test_loose_objects_pack_into_a_new_pack_beside_the_old(tmp_path: Path) -> None:
+def test_loose_objects_pack_into_new_packs_beside_the_old(tmp_path: Path) -> None:
     store_path = tmp_path / "store"
     snapshots = _versions(seed=2)
     with Store(str(store_path)) as store:
@@ -134,13 +134,71 @@ def test_loose_objects_pack_into_a_new_pack_beside_the_old(tmp_path: Path) -> No
         for snapshot in snapshots[ARTICLES:]:
             store.snapshot(snapshot)
         packing.pack_loose(str(store_path))
-    assert first_pack in packing.packs(str(store_path)) and len(packing.packs(str(store_path))) == 2
+    # One pack for the folders, one for the files and commits.
+    assert first_pack in packing.packs(str(store_path)) and len(packing.packs(str(store_path))) == 3
     assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*"))
     assert fsck(store_path).returncode == 0
     # Joining the packs keeps their deltas and finds bases for the whole versions of the new pack.
     packing.pack_all(str(store_path), recompute=False)
     assert _whole_text_blobs(store_path) == (ARTICLES, 3 * ARTICLES)
     assert fsck(store_path).returncode == 0
+
+
+def _folder_replacements(store: Path) -> dict[str, str]:
+    """New folder -> the folder it replaced, for every commit (the root tree against the parent's)."""
+    git = ["git", "--git-dir", str(store)]
+    logged = subprocess.run([*git, "log", "--format=%H %T %P"], capture_output=True, text=True, check=True).stdout
+    commits = [line.split() for line in logged.splitlines()]
+    roots = {commit: tree for commit, tree, *_ in commits}
+    replaced = {tree: roots[parents[0]] for _, tree, *parents in commits if parents}
+    for commit, *_ in commits:
+        changed = subprocess.run([*git, "diff-tree", "-r", "-t", commit], capture_output=True, text=True, check=True)
+        for fields in map(str.split, changed.stdout.splitlines()[1:]):
+            if fields[:2] == [":040000", "040000"] and fields[4] == "M":
+                replaced[fields[3]] = fields[2]
+    return replaced
+
+
+def test_loose_folders_pack_as_deltas_of_the_versions_they_replaced(tmp_path: Path) -> None:
+    # git's own search stores most of these ~100-byte folders whole.
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        # 24 articles, two versions each: 48 root trees, a chain of deltas within git's depth of 50.
+        for snapshot in _versions(seed=8)[:24] + _versions(seed=9)[:24]:
+            store.snapshot(snapshot)
+        loose_before = {path.parent.name + path.name for path in (store_path / "objects").glob("[0-9a-f][0-9a-f]/*")}
+        packing.pack_loose(str(store_path))
+    replaced = _folder_replacements(store_path)
+    assert len(replaced) >= 47 * 2  # the root and at least one more folder for each commit after the first
+    stored = _stored(store_path)
+    assert {new: stored[new][1] for new in replaced} == replaced
+    assert loose_before == set(stored) and not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*"))
+    assert fsck(store_path).returncode == 0
+
+
+def test_a_folder_pack_that_fails_its_check_is_removed_and_nothing_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        for snapshot in _versions(seed=10)[:30] + _versions(seed=11)[:30]:
+            store.snapshot(snapshot)
+        loose_before = {path.parent.name + path.name for path in (store_path / "objects").glob("[0-9a-f][0-9a-f]/*")}
+
+        right = packfile.splice_delta
+
+        def wrong(source: bytes, target: bytes) -> bytes:  # a delta that rebuilds something else
+            return right(source, target[:-1] + bytes([target[-1] ^ 1]))
+
+        monkeypatch.setattr(packfile, "splice_delta", wrong)
+        packing.pack_loose(str(store_path))
+    stored = _stored(store_path)
+    assert len(packing.packs(str(store_path))) == 1  # the folders went with everything else, through pack-objects
+    assert loose_before == set(stored) and all(base is None or stored[base] for _, base in stored.values())
+    assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*"))
+    assert fsck(store_path).returncode == 0
+    with Store(str(store_path)) as store:
+        assert [r.rev for r in store.log("desk-3/live")] == [1, 2]
 
 
 def test_a_kept_pack_is_left_alone(tmp_path: Path) -> None:
@@ -182,7 +240,12 @@ def test_automatic_maintenance_packs_loose_objects_then_joins_packs(
                 store.snapshot(snapshot)
             store.maintain(auto=True)
             assert not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*")), "loose objects left after packing"
-            assert len(packing.packs(str(store_path))) <= 2, "packs past the limit were not joined"
+            pack_dir = store_path / "objects" / "pack"
+            counts = sorted(packing._object_count(str(pack_dir / name)) for name in packing.packs(str(store_path)))
+            # Past the limit, the recent packs are joined until they double at each step, and all of them
+            # once they hold half as much as the full pack (pack_loose writes two: folders, then the rest).
+            recent = counts[:-1]
+            assert packing.geometric_split(recent) < 2 and 2 * sum(recent) < counts[-1], f"packs not joined: {counts}"
         # Each automatic run added a commit-graph layer for the new commits only; git reads the chain.
         chain = (store_path / "objects" / "info" / "commit-graphs" / "commit-graph-chain").read_text().split()
         assert chain
