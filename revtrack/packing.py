@@ -179,11 +179,14 @@ def folder_versions(git_dir: str, loose: list[bytes]) -> list[packfile.PackObjec
     versions), only duplicates. A chain of deltas starts whole again after
     ``DEPTH`` links.
     """
-    read = _read(git_dir, loose)  # one pass over the loose files, the texts too: cheaper than a pass per kind
-    trees = [sha for sha in loose if read[sha][0] == b"tree"]
+    typed = git(git_dir, "cat-file", "--batch-check=%(objectname) %(objecttype)", input_bytes=b"\n".join(loose) + b"\n")
+    kinds = dict(line.split() for line in typed.splitlines())
+    trees = [sha for sha in loose if kinds.get(sha) == b"tree"]
     if not trees:
         return []
-    commits = {sha: read[sha][1] for sha in loose if read[sha][0] == b"commit"}
+    # Folders and commits only: however many loose files there are, their texts stay on disk.
+    read = _read(git_dir, trees + [sha for sha in loose if kinds.get(sha) == b"commit"])
+    commits = {sha: data for sha, (kind, data) in read.items() if kind == b"commit"}
     replaced: dict[bytes, bytes] = {}  # new folder -> the folder it replaced
     if commits:
         for old_root, new_root in _commit_roots(git_dir, commits).values():
