@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from typing import Final
 
 from revtrack import packfile
@@ -302,7 +303,7 @@ def pack_all(git_dir: str, recompute: bool) -> None:
 def _split_files(git_dir: str, objects: bytes) -> tuple[bytes, bytes]:
     """``objects`` (an :func:`object_list`) as two lists: the files (blobs), and the folders and commits."""
     typed = git(git_dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered")
-    blobs = {line[:-5] for line in typed.splitlines() if line.endswith(b" blob")}
+    blobs = set(re.findall(rb"^([0-9a-f]+) blob$", typed, re.MULTILINE))  # no list of every object's line
     files: list[bytes] = []
     rest: list[bytes] = []
     for line in objects.splitlines(keepends=True):
