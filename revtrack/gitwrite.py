@@ -169,7 +169,8 @@ class ObjectWriter:
         base, _, offset = patched
         if offset is not None:
             return base, patch_delta(len(data), offset, data[offset : offset + 20])
-        delta = splice_delta(self._held[base][1] if self._held else b"", data)
+        held = self._held or {}  # written while holding: the base is held (see _derive)
+        delta = splice_delta(held[base][1], data)
         return (base, delta) if len(delta) < len(data) else None
 
     def _carry(self, binsha: bytes, data: bytes) -> None:
@@ -296,7 +297,7 @@ class ObjectWriter:
                 # A shared shard folder: drop only this article's previous files.
                 own = {f"{prefix}.{name}" for name in RESERVED_NAMES}
                 kept = [e for e in entries if e[2] not in own]
-            if tree is None or old is None:
+            if tree is None or old is None:  # a new article's folder
                 return self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])
             self._carry(tree, old.data)
             new_binsha = self.tree(kept + [(sha, BLOB_MODE, name) for name, sha in files.items()])

@@ -65,8 +65,8 @@ def splice_delta(source: bytes, target: bytes) -> bytes:
     """git delta data turning ``source`` into ``target``: their common start and end copied, the middle inserted.
 
     A folder's new version differs from its previous one in the entries of the
-    article that changed, which sit together, so this is as small as git's own
-    delta for it, without git's block index.
+    article that changed, which sit together, so copying the common start and
+    end leaves only those entries to insert (git's block index is not needed).
     """
     start = _common_prefix(source, target)
     end = _common_suffix(source, target, min(len(source), len(target)) - start)
