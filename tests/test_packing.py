@@ -201,6 +201,20 @@ def test_a_folder_pack_that_fails_its_check_is_removed_and_nothing_is_lost(
         assert [r.rev for r in store.log("desk-3/live")] == [1, 2]
 
 
+def test_a_full_pack_packs_loose_folders_as_deltas_of_the_versions_they_replaced(tmp_path: Path) -> None:
+    # Single snapshots leave their folders loose; maintain packs them the way pack_loose does, not by git's search.
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        for snapshot in _versions(seed=12)[:24] + _versions(seed=13)[:24]:  # 48 root trees: one chain of deltas
+            store.snapshot(snapshot)
+        assert list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*")), "nothing loose to pack"
+        store.maintain()
+    replaced = _folder_replacements(store_path)
+    stored = _stored(store_path)
+    assert len(replaced) >= 47 * 2 and {new: stored[new][1] for new in replaced} == replaced
+    assert len(packing.packs(str(store_path))) == 1 and fsck(store_path).returncode == 0
+
+
 def test_a_kept_pack_is_left_alone(tmp_path: Path) -> None:
     store_path = tmp_path / "store"
     with Store(str(store_path)) as store:
