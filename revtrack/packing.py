@@ -161,9 +161,7 @@ def pack_loose(git_dir: str) -> None:
         except StoreDamaged:  # never expected (tests check these deltas against git); the loose copies stay
             _remove_packs(git_dir, {name})
         else:
-            packed = {sha.hex().encode() for sha, *_ in folders}
-            kept = [line for line in objects.splitlines(keepends=True) if line.split(b" ", 1)[0].strip() not in packed]
-            rest = b"".join(kept)
+            _, rest = _partition(objects, {sha.hex().encode() for sha, *_ in folders})
     _pack(git_dir, rest, ["--incremental"])
     git(git_dir, "prune-packed", "-q")
 
@@ -304,11 +302,16 @@ def _split_files(git_dir: str, objects: bytes) -> tuple[bytes, bytes]:
     """``objects`` (an :func:`object_list`) as two lists: the files (blobs), and the folders and commits."""
     typed = git(git_dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered")
     blobs = set(re.findall(rb"^([0-9a-f]+) blob$", typed, re.MULTILINE))  # no list of every object's line
-    files: list[bytes] = []
-    rest: list[bytes] = []
+    return _partition(objects, blobs)
+
+
+def _partition(objects: bytes, shas: set[bytes]) -> tuple[bytes, bytes]:
+    """An object list (pack-objects' stdin) as two: the lines of ``shas`` (hex), and the others."""
+    inside: list[bytes] = []
+    outside: list[bytes] = []
     for line in objects.splitlines(keepends=True):
-        (files if line.rstrip(b"\n").partition(b" ")[0] in blobs else rest).append(line)
-    return b"".join(files), b"".join(rest)
+        (inside if line.rstrip(b"\n").partition(b" ")[0] in shas else outside).append(line)
+    return b"".join(inside), b"".join(outside)
 
 
 def join_recent(git_dir: str) -> None:
