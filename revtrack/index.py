@@ -234,7 +234,7 @@ class Index:
                      FROM revisions WHERE id > ? GROUP BY article) AS added
                JOIN revisions AS first ON first.article = added.article AND first.rev = added.low
                JOIN revisions AS last ON last.article = added.article AND last.rev = added.high
-               WHERE true
+               WHERE true  -- SQLite wants a WHERE before an upsert's ON CONFLICT (else: a join's ON?)
                ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
                latest_id=excluded.latest_id, last_changed=excluded.last_changed
                WHERE excluded.latest_rev > articles.latest_rev""",
