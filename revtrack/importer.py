@@ -11,12 +11,12 @@ The branch moves once, when fast-import finishes: an import that fails or is
 killed records nothing, and is simply run again.
 
 The index is written while git works: a thread with its own SQLite
-connection adds each planned revision inside one open transaction and moves
-their words into the full-text index a thousand at a time (one statement,
-which SQLite runs without Python's lock, so its full-text indexing, ~0.3 ms a
-version, overlaps git's and the stream's), then fills in the commits from
-fast-import's marks and commits with the new tip, or rolls everything back
-if the import failed.
+connection adds the planned revisions inside one open transaction, a
+thousand at a time (their rows in one statement, their words into the
+full-text index in another, each run by SQLite without Python's lock, so its
+full-text indexing, ~0.2 ms a version, overlaps git's and the stream's),
+then fills in the commits from fast-import's marks and commits with the new
+tip, or rolls everything back if the import failed.
 """
 
 from __future__ import annotations
@@ -277,12 +277,16 @@ def _first_complaint(stderr: str) -> str:
     return lines[-1] if lines else ""
 
 
-# The thread queues each revision's words and moves them into the full-text
-# index a thousand at a time, in one SQL statement (Index.flush_pending), which
-# SQLite runs without Python's lock from start to end. Inserted one by one,
-# 30,000 versions imported in 24.9-28.0 s on tmpfs; this way in 20.9-22.2 s
-# (alternating runs; the index thread's CPU 12.0 -> 9.2 s).
-_FULL_TEXT_EVERY: Final = 1_000
+# The thread indexes revisions a thousand at a time, in two SQL statements
+# (Index.add_many), which SQLite runs without Python's lock from start to end.
+# Inserted one by one, 30,000 versions imported in 24.9-28.0 s on tmpfs; with
+# their words a thousand at a time through a queue table in 20.9-22.2 s
+# (alternating runs; the index thread's CPU 12.0 -> 9.2 s). Their rows still
+# went in one statement each, and each statement waited for Python's lock once
+# the stream's thread held it: rows and words in one statement a thousand
+# (and FTS5's hashsize, see Index._set_merging), before the final repack
+# 1,571-1,791/s -> 1,884-2,045/s (tmpfs, four pairs, alternating).
+_ROWS_EVERY: Final = 1_000
 
 
 class _IndexWriter:
@@ -353,6 +357,7 @@ class _IndexWriter:
 
     def _run(self) -> None:
         rows: dict[int, int] = {}  # mark -> rowid
+        waiting: list[tuple[int, Revision, str]] = []  # not yet in the index
         ended = False
         try:
             index = Index(self.index_path)
@@ -361,16 +366,13 @@ class _IndexWriter:
                     before = index.last_row()
                     while (item := self.items.get()) is not self._END:
                         if isinstance(item, _Lookup):
-                            self._answer(index, item)
+                            self._answer(index, item, waiting, rows)
                             continue
-                        mark, revision, words = item
-                        rowid = index.add(revision, words, queue=True, article_row=False)
-                        if rowid is not None:
-                            rows[mark] = rowid
-                            if len(rows) % _FULL_TEXT_EVERY == 0:
-                                index.flush_pending()
-                    index.flush_pending()
-                    ended = True
+                        waiting.append(item)
+                        if len(waiting) == _ROWS_EVERY:
+                            self._add(index, waiting, rows)
+                    ended = True  # the end marker is taken: nothing is left to let through
+                    self._add(index, waiting, rows)
                     outcome = self.outcome.get()
                     if outcome is None:
                         raise _Abandoned
@@ -389,8 +391,20 @@ class _IndexWriter:
                 if isinstance(item, _Lookup):
                     self.answers.put(error)
 
-    def _answer(self, index: Index, lookup: _Lookup) -> None:
+    @staticmethod
+    def _add(index: Index, waiting: list[tuple[int, Revision, str]], rows: dict[int, int]) -> None:
+        """Index the waiting revisions and their words; note their row ids by mark."""
+        if not waiting:
+            return
+        first = index.add_many([(revision, words) for _, revision, words in waiting])
+        rows.update((mark, first + number) for number, (mark, _, _) in enumerate(waiting))
+        waiting.clear()
+
+    def _answer(
+        self, index: Index, lookup: _Lookup, waiting: list[tuple[int, Revision, str]], rows: dict[int, int]
+    ) -> None:
         try:
+            self._add(index, waiting, rows)  # the answer counts every row queued before the question
             found = index.same_version(lookup.article, lookup.fingerprint, lookup.observed_at) is not None
         except BaseException as error:
             self.answers.put(error)  # the importing thread is waiting for this answer

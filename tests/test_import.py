@@ -193,17 +193,20 @@ def _records(words: list[str], article: str = "x") -> str:
 def test_imported_words_are_in_the_full_text_index_when_the_import_ends(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The import moves its queued words into the full-text index in groups, and the last group at its end."""
+    """The import indexes its revisions and their words in groups, the last group at its end, each row numbered
+    as the revision it belongs to."""
     from revtrack import importer
-    from revtrack.index import Index
+    from revtrack.index import FTS_AUTOMERGE, FTS_HASHSIZE, Index
 
-    monkeypatch.setattr(importer, "_FULL_TEXT_EVERY", 2)
+    monkeypatch.setattr(importer, "_ROWS_EVERY", 2)
     words = ["alpha", "bravo", "charlie", "delta", "echo"]
     result = cli("import", "-", input=_records(words))
     assert result.exit_code == 0, result.output
     index = Index(str(cli.store / "revtrack" / "index.sqlite"))
     try:
         assert index.pending_words() == 0
+        settings = dict(index.db.execute("SELECT k, v FROM search_config WHERE k IN ('automerge', 'hashsize')"))
+        assert settings == {"automerge": FTS_AUTOMERGE, "hashsize": FTS_HASHSIZE}
     finally:
         index.close()
     assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
@@ -215,7 +218,7 @@ def test_an_import_refused_part_way_leaves_no_words_in_the_full_text_index(
     """Words moved into the full-text index before the refusal go back out with the rest of the import."""
     from revtrack import importer
 
-    monkeypatch.setattr(importer, "_FULL_TEXT_EVERY", 2)
+    monkeypatch.setattr(importer, "_ROWS_EVERY", 2)
     records = _records(["alpha", "bravo", "charlie"]) + _records(["delta"])  # delta goes back to day 1
     result = seeded("import", "-", input=records)
     assert result.exit_code == 4 and "must be in observed order" in result.stderr
