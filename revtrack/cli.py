@@ -206,7 +206,9 @@ def import_command(
 
         if source != "-" and not os.path.isfile(source):
             raise NotText(f"no such file or folder: {source}")
-        with open(source, encoding="utf-8") if source != "-" else _stdin_text() as stream:
+        # Bytes that are not UTF-8 become unpaired surrogates, which the import refuses
+        # naming the record (a decoding error would name only a position in a chunk).
+        with open(source, encoding="utf-8", errors="surrogateescape") if source != "-" else _stdin_text() as stream:
             report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"), counter)
     if report.packing_failed is not None:
         _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
@@ -235,7 +237,7 @@ def _stdin_text() -> TextIO:
         from revtrack.errors import NotText
 
         raise NotText("standard input is closed")
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
 
 
 # --- reading ------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
             raise InvalidInput(f"{where} line {number}: missing or non-text field(s): {', '.join(missing)}")
         if not isinstance(item.get("url", ""), (str, type(None))):
             raise InvalidInput(f"{where} line {number}: url must be text")
+        if not _is_unicode(item.get("url") or "") or not _is_unicode(item["title"]):
+            raise InvalidInput(f"{where} line {number}: {_NOT_UNICODE}")
         try:
             observed, _ = parse_iso(item["observed_at"])
             if item["article"] not in valid_ids:
@@ -92,6 +94,18 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
             item["article"], collapse(item["title"]), item["body"], format_iso(observed),
             item.get("url"), source="import",
         )  # fmt: skip
+
+
+_NOT_UNICODE: Final = "the text is not valid UTF-8, or holds an unpaired surrogate escape such as \\ud800"
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be stored: no unpaired surrogates (JSON escapes them; undecodable bytes become them)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def folder_snapshots(folder: str, article: str | None = None) -> Iterator[Snapshot]:
@@ -187,7 +201,12 @@ def _plan(
             if found:
                 indexed.add(snapshot.article)
         rev, last_print, last_seen = latest[snapshot.article]
-        print_fp = fingerprint(snapshot.title, snapshot.body)
+        try:
+            print_fp = fingerprint(snapshot.title, snapshot.body)
+        except UnicodeEncodeError:  # the body: checked here, where it is encoded anyway
+            raise InvalidInput(
+                f"{snapshot.article}: the version observed {snapshot.observed_at}: {_NOT_UNICODE}; nothing was imported"
+            ) from None
         # A record seen before (an import run again) is skipped. Only revisions from
         # before this import can be looked up: this import's rows are not committed yet.
         if (

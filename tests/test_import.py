@@ -120,6 +120,44 @@ def test_bad_jsonl_imports_nothing(seeded: Cli, line: str, message: str) -> None
     assert seeded("list", "--format", "json").stdout == before
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param(rb'"title": "T", "body": "B \ud800"}', "fine: the version observed", id="unpaired-surrogate"),
+        pytest.param(b'"title": "T", "body": "B \xff"}', "fine: the version observed", id="not-utf8-in-body"),
+        pytest.param(rb'"title": "T", "body": "B", "url": "https://x/\udc00"}', "line 2:", id="surrogate-in-url"),
+        pytest.param(b'"title": "T \xfe", "body": "B"}', "line 2:", id="not-utf8-in-title"),
+    ],
+)
+@pytest.mark.parametrize("through", ["stdin", "file"])
+def test_text_that_is_not_unicode_imports_nothing(
+    seeded: Cli, tmp_path: Path, line: bytes, message: str, through: str
+) -> None:
+    """Undecodable bytes, and JSON escapes of half a surrogate pair, cannot be stored: a one-line error naming
+    the record, not a traceback."""
+    head = b'{"article": "fine", "observed_at": "2020-01-02T00:00:00Z", '
+    good = json.dumps({"article": "other", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "B"})
+    data = good.encode() + b"\n" + head + line + b"\n"
+    before = seeded("list", "--format", "json").stdout
+    if through == "file":
+        (tmp_path / "records.jsonl").write_bytes(data)
+        result = seeded("import", str(tmp_path / "records.jsonl"))
+    else:
+        result = seeded("import", "-", input=data)
+    assert result.exit_code == 4, result.output
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    assert message in result.stderr and "not valid UTF-8, or holds an unpaired surrogate" in result.stderr
+    assert seeded("list", "--format", "json").stdout == before
+    assert fsck(seeded.store).returncode == 0
+
+
+def test_an_escaped_surrogate_pair_is_one_character_and_imports(cli: Cli) -> None:
+    """The other side of the check above: JSON writes an emoji as two escapes, which make one valid character."""
+    line = rb'{"article": "e", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": "Smile \ud83d\ude00."}'
+    assert cli("import", "-", input=line + b"\n").exit_code == 0
+    assert cli("show", "e").stdout == "T\n\nSmile \U0001f600."
+
+
 def test_out_of_order_import_is_refused_whole(seeded: Cli) -> None:
     lines = [
         {"article": "x", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
