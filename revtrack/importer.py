@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import os
 import queue
@@ -134,6 +135,13 @@ def import_snapshots(
 ) -> ImportReport:
     """Record every changed version in one fast-import run (under the store's write lock)."""
     report = ImportReport()
+    # The first record is read (and checked) before anything is created: a wrong
+    # file, or an empty one, leaves a store that did not exist not existing.
+    records = iter(snapshots)
+    first = next(records, None)
+    if first is None:
+        return report
+    snapshots = itertools.chain([first], records)
     with store._write_lock():
         store._create()
         index = store.index()

@@ -158,6 +158,15 @@ def test_an_escaped_surrogate_pair_is_one_character_and_imports(cli: Cli) -> Non
     assert cli("show", "e").stdout == "T\n\nSmile \U0001f600."
 
 
+@pytest.mark.parametrize("records", ["not json\n", "", "\n\n"], ids=["bad-first-record", "empty", "blank-lines"])
+def test_an_import_that_records_nothing_does_not_create_the_store(cli: Cli, records: str) -> None:
+    """A store that did not exist still does not: the first record is read before anything is created."""
+    assert not cli.store.exists()
+    result = cli("import", "-", input=records)
+    assert result.exit_code == (4 if records.strip() else 0), result.output
+    assert not cli.store.exists()
+
+
 def test_out_of_order_import_is_refused_whole(seeded: Cli) -> None:
     lines = [
         {"article": "x", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
