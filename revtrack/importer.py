@@ -310,9 +310,10 @@ def _first_complaint(stderr: str) -> str:
 # their words a thousand at a time through a queue table in 20.9-22.2 s
 # (alternating runs; the index thread's CPU 12.0 -> 9.2 s). Their rows still
 # went in one statement each, and each statement waited for Python's lock once
-# the stream's thread held it: rows and words in one statement a thousand
-# (and FTS5's hashsize, see Index._set_merging), before the final repack
-# 1,571-1,791/s -> 1,884-2,045/s (tmpfs, four pairs, alternating).
+# the stream's thread held it. Rows and words in one statement a thousand (and
+# FTS5's hashsize, see Index._set_merging), before the final repack, tmpfs,
+# alternating: 1,571-1,791/s -> 1,884-2,045/s (four pairs); 1,488-1,666/s ->
+# 1,991-2,010/s, with the hashsize alone 1,503-1,707/s (three rounds).
 _ROWS_EVERY: Final = 1_000
 
 
@@ -336,6 +337,9 @@ class _IndexWriter:
         self.outcome: queue.Queue[tuple[str | None, dict[int, str]] | None] = queue.Queue()
         self.error: BaseException | None = None
         self.done = False
+        # The thread's own: revisions not yet in the index, and each one's row id by mark once it is.
+        self._waiting: list[tuple[int, Revision, str]] = []
+        self._rows: dict[int, int] = {}
         self.thread = threading.Thread(target=self._run, name="revtrack-import-index", daemon=True)
 
     def start(self) -> None:
@@ -383,8 +387,6 @@ class _IndexWriter:
         self.thread.join()
 
     def _run(self) -> None:
-        rows: dict[int, int] = {}  # mark -> rowid
-        waiting: list[tuple[int, Revision, str]] = []  # not yet in the index
         ended = False
         try:
             index = Index(self.index_path)
@@ -393,19 +395,19 @@ class _IndexWriter:
                     before = index.last_row()
                     while (item := self.items.get()) is not self._END:
                         if isinstance(item, _Lookup):
-                            self._answer(index, item, waiting, rows)
+                            self._answer(index, item)
                             continue
-                        waiting.append(item)
-                        if len(waiting) == _ROWS_EVERY:
-                            self._add(index, waiting, rows)
+                        self._waiting.append(item)
+                        if len(self._waiting) == _ROWS_EVERY:
+                            self._add(index)
                     ended = True  # the end marker is taken: nothing is left to let through
-                    self._add(index, waiting, rows)
+                    self._add(index)
                     outcome = self.outcome.get()
                     if outcome is None:
                         raise _Abandoned
                     tip, commits = outcome
                     index.update_articles(before)
-                    index.set_commits((commits[mark], rowid) for mark, rowid in rows.items())
+                    index.set_commits((commits[mark], rowid) for mark, rowid in self._rows.items())
                     if tip is not None:
                         index.set_tip(tip)
             finally:
@@ -418,20 +420,17 @@ class _IndexWriter:
                 if isinstance(item, _Lookup):
                     self.answers.put(error)
 
-    @staticmethod
-    def _add(index: Index, waiting: list[tuple[int, Revision, str]], rows: dict[int, int]) -> None:
+    def _add(self, index: Index) -> None:
         """Index the waiting revisions and their words; note their row ids by mark."""
-        if not waiting:
+        if not self._waiting:
             return
-        first = index.add_many([(revision, words) for _, revision, words in waiting])
-        rows.update((mark, first + number) for number, (mark, _, _) in enumerate(waiting))
-        waiting.clear()
+        first = index.add_many([(revision, words) for _, revision, words in self._waiting])
+        self._rows.update((mark, first + number) for number, (mark, _, _) in enumerate(self._waiting))
+        self._waiting.clear()
 
-    def _answer(
-        self, index: Index, lookup: _Lookup, waiting: list[tuple[int, Revision, str]], rows: dict[int, int]
-    ) -> None:
+    def _answer(self, index: Index, lookup: _Lookup) -> None:
         try:
-            self._add(index, waiting, rows)  # the answer counts every row queued before the question
+            self._add(index)  # the answer counts every row queued before the question
             found = index.same_version(lookup.article, lookup.fingerprint, lookup.observed_at) is not None
         except BaseException as error:
             self.answers.put(error)  # the importing thread is waiting for this answer
