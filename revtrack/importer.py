@@ -315,6 +315,10 @@ def _first_complaint(stderr: str) -> str:
 # alternating: 1,571-1,791/s -> 1,884-2,045/s (four pairs); 1,488-1,666/s ->
 # 1,991-2,010/s, with the hashsize alone 1,503-1,707/s (three rounds).
 _ROWS_EVERY: Final = 1_000
+# ... or sooner, once the group's words reach this many characters: a group goes
+# to SQLite as one JSON text, which must stay under SQLite's longest string
+# (1,000,000,000 bytes by default) however long the articles are.
+_TEXT_EVERY: Final = 16_000_000
 
 
 class _IndexWriter:
@@ -339,6 +343,7 @@ class _IndexWriter:
         self.done = False
         # The thread's own: revisions not yet in the index, and each one's row id by mark once it is.
         self._waiting: list[tuple[int, Revision, str]] = []
+        self._waiting_text = 0  # characters of their words
         self._rows: dict[int, int] = {}
         self.thread = threading.Thread(target=self._run, name="revtrack-import-index", daemon=True)
 
@@ -398,7 +403,8 @@ class _IndexWriter:
                             self._answer(index, item)
                             continue
                         self._waiting.append(item)
-                        if len(self._waiting) == _ROWS_EVERY:
+                        self._waiting_text += len(item[2])
+                        if len(self._waiting) == _ROWS_EVERY or self._waiting_text >= _TEXT_EVERY:
                             self._add(index)
                     ended = True  # the end marker is taken: nothing is left to let through
                     self._add(index)
@@ -427,6 +433,7 @@ class _IndexWriter:
         first = index.add_many([(revision, words) for _, revision, words in self._waiting])
         self._rows.update((mark, first + number) for number, (mark, _, _) in enumerate(self._waiting))
         self._waiting.clear()
+        self._waiting_text = 0
 
     def _answer(self, index: Index, lookup: _Lookup) -> None:
         try:

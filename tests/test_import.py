@@ -259,6 +259,33 @@ def test_imported_words_are_in_the_full_text_index_when_the_import_ends(
     assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
 
 
+def test_long_texts_go_to_the_index_in_groups_sqlite_can_take(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group of revisions goes to SQLite as one JSON text: long articles close a group before it passes
+    SQLite's longest string (here lowered to 20,000 bytes; five 6,000-character texts would need 30,000)."""
+    import sqlite3
+
+    from revtrack import importer
+    from revtrack.index import Index
+
+    opened = Index.__init__
+
+    def with_short_strings(self: Index, path: str) -> None:
+        opened(self, path)
+        self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 20_000)
+
+    monkeypatch.setattr(Index, "__init__", with_short_strings)
+    monkeypatch.setattr(importer, "_TEXT_EVERY", 10_000)
+    words = ["alpha", "bravo", "charlie", "delta", "echo"]
+    lines = [
+        {"article": "x", "observed_at": f"2020-01-0{day}T00:00:00Z", "title": "T", "body": f"{word} " * 1000}
+        for day, word in enumerate(words, start=1)
+    ]
+    records = "".join(json.dumps(line) + "\n" for line in lines)
+    result = cli("import", "-", input=records)
+    assert result.exit_code == 0, result.output
+    assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
+
+
 def test_an_import_refused_part_way_leaves_no_words_in_the_full_text_index(
     seeded: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
