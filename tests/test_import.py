@@ -267,6 +267,8 @@ def test_long_texts_go_to_the_index_in_groups_sqlite_can_take(cli: Cli, monkeypa
     from revtrack import importer
     from revtrack.index import Index
 
+    if not hasattr(sqlite3.Connection, "setlimit"):
+        pytest.skip("lowering SQLite's longest string needs Connection.setlimit (Python 3.11+)")
     opened = Index.__init__
 
     def with_short_strings(self: Index, path: str) -> None:
