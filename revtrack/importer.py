@@ -310,10 +310,9 @@ def _first_complaint(stderr: str) -> str:
 # their words a thousand at a time through a queue table in 20.9-22.2 s
 # (alternating runs; the index thread's CPU 12.0 -> 9.2 s). Their rows still
 # went in one statement each, and each statement waited for Python's lock once
-# the stream's thread held it. Rows and words in one statement a thousand (and
-# FTS5's hashsize, see Index._set_merging), before the final repack, tmpfs,
-# alternating: 1,571-1,791/s -> 1,884-2,045/s (four pairs); 1,488-1,666/s ->
-# 1,991-2,010/s, with the hashsize alone 1,503-1,707/s (three rounds).
+# the stream's thread held it. Rows and words in one statement a thousand,
+# before the final repack, tmpfs, alternating: 1,645-1,713/s -> 1,912-1,924/s
+# (two pairs, each order once).
 _ROWS_EVERY: Final = 1_000
 # ... or sooner, once the group's words reach this many characters: a group goes
 # to SQLite as one JSON text, which must stay under SQLite's longest string

@@ -28,7 +28,6 @@ SCHEMA_VERSION: Final = "5"
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
 FLUSH_PENDING_AT: Final = 256
 FTS_AUTOMERGE: Final = 16  # see Index._set_merging
-FTS_HASHSIZE: Final = 8 << 20  # bytes; see Index._set_merging
 _BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
 
 _SCHEMA: Final = """
@@ -335,14 +334,11 @@ class Index:
         # FTS5 merges its segments once 4 of a size pile up (automerge 4); 16 is
         # its largest setting. In a 30,000-revision index a flush of 256 took
         # 63-126 ms with 4 and 38-46 ms with 16; a phrase query 1.38 -> 1.58 ms.
-        # FTS5 writes a new segment whenever the terms it holds in memory pass
-        # hashsize (1 MiB by default): a thousand news versions (3.4 MB of text)
-        # made several, to be merged again. Inserting 15,000 a thousand at a time
-        # took 2.96-3.45 s of CPU with 8 MiB against 3.83-4.18 s (four
-        # alternating rounds); the index is 3% smaller, phrase queries alike.
         # Set in a write that happens anyway, so older indexes get it too.
+        # (FTS5's hashsize, how many terms it holds before writing a segment, is
+        # left at 1 MiB: at 8 MiB an import ran 1-3% faster but left segments
+        # whose first merge stalled a later snapshot's flush for 0.83 s.)
         self.db.execute(f"INSERT INTO search (search, rank) VALUES ('automerge', {FTS_AUTOMERGE})")
-        self.db.execute(f"INSERT INTO search (search, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
 
     def search(self, query: str, limit: int | None = None) -> tuple[list[SearchRow], int]:
         """Articles with revisions whose words match an FTS5 query, by article id, and how many there are.
