@@ -27,7 +27,7 @@ SCHEMA_VERSION: Final = "5"
 # (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
 FLUSH_PENDING_AT: Final = 256
-FTS_AUTOMERGE: Final = 16  # see Index._set_merging
+FTS_AUTOMERGE: Final = 16  # see Index._set_automerge
 _BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
 
 _SCHEMA: Final = """
@@ -302,7 +302,7 @@ class Index:
         if self.pending_words() < at_least:
             return
         with self.transaction():
-            self._set_merging()
+            self._set_automerge()
             self.db.execute("INSERT INTO search (rowid, words) SELECT id, words FROM search_pending")
             self.db.execute("DELETE FROM search_pending")
 
@@ -323,14 +323,14 @@ class Index:
             f"INSERT INTO revisions (id, {_COLUMNS}) SELECT {first} + key, {picks} FROM json_each(?)",
             (json.dumps([_row(revision) for revision, _ in revisions], ensure_ascii=False),),
         )
-        self._set_merging()
+        self._set_automerge()
         self.db.execute(
             f"INSERT INTO search (rowid, words) SELECT {first} + key, value FROM json_each(?)",
             (json.dumps([words for _, words in revisions], ensure_ascii=False),),
         )
         return first
 
-    def _set_merging(self) -> None:
+    def _set_automerge(self) -> None:
         # FTS5 merges its segments once 4 of a size pile up (automerge 4); 16 is
         # its largest setting. In a 30,000-revision index a flush of 256 took
         # 63-126 ms with 4 and 38-46 ms with 16; a phrase query 1.38 -> 1.58 ms.

@@ -253,7 +253,7 @@ def test_imported_words_are_in_the_full_text_index_when_the_import_ends(
     try:
         assert index.pending_words() == 0
         settings = dict(index.db.execute("SELECT k, v FROM search_config WHERE k IN ('automerge', 'hashsize')"))
-        assert settings == {"automerge": FTS_AUTOMERGE}  # hashsize left at FTS5's default: see Index._set_merging
+        assert settings == {"automerge": FTS_AUTOMERGE}  # hashsize left at FTS5's default: see Index._set_automerge
     finally:
         index.close()
     assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
