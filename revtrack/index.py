@@ -66,6 +66,11 @@ _COLUMNS: Final = (
     "article, rev, commit_id, observed_at, title, url, stated, fingerprint, words_added, words_deleted, summary, path"
 )
 
+# The same columns picked from a JSON array of _row()'s values (Index.add_many).
+_COLUMNS_FROM_JSON: Final = ", ".join(
+    f"json_extract(value, '$[{number}]')" for number in range(_COLUMNS.count(",") + 1)
+)
+
 
 class SearchRow(NamedTuple):
     """One article that a full-text query matches: its first and last matching revision, and its latest."""
@@ -318,9 +323,8 @@ class Index:
         """
         assert self.db.in_transaction, "rows are numbered here: only inside a write transaction"
         first = self.last_row() + 1
-        picks = ", ".join(f"json_extract(value, '$[{number}]')" for number in range(len(_COLUMNS.split(", "))))
         self.db.execute(
-            f"INSERT INTO revisions (id, {_COLUMNS}) SELECT {first} + key, {picks} FROM json_each(?)",
+            f"INSERT INTO revisions (id, {_COLUMNS}) SELECT {first} + key, {_COLUMNS_FROM_JSON} FROM json_each(?)",
             (json.dumps([_row(revision) for revision, _ in revisions], ensure_ascii=False),),
         )
         self._set_automerge()
