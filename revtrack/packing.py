@@ -37,7 +37,7 @@ from typing import Final
 
 from revtrack import packfile
 from revtrack.errors import StoreDamaged
-from revtrack.gitread import git
+from revtrack.gitread import cat_objects, git
 
 # Objects tried as delta bases for each one: git's default. With revtrack's
 # names an article's versions sit next to each other, so a wider window only
@@ -184,8 +184,9 @@ def folder_versions(git_dir: str, loose: list[bytes]) -> list[packfile.PackObjec
     if not trees:
         return []
     # Folders and commits only: however many loose files there are, their texts stay on disk.
-    read = _read(git_dir, trees + [sha for sha in loose if kinds.get(sha) == b"commit"])
-    commits = {sha: data for sha, (kind, data) in read.items() if kind == b"commit"}
+    loose_commits = [sha for sha in loose if kinds.get(sha) == b"commit"]
+    read = _read(git_dir, trees + loose_commits)
+    commits = {sha: read[sha] for sha in loose_commits}
     replaced: dict[bytes, bytes] = {}  # new folder -> the folder it replaced
     if commits:
         for old_root, new_root in _commit_roots(git_dir, commits).values():
@@ -199,11 +200,11 @@ def folder_versions(git_dir: str, loose: list[bytes]) -> list[packfile.PackObjec
     placed: dict[bytes, int] = {}  # sha -> depth of its delta chain in this pack
     objects: list[packfile.PackObject] = []
     for sha in _bases_first(trees, replaced):
-        data = read[sha][1]
+        data = read[sha]
         base = replaced.get(sha)
         delta = None
         if base is not None and base in placed and placed[base] < DEPTH:
-            spliced = packfile.splice_delta(read[base][1], data)
+            spliced = packfile.splice_delta(read[base], data)
             if len(spliced) < len(data):
                 delta = (bytes.fromhex(base.decode()), spliced)
         placed[sha] = placed[base] + 1 if delta is not None and base is not None else 0
@@ -236,25 +237,15 @@ def _commit_roots(git_dir: str, commits: dict[bytes, bytes]) -> dict[bytes, tupl
         if len(lines) > 1 and lines[1].startswith(b"parent "):
             parents[commit] = lines[1][len(b"parent ") :]
     outside = [parent for parent in set(parents.values()) if parent not in own]
-    for parent, (_, body) in _read(git_dir, outside).items():
+    for parent, body in _read(git_dir, outside).items():
         own[parent] = body.split(b"\n", 1)[0][len(b"tree ") :]
     return {commit: (own[parent], own[commit]) for commit, parent in parents.items() if parent in own}
 
 
-def _read(git_dir: str, shas: list[bytes]) -> dict[bytes, tuple[bytes, bytes]]:
-    """Hex sha -> (type, bytes) of each of ``shas``, read by one ``git cat-file --batch``."""
-    if not shas:
-        return {}
-    out = git(git_dir, "cat-file", "--batch", input_bytes=b"\n".join(shas) + b"\n")
-    read: dict[bytes, tuple[bytes, bytes]] = {}
-    position = 0
-    while position < len(out):
-        end = out.index(b"\n", position)
-        sha, kind, size = out[position:end].split()
-        start = end + 1
-        read[sha] = (kind, out[start : start + int(size)])
-        position = start + int(size) + 1
-    return read
+def _read(git_dir: str, shas: list[bytes]) -> dict[bytes, bytes]:
+    """Hex sha -> contents of each of ``shas`` that git has, read by one ``git cat-file --batch``."""
+    contents = cat_objects(git_dir, [sha.decode() for sha in shas])
+    return {sha: data for sha, data in zip(shas, contents, strict=True) if data is not None}
 
 
 def pack_all(git_dir: str, recompute: bool) -> None:
