@@ -142,8 +142,7 @@ def import_snapshots(
     if first is None:
         return report
     snapshots = itertools.chain([first], records)
-    with store._write_lock():
-        store._create()
+    with store._write_lock(), store._created():  # a store this import creates goes again if it fails
         index = store.index()
         tip = read_ref(store.path)
         writer = _IndexWriter(store.index_path)

@@ -172,6 +172,45 @@ class Store:
             json.dump({"format": STORE_FORMAT, "created_by": f"revtrack {__version__}"}, handle)
         os.replace(marker + ".tmp", marker)
 
+    @contextmanager
+    def _created(self) -> Iterator[None]:
+        """Create the store if it does not exist (under the write lock), for the block to write into.
+
+        When the block fails before the branch has its first commit, what was
+        created goes again: a first write that fails (a bad record mid-import, an
+        article id the store cannot take) leaves no store behind, as the user had
+        it. The lock file stays: another writer may be waiting on it.
+        """
+        if self.exists():
+            yield
+            return
+        folders = (self.path, self.meta_dir)
+        there_before = {folder: set(os.listdir(folder)) if os.path.isdir(folder) else set() for folder in folders}
+        self._create()
+        try:
+            yield
+        except BaseException:
+            if read_ref(self.path) is None:
+                self._uncreate(there_before)
+            raise
+
+    def _uncreate(self, there_before: dict[str, set[str]]) -> None:
+        """Remove what :meth:`_created` made, the marker first (so no half-removed folder passes for a store)."""
+        import shutil
+
+        self.close()
+        self._format = None
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(self.meta_dir, "store.json"))
+        for folder in (self.meta_dir, self.path):  # the inner one first: it is an entry of the outer
+            for name in set(os.listdir(folder)) - there_before[folder]:
+                entry = os.path.join(folder, name)
+                if os.path.isdir(entry) and not os.path.islink(entry):
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.remove(entry)
+
     def ensure(self) -> None:
         """Create the store if it does not exist yet (under the write lock)."""
         with self._write_lock():
@@ -336,8 +375,7 @@ class Store:
         validate_article_id(snapshot.article)
         observed, _ = parse_iso(snapshot.observed_at)
         print_fp = fingerprint(snapshot.title, snapshot.body)
-        with self._write_lock():
-            self._create()
+        with self._write_lock(), self._created():
             index = self.index()
             latest = index.latest(snapshot.article)
             if latest is None:

@@ -167,6 +167,71 @@ def test_an_import_that_records_nothing_does_not_create_the_store(cli: Cli, reco
     assert not cli.store.exists()
 
 
+def _entries(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+_TWO = '{"article": "a", "observed_at": "2020-01-01T00:00:00Z", "title": "A", "body": "First."}\n'
+_LATER_BAD_RECORDS = {
+    "out-of-order": _TWO + '{"article": "a", "observed_at": "2019-01-01T00:00:00Z", "title": "A", "body": "Old."}\n',
+    "not-json": _TWO + "not json\n",
+    "not-unicode": _TWO + '{"article": "b", "observed_at": "2020-01-01T00:00:00Z", "title": "B", "body": "\\ud800"}\n',
+}
+
+
+@pytest.mark.parametrize("records", list(_LATER_BAD_RECORDS.values()), ids=list(_LATER_BAD_RECORDS))
+@pytest.mark.parametrize("folder_was_there", [False, True], ids=["no-folder", "folder-with-readme"])
+def test_an_import_refused_after_its_first_record_takes_away_the_store_it_created(
+    cli: Cli, records: str, folder_was_there: bool
+) -> None:
+    """The store was made for the import (its first record was good): refused later, it goes again.
+
+    Only the write lock stays, which another writer may be waiting on; a file the
+    folder held before (the project's README) stays too.
+    """
+    if folder_was_there:
+        cli.store.mkdir()
+        (cli.store / "README.md").write_text("Snapshots live here.\n", encoding="utf-8")
+    before = _entries(cli.store) if folder_was_there else []
+    result = cli("import", "-", input=records)
+    assert result.exit_code == 4 and result.stderr.startswith("Error: "), result.output
+    assert _entries(cli.store) == sorted({*before, "revtrack", "revtrack/write.lock"})
+    assert cli("list").stdout == "no articles recorded yet\n"
+    again = cli("import", "-", input=_TWO)  # the folder takes a store as before
+    assert again.exit_code == 0, again.output
+    assert fsck(cli.store).returncode == 0
+    if folder_was_there:
+        assert (cli.store / "README.md").read_text(encoding="utf-8") == "Snapshots live here.\n"
+
+
+def test_an_import_whose_versions_reached_git_keeps_the_store_it_created(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index failing after git took the versions does not take the new store away: git is the record."""
+    import sqlite3
+
+    from revtrack.index import Index
+
+    def failing(self: Index, revisions: object) -> int:
+        raise sqlite3.OperationalError("disk full")
+
+    monkeypatch.setattr(Index, "add_many", failing)
+    result = cli("import", "-", input=_TWO)
+    assert result.exit_code == 6 and "are in git" in result.stderr, result.output
+    monkeypatch.undo()
+    assert json.loads(cli("log", "a", "--format", "json").stdout)["revisions"][0]["title"] == "A"
+    assert fsck(cli.store).returncode == 0
+
+
+def test_a_first_snapshot_refused_under_the_lock_leaves_no_store(cli: Cli) -> None:
+    """An id too long for the store's file names is found once the store is known: a store made for it goes again."""
+    article = "a/" * 70 + "b"
+    result = cli("snapshot", "-", "--article", article, "--title", "T", input="Body.\n")
+    assert result.exit_code == 4 and "too long for a file name" in result.stderr, result.output
+    assert _entries(cli.store) == ["revtrack", "revtrack/write.lock"]
+    assert cli("snapshot", "-", "--article", "b", "--title", "T", input="Body.\n").exit_code == 0
+
+
 def test_out_of_order_import_is_refused_whole(seeded: Cli) -> None:
     lines = [
         {"article": "x", "observed_at": "2020-01-02T00:00:00Z", "title": "T", "body": "Two."},
