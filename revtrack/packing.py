@@ -248,13 +248,16 @@ def _read(git_dir: str, shas: list[bytes]) -> dict[bytes, bytes]:
     return {sha: data for sha, data in zip(shas, contents, strict=True) if data is not None}
 
 
-def pack_all(git_dir: str, recompute: bool) -> None:
+def pack_all(git_dir: str, recompute: bool, keep_text_deltas: bool = False) -> None:
     """Put every reachable object into one new pack, then drop the old packs and the loose copies.
 
     ``recompute`` searches every file's delta again (after a bulk import, whose
     fast-import pack deltas each file against whatever file came before it, and
     on ``revtrack maintain``); otherwise deltas already in a pack are kept and
-    only whole objects are searched (routine maintenance, cheap). Folders and
+    only whole objects are searched (routine maintenance, cheap);
+    ``keep_text_deltas`` leaves the article texts out of that search (an import
+    whose texts fast-import stored as deltas of their previous versions,
+    :class:`revtrack.importer._DeltaBases`). Folders and
     commits keep their deltas either way: fast-import and revtrack's batch
     writer delta each folder against its own previous version, and git's search
     would store most of them whole (it keeps a first delta only when it is under
@@ -275,7 +278,7 @@ def pack_all(git_dir: str, recompute: bool) -> None:
         # in the same pack (it assumes an earlier run tried that pair), so the
         # files searched again go through a pack of their own first, and the
         # two packs are then joined with every delta kept.
-        files, rest = _split_files(git_dir, objects)
+        files, rest = _split_files(git_dir, objects, keep_text_deltas)
         parts = {
             _pack(git_dir, files, ["--honor-pack-keep", "--no-reuse-delta"]),
             _pack(git_dir, rest, ["--honor-pack-keep"]),
@@ -289,10 +292,15 @@ def pack_all(git_dir: str, recompute: bool) -> None:
     git(git_dir, "prune-packed", "-q")
 
 
-def _split_files(git_dir: str, objects: bytes) -> tuple[bytes, bytes]:
-    """``objects`` (an :func:`object_list`) as two lists: the files (blobs), and the folders and commits."""
+def _split_files(git_dir: str, objects: bytes, keep_text_deltas: bool = False) -> tuple[bytes, bytes]:
+    """``objects`` (an :func:`object_list`) as two lists: the files (blobs), and the folders and commits.
+
+    With ``keep_text_deltas`` the article texts go with the folders and commits.
+    """
     typed = git(git_dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered")
     blobs = set(re.findall(rb"^([0-9a-f]+) blob$", typed, re.MULTILINE))  # no list of every object's line
+    if keep_text_deltas:  # their names end in the "t" of ".txt" (pack_name); folders' may too, so blobs only
+        blobs -= set(re.findall(rb"^([0-9a-f]+) [0-9a-f]{15}t$", objects, re.MULTILINE))
     return _partition(objects, blobs)
 
 

@@ -504,12 +504,14 @@ class Store:
             self._writer = ObjectWriter(self.path)
         return self._writer
 
-    def maintain(self, auto: bool = False) -> None:
+    def maintain(self, auto: bool = False, search_text_deltas: bool = True) -> None:
         """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``).
 
         ``auto`` (every 100 revisions) packs only when there are many loose
         objects or many packs, as git's ``gc --auto`` does; otherwise every
-        object goes into one pack, every file's delta searched again (folders keep theirs).
+        object goes into one pack, every file's delta searched again (folders
+        keep theirs; so do the article texts when ``search_text_deltas`` is
+        false: an import that knows fast-import's are the ones a search finds).
         Runs under the write lock: packing, ref packing and reflog expiry must
         not interleave with a writer moving the branch.
         """
@@ -517,9 +519,9 @@ class Store:
             # Packing and pruning now would treat the batch's objects as unreachable.
             raise StoreError("the store cannot be maintained while a batch of snapshots is open")
         with self._write_lock():
-            self._maintain(auto)
+            self._maintain(auto, search_text_deltas)
 
-    def _maintain(self, auto: bool) -> None:
+    def _maintain(self, auto: bool, search_text_deltas: bool = True) -> None:
         # revtrack packs the objects itself (revtrack.packing: git's own repack
         # leaves most versions of an article whole in a store of this layout);
         # the rest of what `git gc` does (prune, reflog expiry, packed refs,
@@ -528,7 +530,7 @@ class Store:
 
         before = packing.packs(self.path)
         if not auto:
-            packing.pack_all(self.path, recompute=True)
+            packing.pack_all(self.path, recompute=True, keep_text_deltas=not search_text_deltas)
             git(self.path, "prune", "--expire=now", check=False)
         elif packing.loose_objects(self.path) > _LOOSE_LIMIT:
             packing.pack_loose(self.path)
