@@ -560,22 +560,33 @@ def _text_bases(store: Path) -> list[list[tuple[str, str]]]:
 
 
 @pytest.mark.parametrize(
-    ("order", "url_changes", "searched"),
-    [("article", False, False), ("time", False, True), ("article", True, True)],
-    ids=["by-article", "by-time", "by-article-each-meta-new"],
+    ("order", "url_changes", "small", "searched"),
+    [
+        ("article", False, False, False),
+        ("time", False, False, True),
+        ("article", True, False, True),
+        ("article", False, True, True),
+    ],
+    ids=["by-article", "by-time", "by-article-each-meta-new", "by-article-small"],
 )
 def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_previous_version(
-    tmp_path: Path, order: str, url_changes: bool, searched: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str, url_changes: bool, small: bool, searched: bool
 ) -> None:
     """Ordered by article, each text follows its previous version into fast-import's pack, as its delta.
 
     The final repack then keeps those deltas instead of searching them again
     (three times as fast). Ordered by time, or with a new meta.json stored
     before each text, the texts follow other files, and their deltas are
-    searched. Either way each article ends as one whole text and deltas of it.
+    searched. So are imports too small for a search to take long (here, all
+    but the "small" case are made to count as large). Either way each article
+    ends as one whole text and deltas of it.
     """
+    from revtrack import importer
     from revtrack.importer import import_snapshots, jsonl_snapshots
     from revtrack.store import Store
+
+    if not small:
+        monkeypatch.setattr(importer, "_SEARCH_BELOW", 90)
 
     records = [record for article in range(30) for record in _text_versions(article, 3, url_changes)]
     if order == "time":
