@@ -179,7 +179,9 @@ class Store:
         When the block fails before the branch has its first commit, what was
         created goes again: a first write that fails (a bad record mid-import, an
         article id the store cannot take) leaves no store behind, as the user had
-        it. The lock file stays: another writer may be waiting on it.
+        it. The lock file stays: another writer may have it open, waiting, and
+        would lock a deleted file while a third locks a new one (filelock keeps
+        its Unix lock files for that reason: tox-dev/filelock#574).
         """
         if self.exists():
             yield
