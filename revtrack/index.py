@@ -203,7 +203,8 @@ class Index:
         """Index a revision; ``queue``: its words wait for the next batch into the full-text index.
 
         ``article_row=False`` leaves the article's row (its latest revision) to a
-        later :meth:`update_articles`, as an import does for all its rows at once.
+        later :meth:`update_articles`, as a rebuild does for all its rows at once
+        (an import writes its rows with :meth:`add_many`).
         Returns the row's id, or None when the revision was indexed already.
         """
         cursor = self.db.execute(
@@ -229,7 +230,7 @@ class Index:
     def update_articles(self, after_row: int) -> None:
         """Bring the articles' rows up to the revisions added after row ``after_row``, in one statement.
 
-        What :meth:`add` does row by row, for a whole import: its first revision
+        What :meth:`add` does row by row, for a whole import or rebuild: its first revision
         of a new article is the article's first sighting, its last the latest.
         """
         self.db.execute(
@@ -239,7 +240,7 @@ class Index:
                      FROM revisions WHERE id > ? GROUP BY article) AS added
                JOIN revisions AS first ON first.article = added.article AND first.rev = added.low
                JOIN revisions AS last ON last.article = added.article AND last.rev = added.high
-               WHERE true  -- SQLite wants a WHERE before an upsert's ON CONFLICT (else: a join's ON?)
+               WHERE true  -- an upsert after INSERT ... SELECT needs a WHERE: without one, "near DO: syntax error"
                ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
                latest_id=excluded.latest_id, last_changed=excluded.last_changed
                WHERE excluded.latest_rev > articles.latest_rev""",
