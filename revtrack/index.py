@@ -240,7 +240,7 @@ class Index:
                      FROM revisions WHERE id > ? GROUP BY article) AS added
                JOIN revisions AS first ON first.article = added.article AND first.rev = added.low
                JOIN revisions AS last ON last.article = added.article AND last.rev = added.high
-               WHERE true  -- an upsert after INSERT ... SELECT needs a WHERE: without one, "near DO: syntax error"
+               WHERE true  -- SQLite's upsert docs ask for one after INSERT ... SELECT (parsing ambiguity)
                ON CONFLICT (article) DO UPDATE SET latest_rev=excluded.latest_rev,
                latest_id=excluded.latest_id, last_changed=excluded.last_changed
                WHERE excluded.latest_rev > articles.latest_rev""",
