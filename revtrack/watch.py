@@ -25,6 +25,7 @@ from git and is not part of the index cache.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -40,7 +41,9 @@ from urllib.parse import urlsplit
 
 from revtrack.errors import InvalidInput, RevtrackError
 from revtrack.ids import canonical_url
+from revtrack.model import SnapshotResult
 from revtrack.store import Store
+from revtrack.web import Page, Validators
 
 DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
 _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -114,8 +117,21 @@ def next_interval(age: timedelta, schedule: list[tuple[timedelta, timedelta]]) -
     return None
 
 
+@dataclass(frozen=True)
+class DueUrl:
+    """A tracked URL due for a check, with what the last recorded copy of its page left behind."""
+
+    url: str
+    article: str | None
+    validators: Validators | None  # the server's ETag / Last-Modified for that copy
+    page_sha256: str | None  # of its bytes: a server that ignores validators may send the same page again
+
+
 class WatchState:
-    """What the watcher knows of each URL, in SQLite beside the index."""
+    """What the watcher knows of each URL and feed, in SQLite beside the index."""
+
+    # Added after the first release of watch.sqlite; older files get them on open.
+    _PAGE_COLUMNS: Final = ("etag", "last_modified", "page_sha256")
 
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
@@ -126,6 +142,11 @@ class WatchState:
                 last_checked REAL, next_due REAL, last_error TEXT, checks INTEGER NOT NULL DEFAULT 0,
                 changes INTEGER NOT NULL DEFAULT 0)"""
         )
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(urls)")}
+        for column in self._PAGE_COLUMNS:
+            if column not in present:
+                self.db.execute(f"ALTER TABLE urls ADD COLUMN {column} TEXT")
+        self.db.execute("CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT)")
 
     def close(self) -> None:
         self.db.close()
@@ -136,21 +157,52 @@ class WatchState:
             (url, article, origin, now, now),
         )
 
-    def due(self, now: float) -> list[tuple[str, str | None]]:
+    def due(self, now: float) -> list[DueUrl]:
         rows = self.db.execute(
-            "SELECT url, article FROM urls WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due", (now,)
+            """SELECT url, article, etag, last_modified, page_sha256 FROM urls
+               WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due""",
+            (now,),
         )
-        return list(rows)
+        return [
+            DueUrl(url, article, Validators(etag, modified) if etag or modified else None, sha)
+            for url, article, etag, modified, sha in rows
+        ]
 
     def record(
-        self, url: str, now: float, schedule: list[tuple[timedelta, timedelta]], error: str | None, changed: bool
+        self,
+        url: str,
+        now: float,
+        schedule: list[tuple[timedelta, timedelta]],
+        error: str | None,
+        changed: bool,
+        page: Page | None = None,
     ) -> None:
+        """Note a check of ``url``; ``page`` is the copy now recorded (or still current), whose validators are kept.
+
+        A failed check keeps the validators of the last recorded copy: sent
+        again, they make the server send the page in full.
+        """
         first_seen = self.db.execute("SELECT first_seen FROM urls WHERE url=?", (url,)).fetchone()[0]
         interval = next_interval(timedelta(seconds=now - first_seen), schedule)
         self.db.execute(
             """UPDATE urls SET last_checked=?, next_due=?, last_error=?, checks=checks+1, changes=changes+?
                WHERE url=?""",
             (now, now + interval.total_seconds() if interval else None, error, int(changed), url),
+        )
+        if page is not None and not page.not_modified:
+            self.db.execute(
+                "UPDATE urls SET etag=?, last_modified=?, page_sha256=? WHERE url=?",
+                (page.validators.etag, page.validators.last_modified, page_digest(page), url),
+            )
+
+    def feed_validators(self, url: str) -> Validators | None:
+        row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url=?", (url,)).fetchone()
+        return Validators(*row) if row else None
+
+    def record_feed(self, url: str, validators: Validators) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO feeds (url, etag, last_modified) VALUES (?, ?, ?)",
+            (url, validators.etag, validators.last_modified),
         )
 
     def next_wake(self) -> float | None:
@@ -166,11 +218,16 @@ class WatchState:
         )
 
 
+def page_digest(page: Page) -> str:
+    return hashlib.sha256(page.content).hexdigest()
+
+
 @dataclass
 class PassReport:
     checked: int = 0
     changed: int = 0
-    unchanged: int = 0
+    unchanged: int = 0  # including not_modified
+    not_modified: int = 0  # unchanged without extracting the page: a 304, or the same bytes as last time
     failed: int = 0
     lines: list[str] = field(default_factory=list)
 
@@ -205,32 +262,47 @@ def run_pass(
             state.track(canonical_url(url), article, "config", moment)
         for feed in config.feeds:
             try:
-                for link in feed_links(feed, http, config.timeout):
-                    state.track(canonical_url(link), None, feed, moment)
+                fetched = feed_links(feed, http, config.timeout, state.feed_validators(feed))
             except RevtrackError as error:
                 report.failed += 1
                 note(f"failed: feed {feed}: {error}")
+                continue
+            if fetched is None:
+                continue  # not modified: its entries are tracked already
+            links, validators = fetched
+            for link in links:
+                state.track(canonical_url(link), None, feed, moment)
+            state.record_feed(feed, validators)
         due = state.due(moment)
         pages = _fetch_politely(due, config, http)
         observed_at = datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat()
-        recorded = []
+        recorded: list[tuple[DueUrl, Page, SnapshotResult]] = []
+        same: list[tuple[DueUrl, Page]] = []
         # One write for the whole pass (see Store.batch); what it recorded is
         # reported once the batch has landed.
         with store.batch():
-            for (url, article), outcome in zip(due, pages, strict=True):
+            for item, outcome in zip(due, pages, strict=True):
                 report.checked += 1
                 if isinstance(outcome, RevtrackError):
-                    failed(url, outcome)
+                    failed(item.url, outcome)
                     continue
-                request = SnapshotRequest(source=url, article=article, at=observed_at)
+                if outcome.not_modified or page_digest(outcome) == item.page_sha256:
+                    # The copy recorded last time: extracting it again would find the same text.
+                    same.append((item, outcome))
+                    continue
+                request = SnapshotRequest(source=item.url, article=item.article, at=observed_at)
                 try:
                     result, _ = take_snapshot(store, request, page=outcome)
                 except RevtrackError as error:
-                    failed(url, error)
+                    failed(item.url, error)
                     continue
-                recorded.append((url, result))
-        for url, result in recorded:
-            state.record(url, moment, config.schedule, None, result.changed)
+                recorded.append((item, outcome, result))
+        for item, outcome in same:
+            state.record(item.url, moment, config.schedule, None, False, outcome)
+            report.unchanged += 1
+            report.not_modified += 1
+        for item, outcome, result in recorded:
+            state.record(item.url, moment, config.schedule, None, result.changed, outcome)
             if result.changed:
                 report.changed += 1
                 note(f"changed: {result.article} rev {result.rev}")
@@ -242,39 +314,48 @@ def run_pass(
     return report
 
 
-def feed_links(feed_url: str, client: Any, timeout: float) -> list[str]:
-    """The entry links of an RSS/Atom feed (fetched with the same client and limits)."""
+def feed_links(
+    feed_url: str, client: Any, timeout: float, validators: Validators | None = None
+) -> tuple[list[str], Validators] | None:
+    """The entry links of an RSS/Atom feed and its validators (same client and limits); None: not modified."""
     import feedparser
 
     from revtrack.errors import FetchError
 
     try:
-        response = client.get(feed_url)
+        response = client.get(feed_url, headers=validators.request_headers() if validators else {})
     except Exception as error:  # httpx raises a family of errors; each is one line here
         raise FetchError(f"could not fetch feed {feed_url}: {type(error).__name__}") from None
+    if response.status_code == 304 and validators is not None:
+        return None
     if response.status_code >= 400:
         raise FetchError(f"HTTP {response.status_code} from feed {feed_url}")
     parsed = feedparser.parse(response.content)
     if parsed.bozo and not parsed.entries:
         raise FetchError(f"{feed_url} is not an RSS or Atom feed")
-    return [entry.link for entry in parsed.entries if entry.get("link")]
+    links = [entry.link for entry in parsed.entries if entry.get("link")]
+    return links, Validators(response.headers.get("etag"), response.headers.get("last-modified"))
 
 
-def _fetch_politely(due: list[tuple[str, str | None]], config: WatchConfig, client: Any) -> list[Any]:
-    """Fetch pages, one host at a time per worker, waiting between requests to a host."""
+def _fetch_politely(due: list[DueUrl], config: WatchConfig, client: Any) -> list[Page | RevtrackError]:
+    """Fetch pages, one host at a time per worker, waiting between requests to a host.
+
+    A page whose last copy was recorded is asked for conditionally (its validators).
+    """
     from revtrack.web import fetch_page
 
     results: list[Any] = [None] * len(due)
     by_host: dict[str, list[int]] = defaultdict(list)
-    for index, (url, _) in enumerate(due):
-        by_host[urlsplit(url).netloc].append(index)
+    for index, item in enumerate(due):
+        by_host[urlsplit(item.url).netloc].append(index)
 
     def host_worker(indices: list[int]) -> None:
         for number, index in enumerate(indices):
             if number:
                 time.sleep(config.per_host_delay)
             try:
-                results[index] = fetch_page(due[index][0], timeout=config.timeout, client=client)
+                item = due[index]
+                results[index] = fetch_page(item.url, timeout=config.timeout, client=client, validators=item.validators)
             except RevtrackError as error:
                 results[index] = error
 

@@ -14,3 +14,4 @@ def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]
     for title, _ in bench_run.SECTIONS.values():
         assert f"### {title}" in out
     assert "| `revtrack diff` |" in out and "snapshots per second" in out and "ops / git" in out
+    assert "| unchanged, asked with the validators |" in out and "0 / 5 / 5 / 0" in out

@@ -203,12 +203,8 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert "changed: first rev 1" in result.stdout and "changed: localhost/two rev 1" in result.stdout
     assert "failed: http://localhost" in result.stdout and "HTTP 500" in result.stdout
     summary = result.stdout.split("watch pass\n", 1)[1].splitlines()
-    assert summary[0].split() == ["checked", "changed", "unchanged", "failed"] and summary[1].split() == [
-        "4",
-        "3",
-        "0",
-        "1",
-    ]
+    assert summary[0].split() == ["checked", "changed", "unchanged", "not", "modified", "failed"]
+    assert summary[1].split() == ["4", "3", "0", "0", "1"]
     listed = {a["article"] for a in json.loads(cli("list", "--format", "json").stdout)["articles"]}
     assert listed == {"first", "localhost/two", "localhost/three"}
     # The pass recorded its three versions as one write: three commits, one move of the branch.
@@ -274,3 +270,149 @@ def test_extraction_on_real_news_pages_scores_high() -> None:
     assert metrics["f1"] >= 0.9, metrics
     # The scorer itself can fail: an empty extraction counts against recall.
     assert score([("a b c d e", "a b c d e"), ("one two three four five", "")])["recall"] == 0.5
+
+
+# --- watch: conditional requests --------------------------------------------------------
+
+
+class ConditionalSite:
+    """Pages served as a news site's cache would: with an ETag and/or Last-Modified, answering 304 to a match.
+
+    ``honour=False`` makes the server ignore the validators (many do), so the
+    watcher can only compare the bytes. Every request's conditional headers are kept.
+    """
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.pages: dict[str, tuple[str, dict[str, str]]] = {}
+        self.honour = True
+        self.requests: list[
+            tuple[str, str | None, str | None, int]
+        ] = []  # path, If-None-Match, If-Modified-Since, status
+
+    def serve(self, path: str, body: str, **validators: str) -> None:
+        headers = {"etag" if k == "etag" else "last-modified": v for k, v in validators.items()}
+        if path not in self.pages:
+            self.server.expect_request(path).respond_with_handler(lambda request: self._answer(path, request))
+        self.pages[path] = (body, headers)
+
+    def _answer(self, path: str, request: Request) -> Response:
+        body, headers = self.pages[path]
+        match, since = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+        fresh = (match is not None and match == headers.get("etag")) or (
+            match is None and since is not None and since == headers.get("last-modified")
+        )
+        status = 304 if self.honour and fresh else 200
+        self.requests.append((path, match, since, status))
+        if status == 304:
+            return Response(status=304, headers=headers)
+        return Response(body, content_type="text/html; charset=utf-8", headers=headers)
+
+    def sent(self, path: str) -> list[tuple[str | None, str | None, int]]:
+        return [(match, since, status) for p, match, since, status in self.requests if p == path]
+
+
+def _watch_pass(store_dir: Path, urls: list[str], at: float, feeds: tuple[str, ...] = ()):
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    config = WatchConfig(
+        articles=[(url, None) for url in urls],
+        feeds=list(feeds),
+        schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+        per_host_delay=0.0,
+    )
+    with Store(str(store_dir)) as store:
+        store.ensure()
+        state = WatchState(str(store_dir / "revtrack" / "watch.sqlite"))
+        try:
+            return run_pass(store, config, state, now=at)
+        finally:
+            state.close()
+
+
+def _revisions(cli: Cli, article: str) -> int:
+    return len(json.loads(cli("log", article, "--format", "json").stdout)["revisions"])
+
+
+def test_watch_asks_again_with_the_recorded_copys_validators_and_extracts_only_new_pages(
+    cli: Cli, site: HTTPServer
+) -> None:
+    web = ConditionalSite(site)
+    web.serve("/a", page(1, site.url_for("/a")), etag='"a1"')
+    web.serve("/b", page(1, site.url_for("/b")), last_modified="Fri, 27 Oct 2017 08:48:00 GMT")
+    web.serve("/c", page(1, site.url_for("/c")))  # no validators: only its bytes tell
+    urls = [site.url_for(p) for p in ("/a", "/b", "/c")]
+    start = time.time()
+    first = _watch_pass(cli.store, urls, start)
+    assert (first.checked, first.changed, first.not_modified) == (3, 3, 0)
+    assert web.sent("/a") == [(None, None, 200)]
+
+    # An hour later (due every 15 minutes): nothing new is extracted.
+    again = _watch_pass(cli.store, urls, start + 3600)
+    assert (again.checked, again.changed, again.unchanged, again.not_modified, again.failed) == (3, 0, 3, 3, 0)
+    assert web.sent("/a")[-1] == ('"a1"', None, 304)
+    assert web.sent("/b")[-1] == (None, "Fri, 27 Oct 2017 08:48:00 GMT", 304)
+    assert web.sent("/c")[-1] == (None, None, 200)
+    # A server that ignores the validators sends the same bytes: recognised too.
+    web.honour = False
+    ignored = _watch_pass(cli.store, urls, start + 7200)
+    assert (ignored.unchanged, ignored.not_modified) == (3, 3) and web.sent("/a")[-1] == ('"a1"', None, 200)
+    web.honour = True
+
+    # New text under a new ETag is fetched, recorded, and its ETag sent from then on.
+    web.serve("/a", page(2, site.url_for("/a")), etag='"a2"')
+    web.serve("/c", page(2, site.url_for("/c")))
+    changed = _watch_pass(cli.store, urls, start + 9000)
+    assert (changed.changed, changed.not_modified) == (2, 1) and web.sent("/a")[-1] == ('"a1"', None, 200)
+    assert _revisions(cli, "localhost/a") == 2 and _revisions(cli, "localhost/c") == 2
+    _watch_pass(cli.store, urls, start + 9900)
+    assert web.sent("/a")[-1] == ('"a2"', None, 304)
+
+    # A copy that is not recorded (a suspected extraction failure) leaves no validators
+    # behind: the next pass sends the recorded copy's, so the page comes in full again.
+    broken = "<html><body><article><p>Subscribe to read this story in full.</p></article></body></html>"
+    web.serve("/a", broken, etag='"a3"')
+    refused = _watch_pass(cli.store, urls, start + 10_800)
+    assert refused.failed == 1 and "suspected extraction failure" in "\n".join(refused.lines)
+    retried = _watch_pass(cli.store, urls, start + 14_400)
+    assert web.sent("/a")[-1] == ('"a2"', None, 200) and retried.failed == 1
+    assert _revisions(cli, "localhost/a") == 2
+
+
+def test_watch_asks_for_feeds_conditionally(cli: Cli, site: HTTPServer) -> None:
+    web = ConditionalSite(site)
+    for name in ("one", "two"):
+        web.serve(f"/{name}", page(1, site.url_for(f"/{name}")))
+    web.serve("/rss", _feed([site.url_for("/one")]), etag='"f1"')
+    start = time.time()
+    assert _watch_pass(cli.store, [], start, feeds=(site.url_for("/rss"),)).changed == 1
+    assert _watch_pass(cli.store, [], start + 3600, feeds=(site.url_for("/rss"),)).not_modified == 1
+    assert web.sent("/rss") == [(None, None, 200), ('"f1"', None, 304)]
+    web.serve("/rss", _feed([site.url_for("/one"), site.url_for("/two")]), etag='"f2"')
+    assert _watch_pass(cli.store, [], start + 7200, feeds=(site.url_for("/rss"),)).changed == 1
+    assert web.sent("/rss")[-1] == ('"f1"', None, 200)
+    assert _revisions(cli, "localhost/two") == 1
+
+
+def test_a_watch_state_from_before_conditional_requests_gains_their_columns(cli: Cli, site: HTTPServer) -> None:
+    import sqlite3
+
+    web = ConditionalSite(site)
+    web.serve("/a", page(1, site.url_for("/a")), etag='"a1"')
+    (cli.store / "revtrack").mkdir(parents=True)
+    old = sqlite3.connect(cli.store / "revtrack" / "watch.sqlite")
+    old.execute(  # the table as the first watch release made it, with one URL checked before
+        """CREATE TABLE urls (url TEXT PRIMARY KEY, article TEXT, origin TEXT, first_seen REAL NOT NULL,
+           last_checked REAL, next_due REAL, last_error TEXT, checks INTEGER NOT NULL DEFAULT 0,
+           changes INTEGER NOT NULL DEFAULT 0)"""
+    )
+    start = time.time()
+    old.execute(
+        "INSERT INTO urls VALUES (?, NULL, 'config', ?, ?, ?, NULL, 1, 0)", (site.url_for("/a"), start, start, start)
+    )
+    old.commit()
+    old.close()
+    assert _watch_pass(cli.store, [site.url_for("/a")], start + 60).changed == 1
+    assert _watch_pass(cli.store, [site.url_for("/a")], start + 3600).not_modified == 1
+    assert web.sent("/a") == [(None, None, 200), ('"a1"', None, 304)]

@@ -265,9 +265,12 @@ class TextOutput:
 
     def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
         self.line("watch pass", "label")
-        counts = [report.checked, report.changed, report.unchanged, report.failed]
+        # "not modified": unchanged without reading the page again (a 304, or the bytes recorded last time).
+        counts = [report.checked, report.changed, report.unchanged, report.not_modified, report.failed]
         self.table(
-            ["checked", "changed", "unchanged", "failed"], [[("equal", str(n)) for n in counts]], right=(0, 1, 2, 3)
+            ["checked", "changed", "unchanged", "not modified", "failed"],
+            [[("equal", str(n)) for n in counts]],
+            right=(0, 1, 2, 3, 4),
         )
 
 

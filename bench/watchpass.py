@@ -1,0 +1,154 @@
+"""A watch pass over real news pages served from 127.0.0.1: what asking conditionally saves.
+
+The 181 pages of ../shared/realdata/article-extraction-benchmark (or the 5 kept
+in tests/data when ../shared is absent) are served by a local HTTP server that
+sends an ETag with each page and answers 304 to a matching If-None-Match, as a
+news site's cache does. One store, one watch list of every page, passes an
+hour apart (every page due each time):
+
+1. the first pass records every page (fetch, extract, record);
+2. a pass as before conditional requests: the validators and digests are
+   cleared first, so every page is fetched and extracted again and found unchanged;
+3. a pass with the recorded copies' validators: every page answers 304;
+4. the same with a server that ignores them: every page comes in full and is
+   recognised by its SHA-256.
+
+Baseline in the same run: plain GETs of every page with the same HTTP client
+(the network floor, no extraction, no store).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.common import REALDATA, ROOT, markdown_table
+
+PAGES = REALDATA / "article-extraction-benchmark"
+KEPT_PAGES = ROOT / "tests" / "data" / "extraction"
+
+
+def _pages(tiny: bool) -> tuple[list[bytes], str]:
+    folder = PAGES if (PAGES / "ground-truth.json").exists() else KEPT_PAGES
+    keys = sorted(json.loads((folder / "ground-truth.json").read_text(encoding="utf-8")))[: 5 if tiny else None]
+    pages = []
+    for key in keys:
+        with gzip.open(folder / "html" / f"{key}.html.gz", "rb") as handle:
+            pages.append(handle.read())
+    where = "../shared" if folder == PAGES else "tests/data (../shared is not here)"
+    return pages, where
+
+
+class _Site(http.server.ThreadingHTTPServer):
+    pages: list[bytes]
+    honour: bool = True
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Site
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        number = int(self.path.rsplit("/", 1)[1])
+        body = self.server.pages[number]
+        etag = f'"{hashlib.sha1(body).hexdigest()}"'
+        if self.server.honour and self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
+        pass
+
+
+@contextmanager
+def _serving(pages: list[bytes]) -> Iterator[_Site]:
+    site = _Site(("127.0.0.1", 0), _Handler)
+    site.pages = pages
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
+    from revtrack.store import Store
+    from revtrack.watch import DEFAULT_SCHEDULE, WatchConfig, WatchState, parse_duration, run_pass
+    from revtrack.web import make_client
+
+    pages, where = _pages(tiny)
+    folder = Path(tempfile.mkdtemp(prefix="revtrack-bench-watch-"))
+    figures: dict[str, float] = {}
+    rows: list[list[str]] = []
+    try:
+        with _serving(pages) as site:
+            base = f"http://127.0.0.1:{site.server_address[1]}/page/"
+            urls = [f"{base}{number}" for number in range(len(pages))]
+            config = WatchConfig(
+                articles=[(url, f"page-{number}") for number, url in enumerate(urls)],
+                schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+                per_host_delay=0.0,
+            )
+            client = make_client()
+            start = time.time()
+            with Store(str(folder / "snapshots")) as store:
+                store.ensure()
+                state = WatchState(str(folder / "snapshots" / "revtrack" / "watch.sqlite"))
+
+                def timed_pass(label: str, hours: int, note: str) -> None:
+                    began = time.perf_counter()
+                    report = run_pass(store, config, state, now=start + hours * 3600, client=client)
+                    seconds = time.perf_counter() - began
+                    figures[label] = seconds
+                    counts = f"{report.changed} / {report.unchanged} / {report.not_modified} / {report.failed}"
+                    rows.append([label, f"{seconds * 1000:,.0f}", f"{seconds / len(pages) * 1000:.1f}", counts, note])
+
+                timed_pass("first pass: every page recorded", 0, "")
+                state.db.execute("UPDATE urls SET etag=NULL, last_modified=NULL, page_sha256=NULL")
+                timed_pass("unchanged, every page fetched and extracted", 1, "as before this change")
+                timed_pass("unchanged, asked with the validators", 2, "every page a 304")
+                site.honour = False
+                timed_pass("unchanged, a server that ignores them", 3, "same bytes, not extracted")
+                state.close()
+            began = time.perf_counter()
+            for url in urls:
+                client.get(url).raise_for_status()
+            floor = time.perf_counter() - began
+            client.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    figures["plain GETs"] = floor
+    rows.append(
+        ["plain GET of every page (baseline)", f"{floor * 1000:,.0f}", f"{floor / len(pages) * 1000:.1f}", "", ""]
+    )
+    before = figures["unchanged, every page fetched and extracted"]
+    for row in rows[2:4]:
+        row[4] += f"; {before / figures[row[0]]:.1f}× less time than extracting"
+    table = markdown_table(["pass", "ms", "ms per page", "changed / unchanged / not modified / failed", "note"], rows)
+    total = sum(len(page) for page in pages)
+    return (
+        f"{len(pages)} real pages from {where}, {total / len(pages) / 1000:.0f} KB each on average\n\n{table}",
+        figures,
+    )
+
+
+if __name__ == "__main__":
+    print(run()[0])
