@@ -416,3 +416,52 @@ def test_a_watch_state_from_before_conditional_requests_gains_their_columns(cli:
     assert _watch_pass(cli.store, [site.url_for("/a")], start + 60).changed == 1
     assert _watch_pass(cli.store, [site.url_for("/a")], start + 3600).not_modified == 1
     assert web.sent("/a") == [(None, None, 200), ('"a1"', None, 304)]
+
+
+def test_a_watch_pass_notes_its_urls_in_two_commits_not_one_per_url(cli: Cli, site: HTTPServer) -> None:
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    web = ConditionalSite(site)
+    for name in ("a", "b", "c"):
+        web.serve(f"/{name}", page(1, site.url_for(f"/{name}")))
+    web.serve("/rss", _feed([site.url_for("/c")]), etag='"f1"')
+    config = WatchConfig(
+        articles=[(site.url_for("/a"), None), (site.url_for("/b"), None)],
+        feeds=[site.url_for("/rss"), site.url_for("/missing")],
+        schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+        per_host_delay=0.0,
+    )
+    with Store(str(cli.store)) as store:
+        store.ensure()
+        state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
+        statements: list[str] = []
+        state.db.set_trace_callback(statements.append)
+        report = run_pass(store, config, state)
+        state.close()
+    assert (report.changed, report.failed) == (3, 1)
+    writes, open_transaction, commits = 0, False, 0
+    for statement in statements:
+        verb = statement.split()[0].upper()
+        if verb == "BEGIN":
+            open_transaction = True
+        elif verb == "COMMIT":
+            open_transaction, commits = False, commits + 1
+        elif verb in ("INSERT", "UPDATE"):
+            assert open_transaction, statement
+            writes += 1
+    assert commits == 2 and writes >= 3 + 1 + 3  # tracked urls, the feed, the checks
+
+
+def test_a_failed_watch_state_transaction_changes_nothing(tmp_path: Path) -> None:
+    from revtrack.watch import WatchState
+
+    state = WatchState(str(tmp_path / "watch.sqlite"))
+    state.track("https://example.org/a", None, "config", 1.0)
+    with pytest.raises(RuntimeError), state.transaction():
+        state.track("https://example.org/b", None, "config", 2.0)
+        raise RuntimeError("a pass interrupted")
+    assert [row[0] for row in state.rows()] == ["https://example.org/a"]
+    with state.transaction():  # and the connection is usable again
+        state.track("https://example.org/c", None, "config", 3.0)
+    assert len(state.rows()) == 2
