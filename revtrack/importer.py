@@ -63,7 +63,7 @@ class ImportReport:
     unchanged: int = 0
     articles: int = 0
     seconds_packing: float = 0.0  # of the total, the final repack or gc
-    text_deltas_searched: bool = False  # whether that repack searched the texts' deltas again (see _DeltaBases)
+    text_deltas_searched: bool = False  # whether that repack searched the texts' deltas again (packing.texts_chained)
     packing_failed: str | None = None  # why the packing after the import failed (the versions are recorded)
 
 
@@ -149,12 +149,11 @@ def import_snapshots(
         writer = _IndexWriter(store.index_path)
         writer.start()
         try:
-            bases = _DeltaBases()
             with tempfile.TemporaryDirectory(prefix="revtrack-import-") as scratch:
                 marks = os.path.join(scratch, "marks")
                 store_format = store.store_format()
                 plan = _plan(index, snapshots, report, progress, store_format, writer.holds)
-                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add, bases)
+                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add)
                 commits = _read_marks(marks) if planned else {}
             writer.finish(read_ref(store.path), commits)
         finally:
@@ -166,12 +165,11 @@ def import_snapshots(
     # fast-import deltas each object only against its predecessor; when the import
     # is most of the store, one full repack finds the deltas that make it small,
     # searching the texts' again only where fast-import's were not of their own
-    # previous versions (see _DeltaBases).
+    # previous versions (see packing.texts_chained, and _commit_command).
     started = time.perf_counter()
     try:
         if report.recorded * 2 >= total:
-            report.text_deltas_searched = bases.search_needed()
-            store.maintain(search_text_deltas=report.text_deltas_searched)
+            report.text_deltas_searched = store.maintain()
         else:
             store.maintain(auto=True)
     except MAINTENANCE_FAILURES as error:  # the branch and the index have moved: not the import's error
@@ -259,12 +257,8 @@ def _run_fast_import(
     plan: Iterator[tuple[Snapshot, int, str]],
     store_format: int,
     index: Callable[[int, Revision, str], None],
-    bases: _DeltaBases,
 ) -> int:
-    """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count.
-
-    ``bases`` follows which of the texts fast-import stores as deltas of their previous versions.
-    """
+    """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count."""
     env = {**FAST_IMPORT_ENV, **os.environ, "GIT_DIR": git_dir}  # the user's own setting wins
     clear_stale_locks(git_dir, BRANCH_LOCKS)  # fast-import gives up at a lock a killed process left behind
     process = subprocess.Popen(
@@ -278,7 +272,6 @@ def _run_fast_import(
         for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
             path = article_path(snapshot.article, store_format)
             files = record.files(snapshot)
-            bases.commit(snapshot.article, rev, files)
             parent = tip if mark == 1 else None
             process.stdin.write(_commit_command(snapshot, rev, mark, path, files, parent, committer))
             revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
@@ -468,64 +461,22 @@ class _Abandoned(Exception):
     """The import failed; the index transaction is rolled back."""
 
 
-# Below this many versions an import's texts are searched for deltas anyway: it
-# takes under a second (~0.17 ms a version), and in a small store git's window
-# of 10 spans a good share of all articles, so it can find a base in another
-# article. 250 Wikipedia page pairs (some pages in several pairs) packed to
-# 2.47 MB searched, 2.57 MB keeping fast-import's deltas; the benchmark's news
-# at 1,000 and 3,000 articles 4.10 against 4.11 and 12.42 against 12.44 MB.
-_SEARCH_BELOW: Final = 5_000
-
-
-class _DeltaBases:
-    """Whether an import's texts went into fast-import's pack as deltas of their own previous versions.
-
-    fast-import stores each new file as a delta of the file it stored just
-    before (a file it holds already is not stored again). Each commit of the
-    stream lists the text last, after its ``meta.json``, which is new to git
-    only where it changed. So in an export ordered by article each text follows
-    its previous version, the base git's own search would choose. The
-    benchmark's 30,000 versions were maintained in 3.10-3.16 s keeping those
-    deltas (and searching the meta.json files') against 5.31-5.38 s searching
-    every file's, to 40.51 against 40.45 MB (tmpfs); 1,000 articles of 20
-    versions in 1.84 against 2.51 s, to 16.05 against 16.31 MB (over a long
-    history, each version on the one before beats git's window). In an export
-    ordered by time a text follows another article's, and only a search makes
-    it small: 76.0 against 40.2 MB kept. Small imports are searched anyway
-    (see _SEARCH_BELOW).
-    """
-
-    def __init__(self) -> None:
-        self.versions = 0
-        self.later = 0  # texts of an article's second or later version
-        self.elsewhere = 0  # of those, how many were stored right after a file of another version
-        self._last: tuple[str, int] | None = None  # (article, rev) of the previous commit
-        self._last_meta: bytes | None = None  # and its meta.json
-
-    def commit(self, article: str, rev: int, files: dict[str, bytes]) -> None:
-        # A meta.json unlike the one before is (most likely) new to git: stored
-        # before the text, it is the text's base. Counting it so when git held
-        # it already only makes a search more likely.
-        stored_before_text = files["meta.json"] != self._last_meta or len(files) > 2
-        self.versions += 1
-        if rev > 1:
-            self.later += 1
-            self.elsewhere += stored_before_text or self._last != (article, rev - 1)
-        self._last = (article, rev)
-        self._last_meta = files["meta.json"]
-
-    def search_needed(self) -> bool:
-        """Whether the import is small, or more than 1% of its later versions' texts went in after another file."""
-        return self.versions < _SEARCH_BELOW or self.elsewhere * 100 > self.later
-
-
 def _commit_command(
     snapshot: Snapshot, rev: int, mark: int, path: str, files: dict[str, bytes], parent: str | None, committer: str
 ) -> bytes:
     """One commit of the fast-import stream (``files``: the article's, by name); ``committer``: its whole line.
 
-    The text comes last, so that the next version's text is stored right after
-    it and fast-import deltas one against the other (see :class:`_DeltaBases`).
+    The text comes last. fast-import stores each new file as a delta of the
+    file it stored just before (a file git holds already is not stored again),
+    so in an export ordered by article each text follows its previous version
+    and goes in as its delta, the base git's own search would choose, and the
+    final repack keeps those deltas (:func:`revtrack.packing.texts_chained`).
+    The benchmark's 30,000 versions were packed in 3.10-3.16 s so against
+    5.31-5.38 s searching every text's delta, to 40.51 against 40.45 MB
+    (tmpfs); 1,000 articles of 20 versions in 1.84 against 2.51 s, to 16.05
+    against 16.31 MB (over a long history each version on the one before beats
+    git's window). Ordered by time, a text follows another article's, and only
+    a search makes it small (76.0 MB kept).
     """
     observed, _ = parse_iso(snapshot.observed_at)
     message = record.message(snapshot, rev).encode("utf-8")

@@ -506,14 +506,15 @@ class Store:
             self._writer = ObjectWriter(self.path)
         return self._writer
 
-    def maintain(self, auto: bool = False, search_text_deltas: bool = True) -> None:
+    def maintain(self, auto: bool = False) -> bool:
         """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``).
 
         ``auto`` (every 100 revisions) packs only when there are many loose
         objects or many packs, as git's ``gc --auto`` does; otherwise every
-        object goes into one pack, every file's delta searched again (folders
-        keep theirs; so do the article texts when ``search_text_deltas`` is
-        false: an import that knows fast-import's are the ones a search finds).
+        object goes into one pack, the files' deltas searched again (folders
+        keep theirs, and so do the article texts where each article's already
+        form one chain: :func:`revtrack.packing.texts_chained`). Returns
+        whether the texts' deltas were searched.
         Runs under the write lock: packing, ref packing and reflog expiry must
         not interleave with a writer moving the branch.
         """
@@ -521,9 +522,9 @@ class Store:
             # Packing and pruning now would treat the batch's objects as unreachable.
             raise StoreError("the store cannot be maintained while a batch of snapshots is open")
         with self._write_lock():
-            self._maintain(auto, search_text_deltas)
+            return self._maintain(auto)
 
-    def _maintain(self, auto: bool, search_text_deltas: bool = True) -> None:
+    def _maintain(self, auto: bool) -> bool:
         # revtrack packs the objects itself (revtrack.packing: git's own repack
         # leaves most versions of an article whole in a store of this layout);
         # the rest of what `git gc` does (prune, reflog expiry, packed refs,
@@ -531,8 +532,9 @@ class Store:
         from revtrack import packing
 
         before = packing.packs(self.path)
+        texts_searched = False
         if not auto:
-            packing.pack_all(self.path, recompute=True, keep_text_deltas=not search_text_deltas)
+            texts_searched = packing.pack_all(self.path, recompute=True)
             git(self.path, "prune", "--expire=now", check=False)
         elif packing.loose_objects(self.path) > _LOOSE_LIMIT:
             packing.pack_loose(self.path)
@@ -551,6 +553,7 @@ class Store:
             # layers geometrically); a full run replaces the chain with one file.
             split = "--split" if auto else "--split=replace"
             git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", split, check=False)
+        return texts_searched
 
     # --- reading ---------------------------------------------------------------
 

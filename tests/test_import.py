@@ -512,7 +512,7 @@ def test_a_failed_packing_after_an_import_is_a_warning_not_the_imports_error(
     from revtrack import packing
     from revtrack.errors import StoreError
 
-    def full_disk(git_dir: str, recompute: bool, keep_text_deltas: bool = False) -> None:
+    def full_disk(git_dir: str, recompute: bool) -> bool:
         raise StoreError("git pack-objects failed: No space left on device")
 
     monkeypatch.setattr(packing, "pack_all", full_disk)
@@ -581,12 +581,12 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
     but the "small" case are made to count as large). Either way each article
     ends as one whole text and deltas of it.
     """
-    from revtrack import importer
+    from revtrack import packing
     from revtrack.importer import import_snapshots, jsonl_snapshots
     from revtrack.store import Store
 
     if not small:
-        monkeypatch.setattr(importer, "_SEARCH_BELOW", 90)
+        monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 90)
 
     records = [record for article in range(30) for record in _text_versions(article, 3, url_changes)]
     if order == "time":
@@ -605,3 +605,70 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
         if not searched:  # fast-import's own: each version a delta of the one before
             assert bases == ["0" * 40, shas[0], shas[1]], blobs
     assert fsck(tmp_path / "store").returncode == 0
+
+
+@pytest.mark.parametrize("built", ["imported-by-article", "snapshot-batches"])
+def test_maintain_keeps_text_chains_an_import_left_and_searches_a_store_grown_by_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built: str
+) -> None:
+    """`revtrack maintain` searches the texts' deltas only where they are not one chain per article already.
+
+    Imported in article order, fast-import's chains (each version a delta of
+    the one before) survive a later maintain unchanged. A store grown by watch
+    passes (one version of every article a batch, each batch its own pack) has
+    its texts searched, and ends with one whole text per article.
+    """
+    from revtrack import packing
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+    from revtrack.model import Snapshot
+    from revtrack.store import Store
+
+    monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 90)
+    records = [record for article in range(30) for record in _text_versions(article, 3, False)]
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        if built == "imported-by-article":
+            assert import_snapshots(store, jsonl_snapshots(io.StringIO("".join(json.dumps(r) + "\n" for r in records))))
+            before = _text_bases(store_path)
+        else:
+            for version in range(3):
+                with store.batch():
+                    for r in records[version::3]:
+                        store.snapshot(Snapshot(r["article"], r["title"], r["body"], r["observed_at"], r["url"]))
+        searched = store.maintain()
+    texts = _text_bases(store_path)
+    assert searched is (built == "snapshot-batches")
+    if built == "imported-by-article":
+        assert texts == before and all(bases[1][1] == bases[0][0] for bases in texts)
+    for blobs in texts:
+        bases = [base for _, base in blobs]
+        assert bases.count("0" * 40) == 1 and all(b in {sha for sha, _ in blobs} for b in bases if b != "0" * 40)
+    assert fsck(store_path).returncode == 0
+
+
+def test_texts_count_as_chained_with_one_start_per_article_give_or_take_one_percent() -> None:
+    from revtrack.packing import texts_chained
+
+    whole = b"0" * 40
+    texts: dict[bytes, bytes] = {}
+    bases: dict[bytes, bytes] = {}
+    for article in range(100):
+        name = b"%015dt" % article
+        previous = whole
+        for version in range(60):  # each version a delta of the one before
+            sha = b"a%019d%020d" % (article, version)
+            texts[sha], bases[sha] = name, previous
+            previous = sha
+    assert len(texts) >= 5_000 and texts_chained(texts, bases)
+    later = len(texts) - 100
+    starts = [sha for sha in texts if not sha.endswith(b"%020d" % 0)][: later // 100]
+    for sha in starts:  # 1% of the later versions whole
+        bases[sha] = whole
+    assert texts_chained(texts, bases)
+    other = next(sha for sha in texts if sha not in starts and not sha.endswith(b"%020d" % 0))
+    bases[other] = b"a%019d%020d" % (99, 0)  # one more: a delta of another article's text
+    assert not texts_chained(texts, bases)
+    bases[other] = b"f" * 40  # or of a file that is no text (a meta.json)
+    assert not texts_chained(texts, bases)
+    small = dict(list(texts.items())[:4_999])
+    assert not texts_chained(small, {sha: bases[sha] for sha in small if sha not in starts and sha != other})

@@ -108,7 +108,7 @@ def test_a_full_pack_searches_files_again_and_keeps_the_folders_deltas(
 
     store_path = tmp_path / "store"
     with monkeypatch.context() as patch, Store(str(store_path)) as store:
-        patch.setattr(Store, "maintain", lambda self, auto=False, search_text_deltas=True: None)
+        patch.setattr(Store, "maintain", lambda self, auto=False: False)
         import_snapshots(store, _versions(seed=5))
     imported = _stored(store_path)
     folder_deltas = {sha: base for sha, (kind, base) in imported.items() if kind == "tree" and base}
