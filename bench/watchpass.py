@@ -123,7 +123,7 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
 
                 timed_pass("first pass: every page recorded", 0, "")
                 state.db.execute("UPDATE urls SET etag=NULL, last_modified=NULL, page_sha256=NULL")
-                timed_pass("unchanged, every page fetched and extracted", 1, "as before this change")
+                timed_pass("unchanged, every page fetched and extracted", 1, "validators and digests cleared first")
                 timed_pass("unchanged, asked with the validators", 2, "every page a 304")
                 site.honour = False
                 timed_pass("unchanged, a server that ignores them", 3, "same bytes, not extracted")
