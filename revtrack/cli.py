@@ -450,12 +450,18 @@ def blame(
         TextOutput(use_color(color.value)).blame(article, revision.rev, items)
 
 
-@app.command(epilog="Examples:  revtrack watch --once   |   revtrack watch --config newsroom.toml")
+@app.command(
+    epilog="Examples:  revtrack watch --once   |   revtrack watch --config newsroom.toml   |   revtrack watch --status"
+)
 def watch(
     config: str | None = typer.Option(
         None, "--config", help="Watch list (TOML); default revtrack.toml beside the store."
     ),
     once: bool = typer.Option(False, "--once", help="Do one pass and exit (for cron)."),
+    status: bool = typer.Option(
+        False, "--status", help="List every tracked URL: checks, changes, last check, next due, last error."
+    ),
+    output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format of --status."),
 ) -> None:
     """Re-fetch tracked articles and feeds on an age-based schedule, recording every change."""
     import threading
@@ -464,6 +470,9 @@ def watch(
     from revtrack.watch import WatchState, default_config_path, load_config, run_pass, watch_forever
 
     store = _store()
+    if status:
+        _watch_status(store, output)
+        return
     settings = load_config(config or default_config_path(store.path))
     store.ensure()
     state = WatchState(os.path.join(store.meta_dir, "watch.sqlite"))
@@ -483,6 +492,28 @@ def watch(
                 stop.set()
     finally:
         state.close()
+
+
+def _watch_status(store: Store, output: TableOrJson) -> None:
+    from revtrack.errors import NotFound
+    from revtrack.watch import WatchState
+
+    path = os.path.join(store.meta_dir, "watch.sqlite")
+    if not os.path.exists(path):
+        raise NotFound(f"nothing watched yet: no {path} (run 'revtrack watch --once' first)")
+    state = WatchState(path)
+    try:
+        statuses = state.statuses()
+    finally:
+        state.close()
+    if output == TableOrJson.json:
+        from revtrack.render.jsonout import watch_status_json
+
+        _emit_json(watch_status_json(statuses))
+        return
+    from revtrack.render.text import TextOutput, use_color
+
+    TextOutput(use_color("auto")).watch_status(statuses)
 
 
 @app.command(epilog="Example:  revtrack check")

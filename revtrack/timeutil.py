@@ -62,6 +62,11 @@ def format_iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def format_epoch(seconds: float) -> str:
+    """A time kept as seconds since the epoch, in ISO 8601 with this machine's offset, to the second."""
+    return format_iso(datetime.fromtimestamp(int(seconds)).astimezone())
+
+
 def format_offset(moment: datetime) -> str:
     """The UTC offset as ``+03:00``."""
     offset = moment.utcoffset() or timedelta(0)

@@ -119,6 +119,21 @@ def next_interval(age: timedelta, schedule: list[tuple[timedelta, timedelta]]) -
 
 
 @dataclass(frozen=True)
+class UrlStatus:
+    """One tracked URL as the watcher last left it (times: seconds since the epoch)."""
+
+    url: str
+    article: str | None  # the id the watch list gave it; None: from the page's canonical URL
+    origin: str  # "config", or the feed it came from
+    first_seen: float
+    last_checked: float | None
+    next_due: float | None  # None: past the schedule, no longer checked
+    last_error: str | None  # of the last check; None when it went through
+    checks: int
+    changes: int
+
+
+@dataclass(frozen=True)
 class DueUrl:
     """A tracked URL due for a check, with what the last recorded copy of its page left behind."""
 
@@ -225,13 +240,13 @@ class WatchState:
         row = self.db.execute("SELECT min(next_due) FROM urls WHERE next_due IS NOT NULL").fetchone()
         return float(row[0]) if row[0] is not None else None
 
-    def rows(self) -> list[tuple[Any, ...]]:
-        return list(
-            self.db.execute(
-                "SELECT url, article, first_seen, last_checked, next_due, last_error, checks, changes "
-                "FROM urls ORDER BY url"
-            )
+    def statuses(self) -> list[UrlStatus]:
+        """Every tracked URL, by URL: what ``revtrack watch --status`` shows."""
+        rows = self.db.execute(
+            "SELECT url, article, origin, first_seen, last_checked, next_due, last_error, checks, changes "
+            "FROM urls ORDER BY url"
         )
+        return [UrlStatus(*row) for row in rows]
 
 
 def page_digest(page: Page) -> str:

@@ -7,7 +7,7 @@ import html
 import json
 import subprocess
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -222,6 +222,38 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     )
     assert len(rows) == 4 and all(checks == 1 for _, checks, _, _ in rows)
     assert sum(changes for _, _, changes, _ in rows) == 3 and sum(err for *_, err in rows) == 1
+    # --status shows the same, fetching nothing.
+    site.clear()
+    status = cli("watch", "--status", "--format", "json")
+    assert status.exit_code == 0, status.output
+    urls = {item["url"]: item for item in json.loads(status.stdout)["urls"]}
+    assert urls == {url: urls[url] for url, *_ in rows} and not site.log
+    broken, first = urls[site.url_for("/broken")], urls[site.url_for("/one")]
+    assert broken["last_error"].startswith("HTTP 500") and broken["changes"] == 0 and broken["origin"] == "config"
+    assert first["article"] == "first" and first["checks"] == first["changes"] == 1 and first["last_error"] is None
+    assert urls[site.url_for("/two")]["origin"] == site.url_for("/rss")
+    checked, due = (datetime.fromisoformat(first[key]) for key in ("last_checked", "next_due"))
+    assert due - checked == timedelta(minutes=15)  # a new article: every 15 minutes
+    table = cli("watch", "--status").stdout.splitlines()
+    assert table[0].split() == [
+        "url",
+        "article",
+        "checks",
+        "changes",
+        "last",
+        "checked",
+        "next",
+        "due",
+        "last",
+        "error",
+    ]
+    assert len(table) == 5 and "HTTP 500" in next(line for line in table if "/broken" in line)
+
+
+def test_watch_status_before_any_watch_is_one_line(cli: Cli) -> None:
+    result = cli("watch", "--status")
+    assert result.exit_code == 3 and result.stderr.startswith("Error: nothing watched yet")
+    assert result.stderr.count("\n") == 1
 
 
 def test_watch_needs_a_watch_list(cli: Cli, tmp_path: Path) -> None:
@@ -461,7 +493,7 @@ def test_a_failed_watch_state_transaction_changes_nothing(tmp_path: Path) -> Non
     with pytest.raises(RuntimeError), state.transaction():
         state.track("https://example.org/b", None, "config", 2.0)
         raise RuntimeError("a pass interrupted")
-    assert [row[0] for row in state.rows()] == ["https://example.org/a"]
+    assert [status.url for status in state.statuses()] == ["https://example.org/a"]
     with state.transaction():  # and the connection is usable again
         state.track("https://example.org/c", None, "config", 3.0)
-    assert len(state.rows()) == 2
+    assert len(state.statuses()) == 2

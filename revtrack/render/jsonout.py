@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from revtrack.diff import ArticleDiff, Change, Position, SentenceChange
 from revtrack.engine import Op
@@ -11,6 +11,10 @@ from revtrack.history import BlameItem, PhraseHistory, SearchResults, Sighting
 from revtrack.ids import file_path
 from revtrack.ingest import Document
 from revtrack.model import ArticleSummary, Revision, SnapshotResult
+from revtrack.timeutil import format_epoch
+
+if TYPE_CHECKING:
+    from revtrack.watch import UrlStatus
 
 
 def ops_json(ops: list[Op]) -> list[dict[str, Any]]:
@@ -115,6 +119,17 @@ def show_json(revision: Revision, document: Document) -> dict[str, Any]:
 
 def list_json(articles: list[ArticleSummary]) -> dict[str, Any]:
     return {"articles": [asdict(item) for item in articles]}
+
+
+def watch_status_json(statuses: list[UrlStatus]) -> dict[str, Any]:
+    """``watch --status``: each tracked URL, its times in ISO 8601 (``next_due`` null: no longer checked)."""
+    urls = []
+    for status in statuses:
+        item = asdict(status)
+        for key in ("first_seen", "last_checked", "next_due"):
+            item[key] = format_epoch(item[key]) if item[key] is not None else None
+        urls.append(item)
+    return {"urls": urls}
 
 
 def snapshot_json(result: SnapshotResult) -> dict[str, Any]:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from revtrack.ingest import Document
     from revtrack.model import ArticleSummary, Revision
     from revtrack.render.diffview import Segment
+    from revtrack.watch import UrlStatus
 
 _STYLES = {
     "equal": "",
@@ -262,6 +263,27 @@ class TextOutput:
         if not getattr(self.stream, "isatty", lambda: False)():
             return nullcontext()
         return self.console.status(message)
+
+    def watch_status(self, statuses: list[UrlStatus]) -> None:
+        from revtrack.timeutil import format_epoch
+
+        if not statuses:
+            self.line("no URLs tracked yet", "note")
+            return
+        rows: list[list[Segment]] = [
+            [
+                ("equal", status.url),
+                ("equal", status.article or "–"),
+                ("equal", str(status.checks)),
+                ("equal", str(status.changes)),
+                ("equal", format_epoch(status.last_checked) if status.last_checked is not None else "never"),
+                ("equal", format_epoch(status.next_due) if status.next_due is not None else "no more"),
+                ("changed" if status.last_error else "equal", status.last_error or "–"),
+            ]  # fmt: skip
+            for status in statuses
+        ]
+        headers = ["url", "article", "checks", "changes", "last checked", "next due", "last error"]
+        self.table(headers, rows, right=(2, 3))
 
     def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
         self.line("watch pass", "label")
