@@ -50,8 +50,8 @@ class Page:
     url: str  # after redirects
     content: bytes  # empty when not_modified
     content_type: str
-    validators: Validators = field(default_factory=Validators)
-    not_modified: bool = False  # the server answered 304 to the validators sent
+    validators: Validators = field(default_factory=Validators)  # the server's for this copy
+    not_modified: bool = False  # the server answered 304 to the validators sent (kept in ``validators``)
 
 
 @dataclass
@@ -87,12 +87,8 @@ def fetch_page(
     try:
         headers = validators.request_headers() if validators else {}
         with client.stream("GET", url, headers=headers) as response:
-            answered = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
-            if response.status_code == 304 and headers:
-                # A 304 may leave out validators that did not change (RFC 9110 section 15.4.5).
-                assert validators is not None
-                kept = Validators(answered.etag or validators.etag, answered.last_modified or validators.last_modified)
-                return Page(str(response.url), b"", "", kept, not_modified=True)
+            if response.status_code == 304 and validators is not None and headers:
+                return Page(str(response.url), b"", "", validators, not_modified=True)
             if response.status_code >= 400:
                 raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} from {response.url}")
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -104,6 +100,7 @@ def fetch_page(
                 if size > max_bytes:
                     raise FetchError(f"{response.url} is larger than the limit of {max_bytes:,} bytes")
                 chunks.append(chunk)
+            answered = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
             return Page(str(response.url), b"".join(chunks), content_type, answered)
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {max_redirects} redirects from {url}") from None
