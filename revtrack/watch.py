@@ -161,7 +161,11 @@ class WatchState:
         present = {row[1] for row in self.db.execute("PRAGMA table_info(urls)")}
         for column in self._PAGE_COLUMNS:
             if column not in present:
-                self.db.execute(f"ALTER TABLE urls ADD COLUMN {column} TEXT")
+                try:
+                    self.db.execute(f"ALTER TABLE urls ADD COLUMN {column} TEXT")
+                except sqlite3.OperationalError as error:  # another process added it since we looked
+                    if "duplicate column" not in str(error):
+                        raise
         self.db.execute("CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT)")
 
     def close(self) -> None:
@@ -228,7 +232,7 @@ class WatchState:
 
     def feed_validators(self, url: str) -> Validators | None:
         row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url=?", (url,)).fetchone()
-        return Validators(*row) if row else None
+        return Validators(*row) if row and any(row) else None
 
     def record_feed(self, url: str, validators: Validators) -> None:
         self.db.execute(

@@ -433,13 +433,9 @@ def test_a_watch_state_from_before_conditional_requests_gains_their_columns(cli:
     web = ConditionalSite(site)
     web.serve("/a", page(1, site.url_for("/a")), etag='"a1"')
     (cli.store / "revtrack").mkdir(parents=True)
+    _old_watch_state(cli.store / "revtrack" / "watch.sqlite")
     old = sqlite3.connect(cli.store / "revtrack" / "watch.sqlite")
-    old.execute(  # the table as the first watch release made it, with one URL checked before
-        """CREATE TABLE urls (url TEXT PRIMARY KEY, article TEXT, origin TEXT, first_seen REAL NOT NULL,
-           last_checked REAL, next_due REAL, last_error TEXT, checks INTEGER NOT NULL DEFAULT 0,
-           changes INTEGER NOT NULL DEFAULT 0)"""
-    )
-    start = time.time()
+    start = time.time()  # one URL checked before
     old.execute(
         "INSERT INTO urls VALUES (?, NULL, 'config', ?, ?, ?, NULL, 1, 0)", (site.url_for("/a"), start, start, start)
     )
@@ -497,3 +493,55 @@ def test_a_failed_watch_state_transaction_changes_nothing(tmp_path: Path) -> Non
     with state.transaction():  # and the connection is usable again
         state.track("https://example.org/c", None, "config", 3.0)
     assert len(state.statuses()) == 2
+
+
+def _old_watch_state(path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(path)
+    old.execute(  # the table as the first watch release made it
+        """CREATE TABLE urls (url TEXT PRIMARY KEY, article TEXT, origin TEXT, first_seen REAL NOT NULL,
+           last_checked REAL, next_due REAL, last_error TEXT, checks INTEGER NOT NULL DEFAULT 0,
+           changes INTEGER NOT NULL DEFAULT 0)"""
+    )
+    old.commit()
+    old.close()
+
+
+def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two watchers (or a watcher and --status) opening an old state at once both add the new columns."""
+    import sqlite3
+
+    from revtrack.watch import WatchState
+
+    path = tmp_path / "watch.sqlite"
+    _old_watch_state(path)
+    connect = sqlite3.connect
+
+    class Raced:
+        """A connection whose ALTER TABLE finds that another connection made the same change first."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.inner = connect(*args, **kwargs)  # type: ignore[arg-type]
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql.startswith("ALTER TABLE"):
+                other = connect(path)
+                other.execute(sql)
+                other.commit()
+                other.close()
+            return self.inner.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    monkeypatch.setattr(sqlite3, "connect", Raced)
+    state = WatchState(str(path))
+    monkeypatch.undo()
+    state.track("https://example.org/a", None, "config", 1.0)
+    assert state.due(2.0)[0].page_sha256 is None
+    state.close()
+    columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(urls)")}
+    assert {"etag", "last_modified", "page_sha256"} <= columns
