@@ -254,10 +254,10 @@ def pack_all(git_dir: str, recompute: bool) -> bool:
     ``recompute`` searches the files' deltas again (after a bulk import, whose
     fast-import pack deltas each file against whatever file came before it, and
     on ``revtrack maintain``); otherwise deltas already in a pack are kept and
-    only whole objects are searched (routine maintenance, cheap). Even then the
-    article texts keep their deltas when they already form one chain per
-    article (:func:`texts_chained`): an import ordered by article, or a store
-    searched before. Folders and commits keep their deltas either way:
+    only whole objects are searched (routine maintenance, cheap). With
+    ``recompute`` the article texts still keep their deltas when they already
+    form one chain per article (:func:`texts_chained`): an import ordered by
+    article, or a store searched before. Folders and commits keep their deltas either way:
     fast-import and revtrack's batch writer delta each folder against its own
     previous version, and git's search would store most of them whole (it
     keeps a first delta only when it is under half the object's size less 20
