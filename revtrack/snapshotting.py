@@ -67,12 +67,20 @@ def resolve_article_id(request: SnapshotRequest) -> str | None:
 
 
 def take_snapshot(
-    store: Store, request: SnapshotRequest, stdin: BinaryIO | None = None, page: Page | None = None
+    store: Store, request: SnapshotRequest, stdin: BinaryIO | None = None
 ) -> tuple[SnapshotResult, list[str]]:
-    """Read, parse and record one version. Returns the result and warnings for the user.
+    """Read, parse and record one version. Returns the result and warnings for the user."""
+    snapshot, notes = prepare_snapshot(request, stdin)
+    return record_snapshot(store, snapshot, request), notes
 
-    ``page`` is a page already fetched for ``request.source`` (the watcher fetches
-    in parallel and records one page at a time).
+
+def prepare_snapshot(
+    request: SnapshotRequest, stdin: BinaryIO | None = None, page: Page | None = None
+) -> tuple[Snapshot, list[str]]:
+    """Read and parse one version, ready for :func:`record_snapshot`; and warnings for the user.
+
+    ``page`` is a page already fetched for ``request.source`` (the watcher
+    fetches and extracts pages in its workers, and records them in one batch).
     """
     notes: list[str] = []
     article = resolve_article_id(request)
@@ -94,9 +102,14 @@ def take_snapshot(
         )
     snapshot.observed_at = format_iso(observed)
     snapshot.stated = {**stated_times(snapshot.title, snapshot.body, observed), **snapshot.stated}
+    return snapshot, notes
+
+
+def record_snapshot(store: Store, snapshot: Snapshot, request: SnapshotRequest) -> SnapshotResult:
+    """Record a prepared version; an extracted page that lost most of the text is refused unless forced."""
     if is_url(request.source) or request.html:
         check_not_suspect(store, snapshot, request.force)
-    return store.snapshot(snapshot), notes
+    return store.snapshot(snapshot)
 
 
 def _source_name(source: str) -> str:

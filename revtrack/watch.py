@@ -42,9 +42,10 @@ from urllib.parse import urlsplit
 
 from revtrack.errors import InvalidInput, RevtrackError
 from revtrack.ids import canonical_url
-from revtrack.model import SnapshotResult
+from revtrack.model import Snapshot, SnapshotResult
+from revtrack.snapshotting import SnapshotRequest
 from revtrack.store import Store
-from revtrack.web import Page, Validators
+from revtrack.web import Validators
 
 DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
 _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -210,12 +211,12 @@ class WatchState:
         schedule: list[tuple[timedelta, timedelta]],
         error: str | None,
         changed: bool,
-        page: Page | None = None,
+        copy: PageCopy | None = None,
     ) -> None:
-        """Note a check of ``url``; ``page`` is the copy now recorded (or still current), whose validators are kept.
+        """Note a check of ``url``; ``copy`` is the page now recorded (or found the same again), to send back next time.
 
-        A failed check keeps the validators of the last recorded copy: sent
-        again, they make the server send the page in full.
+        A failed check, or a 304, keeps what the last recorded copy left: sent
+        again after a failure, it makes the server send the page in full.
         """
         first_seen = self.db.execute("SELECT first_seen FROM urls WHERE url=?", (url,)).fetchone()[0]
         interval = next_interval(timedelta(seconds=now - first_seen), schedule)
@@ -224,10 +225,10 @@ class WatchState:
                WHERE url=?""",
             (now, now + interval.total_seconds() if interval else None, error, int(changed), url),
         )
-        if page is not None and not page.not_modified:
+        if copy is not None:
             self.db.execute(
                 "UPDATE urls SET etag=?, last_modified=?, page_sha256=? WHERE url=?",
-                (page.validators.etag, page.validators.last_modified, page_digest(page), url),
+                (copy.validators.etag, copy.validators.last_modified, copy.sha256, url),
             )
 
     def feed_validators(self, url: str) -> Validators | None:
@@ -253,8 +254,24 @@ class WatchState:
         return [UrlStatus(*row) for row in rows]
 
 
-def page_digest(page: Page) -> str:
-    return hashlib.sha256(page.content).hexdigest()
+@dataclass(frozen=True)
+class PageCopy:
+    """What identifies a copy of a page once its bytes are gone: the server's validators and the bytes' digest."""
+
+    validators: Validators
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A due URL once its worker has fetched it (and extracted it, where it is new).
+
+    ``snapshot`` is the version extracted; None when the page is the copy
+    recorded last time (a 304, or the same bytes). ``copy`` is None for a 304.
+    """
+
+    snapshot: Snapshot | None
+    copy: PageCopy | None
 
 
 @dataclass
@@ -276,7 +293,7 @@ def run_pass(
     client: Any = None,
 ) -> PassReport:
     """One pass: refresh feeds, then fetch every due article (politely) and record changes."""
-    from revtrack.snapshotting import SnapshotRequest, take_snapshot
+    from revtrack.snapshotting import record_snapshot
     from revtrack.web import make_client
 
     moment = time.time() if now is None else now
@@ -315,36 +332,35 @@ def run_pass(
             for feed, validators in feeds_read:
                 state.record_feed(feed, validators)
         due = state.due(moment)
-        pages = _fetch_politely(due, config, http)
         observed_at = datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat()
-        recorded: list[tuple[DueUrl, Page, SnapshotResult]] = []
-        same: list[tuple[DueUrl, Page]] = []
-        # One write for the whole pass (see Store.batch); what it recorded is
-        # reported once the batch has landed.
+        requests = [SnapshotRequest(source=item.url, article=item.article, at=observed_at) for item in due]
+        outcomes = _check_politely(due, requests, config, http)
+        recorded: list[tuple[DueUrl, PageCopy | None, SnapshotResult]] = []
+        same: list[tuple[DueUrl, PageCopy | None]] = []
+        # One write for the whole pass (see Store.batch), once every page is in and
+        # extracted; what it recorded is reported once the batch has landed.
         with store.batch():
-            for item, outcome in zip(due, pages, strict=True):
+            for item, request, outcome in zip(due, requests, outcomes, strict=True):
                 report.checked += 1
                 if isinstance(outcome, RevtrackError):
                     failed(item.url, outcome)
                     continue
-                if outcome.not_modified or page_digest(outcome) == item.page_sha256:
-                    # The copy recorded last time: extracting it again would find the same text.
-                    same.append((item, outcome))
+                if outcome.snapshot is None:
+                    same.append((item, outcome.copy))
                     continue
-                request = SnapshotRequest(source=item.url, article=item.article, at=observed_at)
                 try:
-                    result, _ = take_snapshot(store, request, page=outcome)
+                    result = record_snapshot(store, outcome.snapshot, request)
                 except RevtrackError as error:
                     failed(item.url, error)
                     continue
-                recorded.append((item, outcome, result))
+                recorded.append((item, outcome.copy, result))
         with state.transaction():
             for url, message in failures:
                 state.record(url, moment, config.schedule, message, False)
-            for item, outcome in same:
-                state.record(item.url, moment, config.schedule, None, False, outcome)
-            for item, outcome, result in recorded:
-                state.record(item.url, moment, config.schedule, None, result.changed, outcome)
+            for item, copy in same:
+                state.record(item.url, moment, config.schedule, None, False, copy)
+            for item, copy, result in recorded:
+                state.record(item.url, moment, config.schedule, None, result.changed, copy)
         report.unchanged += len(same)
         report.not_modified += len(same)
         for _, _, result in recorded:
@@ -382,11 +398,19 @@ def feed_links(
     return links, Validators(response.headers.get("etag"), response.headers.get("last-modified"))
 
 
-def _fetch_politely(due: list[DueUrl], config: WatchConfig, client: Any) -> list[Page | RevtrackError]:
-    """Fetch pages, one host at a time per worker, waiting between requests to a host.
+def _check_politely(
+    due: list[DueUrl], requests: list[SnapshotRequest], config: WatchConfig, client: Any
+) -> list[Checked | RevtrackError]:
+    """Fetch and extract the due pages, one host at a time per worker, waiting between requests to a host.
 
-    A page whose last copy was recorded is asked for conditionally (its validators).
+    A page whose last copy was recorded is asked for conditionally (its
+    validators), and not extracted when it is that copy. Each worker keeps
+    only the extracted text, not the page, and the store's write lock is
+    taken afterwards, only to record. A first pass over 724 real pages (126 MB
+    of HTML) peaked at 149-156 MB, 1,448 pages at 170 MB; when every page
+    waited in memory for the batch to extract it, 269 and 396 MB.
     """
+    from revtrack.snapshotting import prepare_snapshot
     from revtrack.web import fetch_page
 
     results: list[Any] = [None] * len(due)
@@ -394,13 +418,22 @@ def _fetch_politely(due: list[DueUrl], config: WatchConfig, client: Any) -> list
     for index, item in enumerate(due):
         by_host[urlsplit(item.url).netloc].append(index)
 
+    def check(item: DueUrl, request: SnapshotRequest) -> Checked:
+        page = fetch_page(item.url, timeout=config.timeout, client=client, validators=item.validators)
+        if page.not_modified:
+            return Checked(None, None)
+        copy = PageCopy(page.validators, hashlib.sha256(page.content).hexdigest())
+        if copy.sha256 == item.page_sha256:
+            return Checked(None, copy)  # extracting it again would find the same text
+        snapshot, _ = prepare_snapshot(request, page=page)
+        return Checked(snapshot, copy)
+
     def host_worker(indices: list[int]) -> None:
         for number, index in enumerate(indices):
             if number:
                 time.sleep(config.per_host_delay)
             try:
-                item = due[index]
-                results[index] = fetch_page(item.url, timeout=config.timeout, client=client, validators=item.validators)
+                results[index] = check(due[index], requests[index])
             except RevtrackError as error:
                 results[index] = error
 

@@ -545,3 +545,31 @@ def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
     state.close()
     columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(urls)")}
     assert {"etag", "last_modified", "page_sha256"} <= columns
+
+
+def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
+    cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers fetch and extract; the batch (the store's write lock) only records what they extracted."""
+    from revtrack import web
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    for name in ("a", "b"):
+        site.expect_request(f"/{name}").respond_with_data(page(1, site.url_for(f"/{name}")), content_type="text/html")
+    extract = web.extract_article
+    batch_open: list[bool] = []
+    with Store(str(cli.store)) as store:
+
+        def watched_extract(html: bytes | str, url: str | None = None) -> web.Extracted:
+            batch_open.append(store._batch is not None)
+            return extract(html, url)
+
+        monkeypatch.setattr(web, "extract_article", watched_extract)
+        store.ensure()
+        state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
+        config = WatchConfig(articles=[(site.url_for("/a"), None), (site.url_for("/b"), None)], per_host_delay=0.0)
+        config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+        report = run_pass(store, config, state)
+        state.close()
+    assert report.changed == 2 and batch_open == [False, False]
