@@ -15,3 +15,4 @@ def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]
         assert f"### {title}" in out
     assert "| `revtrack diff` |" in out and "snapshots per second" in out and "ops / git" in out
     assert "| unchanged, asked with the validators |" in out and "0 / 5 / 5 / 0" in out
+    assert "| the same for real revisions: Wikipedia pages" in out
