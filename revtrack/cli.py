@@ -482,7 +482,7 @@ def watch(
             with out.status("checking articles…"):
                 report = run_pass(store, settings, state, say=out.line)
             out.watch_summary(report)
-            if report.failed and not (report.changed or report.unchanged):
+            if report.failed and not (report.changed or report.unchanged or report.gone):
                 raise typer.Exit(7)
         else:
             stop = threading.Event()

@@ -72,6 +72,10 @@ class StoreDamaged(StoreError):
 class FetchError(RevtrackError):
     exit_code = 7
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when the server answered with an error
+
 
 class ExtractionSuspect(RevtrackError):
     exit_code = 8

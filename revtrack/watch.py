@@ -45,6 +45,7 @@ from revtrack.ids import canonical_url
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest
 from revtrack.store import Store
+from revtrack.timeutil import format_epoch
 from revtrack.web import Validators
 
 DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
@@ -132,6 +133,7 @@ class UrlStatus:
     last_error: str | None  # of the last check; None when it went through
     checks: int
     changes: int
+    gone_since: float | None = None  # a recorded page has answered 404 or 410 since then
 
 
 @dataclass(frozen=True)
@@ -142,13 +144,15 @@ class DueUrl:
     article: str | None
     validators: Validators | None  # the server's ETag / Last-Modified for that copy
     page_sha256: str | None  # of its bytes: a server that ignores validators may send the same page again
+    recorded: bool = False  # a copy of the page was recorded (changed or unchanged) at some check
+    gone_since: float | None = None
 
 
 class WatchState:
     """What the watcher knows of each URL and feed, in SQLite beside the index."""
 
     # Added after the first release of watch.sqlite; older files get them on open.
-    _PAGE_COLUMNS: Final = ("etag", "last_modified", "page_sha256")
+    _ADDED_COLUMNS: Final = {"etag": "TEXT", "last_modified": "TEXT", "page_sha256": "TEXT", "gone_since": "REAL"}
 
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
@@ -160,10 +164,10 @@ class WatchState:
                 changes INTEGER NOT NULL DEFAULT 0)"""
         )
         present = {row[1] for row in self.db.execute("PRAGMA table_info(urls)")}
-        for column in self._PAGE_COLUMNS:
+        for column, kind in self._ADDED_COLUMNS.items():
             if column not in present:
                 try:
-                    self.db.execute(f"ALTER TABLE urls ADD COLUMN {column} TEXT")
+                    self.db.execute(f"ALTER TABLE urls ADD COLUMN {column} {kind}")
                 except sqlite3.OperationalError as error:  # another process added it since we looked
                     if "duplicate column" not in str(error):
                         raise
@@ -195,13 +199,14 @@ class WatchState:
 
     def due(self, now: float) -> list[DueUrl]:
         rows = self.db.execute(
-            """SELECT url, article, etag, last_modified, page_sha256 FROM urls
-               WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due""",
+            """SELECT url, article, etag, last_modified, page_sha256,
+                      page_sha256 IS NOT NULL OR changes > 0 OR gone_since IS NOT NULL, gone_since
+               FROM urls WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due""",
             (now,),
         )
         return [
-            DueUrl(url, article, Validators(etag, modified) if etag or modified else None, sha)
-            for url, article, etag, modified, sha in rows
+            DueUrl(url, article, Validators(etag, modified) if etag or modified else None, sha, bool(seen), gone)
+            for url, article, etag, modified, sha, seen, gone in rows
         ]
 
     def record(
@@ -212,18 +217,31 @@ class WatchState:
         error: str | None,
         changed: bool,
         copy: PageCopy | None = None,
+        gone: bool = False,
     ) -> None:
         """Note a check of ``url``; ``copy`` is the page now recorded (or found the same again), to send back next time.
 
         A failed check, or a 304, keeps what the last recorded copy left: sent
         again after a failure, it makes the server send the page in full.
+        ``gone``: a recorded page answered 404 or 410 (since the first such
+        check, until one goes through again).
         """
         first_seen = self.db.execute("SELECT first_seen FROM urls WHERE url=?", (url,)).fetchone()[0]
         interval = next_interval(timedelta(seconds=now - first_seen), schedule)
         self.db.execute(
-            """UPDATE urls SET last_checked=?, next_due=?, last_error=?, checks=checks+1, changes=changes+?
+            """UPDATE urls SET last_checked=?, next_due=?, last_error=?, checks=checks+1, changes=changes+?,
+                   gone_since = CASE WHEN ? THEN coalesce(gone_since, ?) WHEN ? IS NULL THEN NULL ELSE gone_since END
                WHERE url=?""",
-            (now, now + interval.total_seconds() if interval else None, error, int(changed), url),
+            (
+                now,
+                None if interval is None else now + interval.total_seconds(),
+                error,
+                int(changed),
+                gone,
+                now,
+                error,
+                url,
+            ),
         )
         if copy is not None:
             self.db.execute(
@@ -248,7 +266,7 @@ class WatchState:
     def statuses(self) -> list[UrlStatus]:
         """Every tracked URL, by URL: what ``revtrack watch --status`` shows."""
         rows = self.db.execute(
-            "SELECT url, article, origin, first_seen, last_checked, next_due, last_error, checks, changes "
+            "SELECT url, article, origin, first_seen, last_checked, next_due, last_error, checks, changes, gone_since "
             "FROM urls ORDER BY url"
         )
         return [UrlStatus(*row) for row in rows]
@@ -280,6 +298,7 @@ class PassReport:
     changed: int = 0
     unchanged: int = 0  # including not_modified
     not_modified: int = 0  # unchanged without extracting the page: a 304, or the same bytes as last time
+    gone: int = 0  # recorded pages that answered 404 Not Found or 410 Gone (not counted as failed)
     failed: int = 0
     lines: list[str] = field(default_factory=list)
 
@@ -337,11 +356,17 @@ def run_pass(
         outcomes = _check_politely(due, requests, config, http)
         recorded: list[tuple[DueUrl, PageCopy | None, SnapshotResult]] = []
         same: list[tuple[DueUrl, PageCopy | None]] = []
+        gone: list[tuple[DueUrl, str]] = []
         # One write for the whole pass (see Store.batch), once every page is in and
         # extracted; what it recorded is reported once the batch has landed.
         with store.batch():
             for item, request, outcome in zip(due, requests, outcomes, strict=True):
                 report.checked += 1
+                if _gone(item, outcome):
+                    # An article taken down (or moved without a redirect) is news in itself:
+                    # its versions stay, and the watch keeps checking in case it comes back.
+                    gone.append((item, str(outcome)))
+                    continue
                 if isinstance(outcome, RevtrackError):
                     failed(item.url, outcome)
                     continue
@@ -357,10 +382,19 @@ def run_pass(
         with state.transaction():
             for url, message in failures:
                 state.record(url, moment, config.schedule, message, False)
+            for item, message in gone:
+                state.record(item.url, moment, config.schedule, message, False, gone=True)
             for item, copy in same:
                 state.record(item.url, moment, config.schedule, None, False, copy)
             for item, copy, result in recorded:
                 state.record(item.url, moment, config.schedule, None, result.changed, copy)
+        report.gone = len(gone)
+        for item, message in gone:
+            if item.gone_since is None:
+                note(f"gone: {item.url}: {message} (its recorded versions stay; still checked)")
+        for item in [item for item, _ in same] + [item for item, _, _ in recorded]:
+            if item.gone_since is not None:
+                note(f"back: {item.url} (gone since {format_epoch(item.gone_since)})")
         report.unchanged += len(same)
         report.not_modified += len(same)
         for _, _, result in recorded:
@@ -373,6 +407,13 @@ def run_pass(
         if client is None:
             http.close()
     return report
+
+
+def _gone(item: DueUrl, outcome: Checked | RevtrackError) -> bool:
+    """Whether a page that was recorded before now answers 404 Not Found or 410 Gone."""
+    from revtrack.errors import FetchError
+
+    return item.recorded and isinstance(outcome, FetchError) and outcome.status in (404, 410)
 
 
 def feed_links(

@@ -90,7 +90,9 @@ def fetch_page(
             if response.status_code == 304 and validators is not None and headers:
                 return Page(str(response.url), b"", "", validators, not_modified=True)
             if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} from {response.url}")
+                raise FetchError(
+                    f"HTTP {response.status_code} {response.reason_phrase} from {response.url}", response.status_code
+                )
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type and content_type not in HTML_TYPES:
                 raise FetchError(f"{response.url} is not an HTML page (content type {content_type})")

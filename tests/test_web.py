@@ -203,8 +203,8 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert "changed: first rev 1" in result.stdout and "changed: localhost/two rev 1" in result.stdout
     assert "failed: http://localhost" in result.stdout and "HTTP 500" in result.stdout
     summary = result.stdout.split("watch pass\n", 1)[1].splitlines()
-    assert summary[0].split() == ["checked", "changed", "unchanged", "not", "modified", "failed"]
-    assert summary[1].split() == ["4", "3", "0", "0", "1"]
+    assert summary[0].split() == ["checked", "changed", "unchanged", "not", "modified", "gone", "failed"]
+    assert summary[1].split() == ["4", "3", "0", "0", "0", "1"]
     listed = {a["article"] for a in json.loads(cli("list", "--format", "json").stdout)["articles"]}
     assert listed == {"first", "localhost/two", "localhost/three"}
     # The pass recorded its three versions as one write: three commits, one move of the branch.
@@ -573,3 +573,57 @@ def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
         report = run_pass(store, config, state)
         state.close()
     assert report.changed == 2 and batch_open == [False, False]
+
+
+def test_a_recorded_page_that_answers_404_or_410_is_gone_until_it_comes_back(cli: Cli, site: HTTPServer) -> None:
+    """Not a failure but news: the page was taken down. Its versions stay; the watch keeps checking."""
+    web = ConditionalSite(site)
+    web.serve("/a", page(1, site.url_for("/a")), etag='"a1"')
+    site.expect_request("/never").respond_with_data("no such page", status=404)
+    urls = [site.url_for("/a"), site.url_for("/never")]
+    start = time.time()
+    first = _watch_pass(cli.store, urls, start)
+    assert (first.changed, first.gone, first.failed) == (1, 0, 1)  # never recorded: a plain failure
+    site.clear()
+    site.expect_request("/a").respond_with_data("taken down", status=410)
+    site.expect_request("/never").respond_with_data("no such page", status=404)
+    removed = _watch_pass(cli.store, urls, start + 3600)
+    assert (removed.gone, removed.failed) == (1, 1)
+    assert any(line.startswith(f"gone: {site.url_for('/a')}: HTTP 410") for line in removed.lines)
+    site.clear()
+    site.expect_request("/a").respond_with_data("not found", status=404)
+    site.expect_request("/never").respond_with_data("no such page", status=404)
+    again = _watch_pass(cli.store, urls, start + 7200)
+    assert again.gone == 1 and not any(line.startswith("gone:") for line in again.lines)  # said once
+    status = {item["url"]: item for item in json.loads(cli("watch", "--status", "--format", "json").stdout)["urls"]}
+    gone_since = datetime.fromisoformat(status[site.url_for("/a")]["gone_since"])
+    assert gone_since.timestamp() == int(start + 3600) and status[site.url_for("/never")]["gone_since"] is None
+    assert "gone since" in cli("watch", "--status").stdout
+    assert _revisions(cli, "localhost/a") == 1  # the recorded version stays
+    # Back with the copy recorded before (a 304 to its ETag): no longer gone.
+    site.clear()
+    web = ConditionalSite(site)
+    web.serve("/a", page(1, site.url_for("/a")), etag='"a1"')
+    back = _watch_pass(cli.store, urls[:1], start + 9000)
+    assert (back.gone, back.not_modified) == (0, 1) and web.sent("/a")[-1] == ('"a1"', None, 304)
+    assert any(line.startswith(f"back: {site.url_for('/a')} (gone since ") for line in back.lines)
+    status = {item["url"]: item for item in json.loads(cli("watch", "--status", "--format", "json").stdout)["urls"]}
+    assert status[site.url_for("/a")]["gone_since"] is None and status[site.url_for("/a")]["last_error"] is None
+
+
+def test_watch_once_exits_7_only_when_every_check_failed(cli: Cli, site: HTTPServer, tmp_path: Path) -> None:
+    site.expect_request("/a").respond_with_data(page(1, site.url_for("/a")), content_type="text/html")
+    config = tmp_path / "watch.toml"
+    settings = '[settings]\nper_host_delay = 0\nschedule = [["1d", "0s"]]\n'  # due again at once
+    down = '[[article]]\nurl = "http://127.0.0.1:9/nothing"\n\n'  # fails every time
+    config.write_text(f'[[article]]\nurl = "{site.url_for("/a")}"\n\n{down}{settings}timeout = 2\n')
+    assert cli("watch", "--once", "--config", str(config)).exit_code == 0
+    site.clear()
+    site.expect_request("/a").respond_with_data("removed", status=410)
+    taken_down = cli("watch", "--once", "--config", str(config))
+    assert taken_down.exit_code == 0 and f"gone: {site.url_for('/a')}: HTTP 410" in taken_down.stdout
+    assert "failed: http://127.0.0.1:9/nothing" in taken_down.stdout  # the server that answered counts
+    unreachable = tmp_path / "down.toml"
+    unreachable.write_text(f"{down}{settings}timeout = 2\n")
+    down = cli("watch", "--once", "--config", str(unreachable), env={"REVTRACK_STORE": str(tmp_path / "other")})
+    assert down.exit_code == 7 and "failed: http://127.0.0.1:9/nothing" in down.stdout

@@ -122,11 +122,12 @@ def list_json(articles: list[ArticleSummary]) -> dict[str, Any]:
 
 
 def watch_status_json(statuses: list[UrlStatus]) -> dict[str, Any]:
-    """``watch --status``: each tracked URL, its times in ISO 8601 (``next_due`` null: no longer checked)."""
+    """``watch --status``: each tracked URL, its times in ISO 8601 (``next_due`` null: no longer checked;
+    ``gone_since`` null: not gone)."""
     urls = []
     for status in statuses:
         item = asdict(status)
-        for key in ("first_seen", "last_checked", "next_due"):
+        for key in ("first_seen", "last_checked", "next_due", "gone_since"):
             item[key] = format_epoch(item[key]) if item[key] is not None else None
         urls.append(item)
     return {"urls": urls}

@@ -278,7 +278,7 @@ class TextOutput:
                 ("equal", str(status.changes)),
                 ("equal", format_epoch(status.last_checked) if status.last_checked is not None else "never"),
                 ("equal", format_epoch(status.next_due) if status.next_due is not None else "no more"),
-                ("changed" if status.last_error else "equal", status.last_error or "–"),
+                ("changed" if status.last_error else "equal", _last_error(status)),
             ]  # fmt: skip
             for status in statuses
         ]
@@ -288,12 +288,20 @@ class TextOutput:
     def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
         self.line("watch pass", "label")
         # "not modified": unchanged without reading the page again (a 304, or the bytes recorded last time).
-        counts = [report.checked, report.changed, report.unchanged, report.not_modified, report.failed]
+        counts = [report.checked, report.changed, report.unchanged, report.not_modified, report.gone, report.failed]
         self.table(
-            ["checked", "changed", "unchanged", "not modified", "failed"],
+            ["checked", "changed", "unchanged", "not modified", "gone", "failed"],
             [[("equal", str(n)) for n in counts]],
-            right=(0, 1, 2, 3, 4),
+            right=(0, 1, 2, 3, 4, 5),
         )
+
+
+def _last_error(status: UrlStatus) -> str:
+    from revtrack.timeutil import format_epoch
+
+    if status.gone_since is not None:
+        return f"gone since {format_epoch(status.gone_since)}: {status.last_error}"
+    return status.last_error or "–"
 
 
 def _count(value: int | None, sign: str) -> str:
