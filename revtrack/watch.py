@@ -322,41 +322,14 @@ def run_pass(
         report.lines.append(line)
         say(line)
 
-    failures: list[tuple[str, str]] = []  # noted in the state with the others, in one transaction
-
-    def failed(url: str, error: RevtrackError) -> None:
-        failures.append((url, str(error)))
-        report.failed += 1
-        note(f"failed: {url}: {error}")
-
     http = client or make_client(config.timeout)
     try:
-        tracked = [(canonical_url(url), article, "config") for url, article in config.articles]
-        feeds_read: list[tuple[str, Validators]] = []
-        for feed in config.feeds:
-            try:
-                fetched = feed_links(feed, http, config.timeout, state.feed_validators(feed))
-            except RevtrackError as error:
-                report.failed += 1
-                note(f"failed: feed {feed}: {error}")
-                continue
-            if fetched is None:
-                continue  # not modified: its entries are tracked already
-            links, validators = fetched
-            tracked += [(canonical_url(link), None, feed) for link in links]
-            feeds_read.append((feed, validators))
-        with state.transaction():
-            for url, article, origin in tracked:
-                state.track(url, article, origin, moment)
-            for feed, validators in feeds_read:
-                state.record_feed(feed, validators)
+        _track(state, config, http, moment, report, note)
         due = state.due(moment)
         observed_at = datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat()
         requests = [SnapshotRequest(source=item.url, article=item.article, at=observed_at) for item in due]
         outcomes = _check_politely(due, requests, config, http)
-        recorded: list[tuple[DueUrl, PageCopy | None, SnapshotResult]] = []
-        same: list[tuple[DueUrl, PageCopy | None]] = []
-        gone: list[tuple[DueUrl, str]] = []
+        checks = _Checks()
         # One write for the whole pass (see Store.batch), once every page is in and
         # extracted; what it recorded is reported once the batch has landed.
         with store.batch():
@@ -365,48 +338,92 @@ def run_pass(
                 if _gone(item, outcome):
                     # An article taken down (or moved without a redirect) is news in itself:
                     # its versions stay, and the watch keeps checking in case it comes back.
-                    gone.append((item, str(outcome)))
-                    continue
-                if isinstance(outcome, RevtrackError):
-                    failed(item.url, outcome)
-                    continue
-                if outcome.snapshot is None:
-                    same.append((item, outcome.copy))
-                    continue
-                try:
-                    result = record_snapshot(store, outcome.snapshot, request)
-                except RevtrackError as error:
-                    failed(item.url, error)
-                    continue
-                recorded.append((item, outcome.copy, result))
+                    checks.gone.append((item, str(outcome)))
+                elif isinstance(outcome, RevtrackError):
+                    checks.fail(item.url, outcome, report, note)
+                elif outcome.snapshot is None:
+                    checks.same.append((item, outcome.copy))
+                else:
+                    try:
+                        checks.recorded.append((item, outcome.copy, record_snapshot(store, outcome.snapshot, request)))
+                    except RevtrackError as error:
+                        checks.fail(item.url, error, report, note)
+        checks.save(state, moment, config.schedule)
+        checks.tell(report, note)
+    finally:
+        if client is None:
+            http.close()
+    return report
+
+
+def _track(
+    state: WatchState, config: WatchConfig, http: Any, moment: float, report: PassReport, note: Callable[[str], None]
+) -> None:
+    """Track the watch list's articles and the entries of its feeds (a feed not modified since is not read again)."""
+    tracked = [(canonical_url(url), article, "config") for url, article in config.articles]
+    feeds_read: list[tuple[str, Validators]] = []
+    for feed in config.feeds:
+        try:
+            fetched = feed_links(feed, http, config.timeout, state.feed_validators(feed))
+        except RevtrackError as error:
+            report.failed += 1
+            note(f"failed: feed {feed}: {error}")
+            continue
+        if fetched is None:
+            continue  # not modified: its entries are tracked already
+        links, validators = fetched
+        tracked += [(canonical_url(link), None, feed) for link in links]
+        feeds_read.append((feed, validators))
+    # Feeds are read first, so that no network wait holds SQLite's write lock.
+    with state.transaction():
+        for url, article, origin in tracked:
+            state.track(url, article, origin, moment)
+        for feed, validators in feeds_read:
+            state.record_feed(feed, validators)
+
+
+@dataclass
+class _Checks:
+    """A pass's checks by what came of them, noted in the state together once the batch has landed."""
+
+    recorded: list[tuple[DueUrl, PageCopy | None, SnapshotResult]] = field(default_factory=list)
+    same: list[tuple[DueUrl, PageCopy | None]] = field(default_factory=list)  # the copy recorded last time
+    gone: list[tuple[DueUrl, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def fail(self, url: str, error: RevtrackError, report: PassReport, note: Callable[[str], None]) -> None:
+        self.failed.append((url, str(error)))
+        report.failed += 1
+        note(f"failed: {url}: {error}")
+
+    def save(self, state: WatchState, moment: float, schedule: list[tuple[timedelta, timedelta]]) -> None:
+        """The pass's checks in the state, as one SQLite commit (see :meth:`WatchState.transaction`)."""
         with state.transaction():
-            for url, message in failures:
-                state.record(url, moment, config.schedule, message, False)
-            for item, message in gone:
-                state.record(item.url, moment, config.schedule, message, False, gone=True)
-            for item, copy in same:
-                state.record(item.url, moment, config.schedule, None, False, copy)
-            for item, copy, result in recorded:
-                state.record(item.url, moment, config.schedule, None, result.changed, copy)
-        report.gone = len(gone)
-        for item, message in gone:
+            for url, message in self.failed:
+                state.record(url, moment, schedule, message, False)
+            for item, message in self.gone:
+                state.record(item.url, moment, schedule, message, False, gone=True)
+            for item, copy in self.same:
+                state.record(item.url, moment, schedule, None, False, copy)
+            for item, copy, result in self.recorded:
+                state.record(item.url, moment, schedule, None, result.changed, copy)
+
+    def tell(self, report: PassReport, note: Callable[[str], None]) -> None:
+        report.gone = len(self.gone)
+        for item, message in self.gone:
             if item.gone_since is None:
                 note(f"gone: {item.url}: {message} (its recorded versions stay; still checked)")
-        for item in [item for item, _ in same] + [item for item, _, _ in recorded]:
+        for item in [item for item, _ in self.same] + [item for item, _, _ in self.recorded]:
             if item.gone_since is not None:
                 note(f"back: {item.url} (gone since {format_epoch(item.gone_since)})")
-        report.unchanged += len(same)
-        report.not_modified += len(same)
-        for _, _, result in recorded:
+        report.unchanged += len(self.same)
+        report.not_modified += len(self.same)
+        for _, _, result in self.recorded:
             if result.changed:
                 report.changed += 1
                 note(f"changed: {result.article} rev {result.rev}")
             else:
                 report.unchanged += 1
-    finally:
-        if client is None:
-            http.close()
-    return report
 
 
 def _gone(item: DueUrl, outcome: Checked | RevtrackError) -> bool:
