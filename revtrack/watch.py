@@ -486,18 +486,27 @@ def _check_politely(
         snapshot, _ = prepare_snapshot(request, page=page)
         return Checked(snapshot, copy)
 
+    stopping = threading.Event()
+
     def host_worker(indices: list[int]) -> None:
         for number, index in enumerate(indices):
-            if number:
-                time.sleep(config.per_host_delay)
+            if stopping.wait(config.per_host_delay if number else 0):
+                return
             try:
                 results[index] = check(due[index], requests[index])
             except RevtrackError as error:
                 results[index] = error
 
     with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
-        for future in as_completed([pool.submit(host_worker, indices) for indices in by_host.values()]):
-            future.result()
+        futures = [pool.submit(host_worker, indices) for indices in by_host.values()]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            # Ctrl-C, or a bug in one worker: the others stop after the page in hand,
+            # where leaving the pool would wait for every page still due on their hosts.
+            stopping.set()
+            raise
     return results
 
 

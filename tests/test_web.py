@@ -627,3 +627,36 @@ def test_watch_once_exits_7_only_when_every_check_failed(cli: Cli, site: HTTPSer
     unreachable.write_text(f"{down}{settings}timeout = 2\n")
     down = cli("watch", "--once", "--config", str(unreachable), env={"REVTRACK_STORE": str(tmp_path / "other")})
     assert down.exit_code == 7 and "failed: http://127.0.0.1:9/nothing" in down.stdout
+
+
+def test_a_pass_that_breaks_stops_every_host_worker_soon(
+    cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C, or a bug in one worker, must not wait for every page still due on the other hosts."""
+    from revtrack import snapshotting
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    broken = site.url_for("/a").replace("localhost", "127.0.0.1")  # a host of its own
+    slow = [site.url_for(f"/b{number}") for number in range(20)]  # a second host, a page every 0.2 s
+    for url in [broken, *slow]:
+        path = url.split(str(site.port), 1)[1]
+        site.expect_request(path).respond_with_data(page(1, url), content_type="text/html")
+    prepare = snapshotting.prepare_snapshot
+
+    def failing_prepare(request, stdin=None, page=None):  # type: ignore[no-untyped-def]
+        if request.source == broken:
+            raise RuntimeError("a bug in extraction")
+        return prepare(request, stdin, page)
+
+    monkeypatch.setattr(snapshotting, "prepare_snapshot", failing_prepare)
+    config = WatchConfig(articles=[(url, None) for url in [broken, *slow]], per_host_delay=0.2)
+    config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+    with Store(str(cli.store)) as store:
+        store.ensure()
+        state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
+        with pytest.raises(RuntimeError, match="a bug in extraction"):
+            run_pass(store, config, state)
+        state.close()
+    served = [request.path for request, _ in site.log if request.path.startswith("/b")]
+    assert 1 <= len(served) < 5, served
