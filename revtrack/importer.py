@@ -271,9 +271,7 @@ def _run_fast_import(
     try:
         for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
             path = article_path(snapshot.article, store_format)
-            files = record.files(snapshot)
-            parent = tip if mark == 1 else None
-            process.stdin.write(_commit_command(snapshot, rev, mark, path, files, parent, committer))
+            process.stdin.write(_commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committer))
             revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
                                 snapshot.stated, print_fp, path=path)  # fmt: skip
             index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
@@ -461,10 +459,8 @@ class _Abandoned(Exception):
     """The import failed; the index transaction is rolled back."""
 
 
-def _commit_command(
-    snapshot: Snapshot, rev: int, mark: int, path: str, files: dict[str, bytes], parent: str | None, committer: str
-) -> bytes:
-    """One commit of the fast-import stream (``files``: the article's, by name); ``committer``: its whole line.
+def _commit_command(snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None, committer: str) -> bytes:
+    """One commit of the fast-import stream; ``committer``: its whole committer line (the same for all).
 
     The text comes last. fast-import stores each new file as a delta of the
     file it stored just before (a file git holds already is not stored again),
@@ -490,7 +486,7 @@ def _commit_command(
     ]
     if parent:
         parts.append(f"from {parent}\n".encode())
-    for name, data in sorted(files.items(), key=lambda item: item[0] == "article.txt"):
+    for name, data in sorted(record.files(snapshot).items(), key=lambda item: item[0] == "article.txt"):
         parts.append(f"M 100644 inline {file_path(path, name)}\ndata {len(data)}\n".encode())
         parts.append(data)
         parts.append(b"\n")
