@@ -40,13 +40,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from revtrack.errors import InvalidInput, RevtrackError
+from revtrack.errors import FetchError, InvalidInput, RevtrackError
 from revtrack.ids import canonical_url
 from revtrack.model import Snapshot, SnapshotResult
-from revtrack.snapshotting import SnapshotRequest
+from revtrack.snapshotting import SnapshotRequest, prepare_snapshot, record_snapshot
 from revtrack.store import Store
 from revtrack.timeutil import format_epoch
-from revtrack.web import Validators
+from revtrack.web import Validators, fetch_page, make_client
 
 DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
 _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -180,8 +180,8 @@ class WatchState:
     def transaction(self) -> Iterator[None]:
         """The statements inside as one commit: one sync, where each would sync on its own.
 
-        A pass notes every URL it checked: 10,000 of them took 3.1 s one
-        commit each, and the same in one commit takes a few milliseconds.
+        A pass notes every URL it checked: 10,000 of them took 3.14 s one
+        commit each, 0.12 s in one commit (and tracking them 1.68 s, 0.05 s).
         """
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -205,7 +205,7 @@ class WatchState:
             (now,),
         )
         return [
-            DueUrl(url, article, Validators(etag, modified) if etag or modified else None, sha, bool(seen), gone)
+            DueUrl(url, article, Validators.stored(etag, modified), sha, bool(seen), gone)
             for url, article, etag, modified, sha, seen, gone in rows
         ]
 
@@ -251,7 +251,7 @@ class WatchState:
 
     def feed_validators(self, url: str) -> Validators | None:
         row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url=?", (url,)).fetchone()
-        return Validators(*row) if row and any(row) else None
+        return Validators.stored(*row) if row else None
 
     def record_feed(self, url: str, validators: Validators) -> None:
         self.db.execute(
@@ -312,9 +312,6 @@ def run_pass(
     client: Any = None,
 ) -> PassReport:
     """One pass: refresh feeds, then fetch every due article (politely) and record changes."""
-    from revtrack.snapshotting import record_snapshot
-    from revtrack.web import make_client
-
     moment = time.time() if now is None else now
     report = PassReport()
 
@@ -428,8 +425,6 @@ class _Checks:
 
 def _gone(item: DueUrl, outcome: Checked | RevtrackError) -> bool:
     """Whether a page that was recorded before now answers 404 Not Found or 410 Gone."""
-    from revtrack.errors import FetchError
-
     return item.recorded and isinstance(outcome, FetchError) and outcome.status in (404, 410)
 
 
@@ -438,8 +433,6 @@ def feed_links(
 ) -> tuple[list[str], Validators] | None:
     """The entry links of an RSS/Atom feed and its validators (same client and limits); None: not modified."""
     import feedparser
-
-    from revtrack.errors import FetchError
 
     try:
         response = client.get(feed_url, headers=validators.request_headers() if validators else {})
@@ -453,7 +446,7 @@ def feed_links(
     if parsed.bozo and not parsed.entries:
         raise FetchError(f"{feed_url} is not an RSS or Atom feed")
     links = [entry.link for entry in parsed.entries if entry.get("link")]
-    return links, Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+    return links, Validators.answered(response.headers)
 
 
 def _check_politely(
@@ -468,9 +461,6 @@ def _check_politely(
     of HTML) peaked at 149-156 MB, 1,448 pages at 170 MB; when every page
     waited in memory for the batch to extract it, 269 and 396 MB.
     """
-    from revtrack.snapshotting import prepare_snapshot
-    from revtrack.web import fetch_page
-
     results: list[Any] = [None] * len(due)
     by_host: dict[str, list[int]] = defaultdict(list)
     for index, item in enumerate(due):

@@ -36,6 +36,16 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
 
+    @classmethod
+    def answered(cls, headers: Any) -> Validators:
+        """The validators of a response (its ``ETag`` and ``Last-Modified`` headers)."""
+        return cls(headers.get("etag"), headers.get("last-modified"))
+
+    @classmethod
+    def stored(cls, etag: str | None, last_modified: str | None) -> Validators | None:
+        """Validators kept for a copy; None when its server sent neither."""
+        return cls(etag, last_modified) if etag or last_modified else None
+
     def request_headers(self) -> dict[str, str]:
         headers = {}
         if self.etag:
@@ -102,8 +112,7 @@ def fetch_page(
                 if size > max_bytes:
                     raise FetchError(f"{response.url} is larger than the limit of {max_bytes:,} bytes")
                 chunks.append(chunk)
-            answered = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
-            return Page(str(response.url), b"".join(chunks), content_type, answered)
+            return Page(str(response.url), b"".join(chunks), content_type, Validators.answered(response.headers))
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {max_redirects} redirects from {url}") from None
     except httpx.TimeoutException:

@@ -633,7 +633,7 @@ def test_a_pass_that_breaks_stops_every_host_worker_soon(
     cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C, or a bug in one worker, must not wait for every page still due on the other hosts."""
-    from revtrack import snapshotting
+    from revtrack import watch
     from revtrack.store import Store
     from revtrack.watch import WatchConfig, WatchState, run_pass
 
@@ -642,14 +642,14 @@ def test_a_pass_that_breaks_stops_every_host_worker_soon(
     for url in [broken, *slow]:
         path = url.split(str(site.port), 1)[1]
         site.expect_request(path).respond_with_data(page(1, url), content_type="text/html")
-    prepare = snapshotting.prepare_snapshot
+    prepare = watch.prepare_snapshot
 
     def failing_prepare(request, stdin=None, page=None):  # type: ignore[no-untyped-def]
         if request.source == broken:
             raise RuntimeError("a bug in extraction")
         return prepare(request, stdin, page)
 
-    monkeypatch.setattr(snapshotting, "prepare_snapshot", failing_prepare)
+    monkeypatch.setattr(watch, "prepare_snapshot", failing_prepare)
     config = WatchConfig(articles=[(url, None) for url in [broken, *slow]], per_host_delay=0.2)
     config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
     with Store(str(cli.store)) as store:
