@@ -40,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from revtrack.errors import FetchError, InvalidInput, RevtrackError
+from revtrack.errors import FetchError, InvalidInput, RevtrackError, StoreError
 from revtrack.ids import canonical_url
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest, prepare_snapshot, record_snapshot
@@ -156,6 +156,16 @@ class WatchState:
 
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            # Not derived from git (first sightings, schedules), so never rebuilt or replaced here.
+            raise StoreError(
+                f"{path} is not a readable watch state ({error}); move it aside and the next watch starts afresh"
+            ) from None
+
+    def _open(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
             """CREATE TABLE IF NOT EXISTS urls (

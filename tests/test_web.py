@@ -660,3 +660,18 @@ def test_a_pass_that_breaks_stops_every_host_worker_soon(
         state.close()
     served = [request.path for request, _ in site.log if request.path.startswith("/b")]
     assert 1 <= len(served) < 5, served
+
+
+def test_a_damaged_watch_state_is_one_error_line_and_stays_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    state = cli.store / "revtrack" / "watch.sqlite"
+    state.parent.mkdir(parents=True)
+    damaged = b"not a database: a disk error wrote this over the watcher's state " * 4
+    state.write_bytes(damaged)
+    config = tmp_path / "watch.toml"
+    config.write_text('[[article]]\nurl = "http://127.0.0.1:9/nothing"\n')
+    for args in (["watch", "--status"], ["watch", "--once", "--config", str(config)]):
+        result = cli(*args)
+        assert result.exit_code == 6, result.output
+        assert result.stderr.startswith("Error: ") and "is not a readable watch state" in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert state.read_bytes() == damaged
