@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import itertools
 import json
 import os
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Final
 
-from revtrack import record
+from revtrack import packing, record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
 from revtrack.gitread import read_ref
 from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
@@ -64,6 +65,7 @@ class ImportReport:
     articles: int = 0
     seconds_packing: float = 0.0  # of the total, the final repack or gc
     text_deltas_searched: bool = False  # whether that repack searched the texts' deltas again (packing.texts_chained)
+    pack_kept: bool = False  # whether fast-import's pack was good as it was and became the store's one pack
     packing_failed: str | None = None  # why the packing after the import failed (the versions are recorded)
 
 
@@ -153,7 +155,10 @@ def import_snapshots(
                 marks = os.path.join(scratch, "marks")
                 store_format = store.store_format()
                 plan = _plan(index, snapshots, report, progress, store_format, writer.holds)
-                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add)
+                # Into a store with no objects yet, fast-import's pack may become the store as it is:
+                # its texts' ids are kept to check their deltas (packing.import_pack_suffices).
+                texts: dict[bytes, bytes] | None = {} if tip is None else None
+                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add, texts)
                 commits = _read_marks(marks) if planned else {}
             writer.finish(read_ref(store.path), commits)
         finally:
@@ -165,10 +170,14 @@ def import_snapshots(
     # fast-import deltas each object only against its predecessor; when the import
     # is most of the store, one full repack finds the deltas that make it small,
     # searching the texts' again only where fast-import's were not of their own
-    # previous versions (see packing.texts_chained, and _commit_command).
+    # previous versions (see packing.texts_chained, and _commit_command). Where
+    # they were and the pack is the whole store, it is kept as it is.
     started = time.perf_counter()
     try:
-        if report.recorded * 2 >= total:
+        if texts is not None and packing.import_pack_suffices(store.path, texts):
+            store.maintain(packed=True)
+            report.pack_kept = True
+        elif report.recorded * 2 >= total:
             report.text_deltas_searched = store.maintain()
         else:
             store.maintain(auto=True)
@@ -257,8 +266,12 @@ def _run_fast_import(
     plan: Iterator[tuple[Snapshot, int, str]],
     store_format: int,
     index: Callable[[int, Revision, str], None],
+    texts: dict[bytes, bytes] | None,
 ) -> int:
-    """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count."""
+    """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count.
+
+    ``texts``, unless None, gets each article text's blob id (hex) -> its path.
+    """
     env = {**FAST_IMPORT_ENV, **os.environ, "GIT_DIR": git_dir}  # the user's own setting wins
     clear_stale_locks(git_dir, BRANCH_LOCKS)  # fast-import gives up at a lock a killed process left behind
     process = subprocess.Popen(
@@ -271,7 +284,10 @@ def _run_fast_import(
     try:
         for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
             path = article_path(snapshot.article, store_format)
-            process.stdin.write(_commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committer))
+            command, text_id = _commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committer)
+            process.stdin.write(command)
+            if texts is not None:
+                texts[text_id] = path.encode()
             revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
                                 snapshot.stated, print_fp, path=path)  # fmt: skip
             index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
@@ -459,14 +475,18 @@ class _Abandoned(Exception):
     """The import failed; the index transaction is rolled back."""
 
 
-def _commit_command(snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None, committer: str) -> bytes:
-    """One commit of the fast-import stream; ``committer``: its whole committer line (the same for all).
+def _commit_command(
+    snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None, committer: str
+) -> tuple[bytes, bytes]:
+    """One commit of the fast-import stream, and its text's blob id (hex); ``committer``: the whole committer line.
 
     The text comes last. fast-import stores each new file as a delta of the
     file it stored just before (a file git holds already is not stored again),
     so in an export ordered by article each text follows its previous version
     and goes in as its delta, the base git's own search would choose, and the
-    final repack keeps those deltas (:func:`revtrack.packing.texts_chained`).
+    final repack keeps those deltas (:func:`revtrack.packing.texts_chained`);
+    into a store with no objects yet, fast-import's pack is kept as it is
+    (:func:`revtrack.packing.import_pack_suffices`, given the text ids returned here).
     The benchmark's 30,000 versions were packed in 3.10-3.16 s this way against
     5.31-5.38 s searching every text's delta, to 40.51 against 40.45 MB
     (tmpfs); 1,000 articles of 20 versions in 1.84 against 2.51 s, to 16.05
@@ -486,12 +506,16 @@ def _commit_command(snapshot: Snapshot, rev: int, mark: int, path: str, parent: 
     ]
     if parent:
         parts.append(f"from {parent}\n".encode())
-    for name, data in sorted(record.files(snapshot).items(), key=lambda item: item[0] == "article.txt"):
+    files = record.files(snapshot)
+    for name, data in sorted(files.items(), key=lambda item: item[0] == "article.txt"):
         parts.append(f"M 100644 inline {file_path(path, name)}\ndata {len(data)}\n".encode())
         parts.append(data)
         parts.append(b"\n")
     parts.append(b"\n")
-    return b"".join(parts)
+    text = files["article.txt"]
+    text_id = hashlib.sha1(b"blob %d\0" % len(text), usedforsecurity=False)  # the id git gives the text
+    text_id.update(text)
+    return b"".join(parts), text_id.hexdigest().encode()
 
 
 def _read_marks(path: str) -> dict[int, str]:

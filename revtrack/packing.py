@@ -350,6 +350,31 @@ def texts_chained(texts: dict[bytes, bytes], bases: dict[bytes, bytes]) -> bool:
     return (sum(starts.values()) - len(starts)) * 100 <= later
 
 
+def import_pack_suffices(git_dir: str, texts: dict[bytes, bytes]) -> bool:
+    """Whether a store whose objects all came from one import may keep fast-import's pack as it is.
+
+    ``texts``: the import's article texts, blob id (hex) -> a name per article.
+    True when the store is that one pack (nothing loose, no other pack) and
+    its texts already chain (:func:`texts_chained`): a full repack would then
+    keep those deltas and the folders' and copy the rest, for little. The
+    benchmark's 30,000 versions: the import 12.6 -> 9.9 s (tmpfs), the
+    store 40.52 -> 40.67 MB; with a url per article (a meta.json each, which
+    the repack would search) 41.62 -> 41.90 MB.
+    """
+    if _has_loose(git_dir) or len(packs(git_dir)) != 1:
+        return False
+    return texts_chained(texts, delta_bases(git_dir, list(texts)))
+
+
+def delta_bases(git_dir: str, shas: list[bytes]) -> dict[bytes, bytes]:
+    """Hex sha -> the hex sha of its delta base (zeros when stored whole; ``missing`` when absent)."""
+    if not shas:
+        return {}
+    fields = git(git_dir, "cat-file", "--batch-check=%(objectname) %(deltabase)", input_bytes=b"\n".join(shas) + b"\n")
+    words = fields.split()
+    return dict(zip(words[0::2], words[1::2], strict=True))
+
+
 def _partition(objects: bytes, shas: set[bytes]) -> tuple[bytes, bytes]:
     """An object list (pack-objects' stdin) as two: the lines of ``shas`` (hex), and the others."""
     inside: list[bytes] = []

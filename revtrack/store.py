@@ -506,15 +506,18 @@ class Store:
             self._writer = ObjectWriter(self.path)
         return self._writer
 
-    def maintain(self, auto: bool = False) -> bool:
+    def maintain(self, auto: bool = False, packed: bool = False) -> bool:
         """Pack objects and refresh the commit-graph (with changed-path filters for ``git log -- path``).
 
         ``auto`` (every 100 revisions) packs only when there are many loose
         objects or many packs, as git's ``gc --auto`` does; otherwise every
         object goes into one pack, the files' deltas searched again (folders
         keep theirs, and so do the article texts where each article's already
-        form one chain: :func:`revtrack.packing.texts_chained`). Returns
-        whether the texts' deltas were searched.
+        form one chain: :func:`revtrack.packing.texts_chained`). ``packed``:
+        the objects are packed as they should be (an import's pack, see
+        :func:`revtrack.packing.import_pack_suffices`); only refs, reflogs and
+        the commit-graph are refreshed. Returns whether the texts' deltas were
+        searched.
         Runs under the write lock: packing, ref packing and reflog expiry must
         not interleave with a writer moving the branch.
         """
@@ -522,9 +525,9 @@ class Store:
             # Packing and pruning now would treat the batch's objects as unreachable.
             raise StoreError("the store cannot be maintained while a batch of snapshots is open")
         with self._write_lock():
-            return self._maintain(auto)
+            return self._maintain(auto, packed)
 
-    def _maintain(self, auto: bool) -> bool:
+    def _maintain(self, auto: bool, packed: bool) -> bool:
         # revtrack packs the objects itself (revtrack.packing: git's own repack
         # leaves most versions of an article whole in a store of this layout);
         # the rest of what `git gc` does (prune, reflog expiry, packed refs,
@@ -533,14 +536,15 @@ class Store:
 
         before = packing.packs(self.path)
         texts_searched = False
-        if not auto:
+        if auto:
+            if packing.loose_objects(self.path) > _LOOSE_LIMIT:
+                packing.pack_loose(self.path)
+                git(self.path, "prune", "--expire=2.weeks.ago", check=False)  # leftovers of crashed writers
+            if len(packing.packs(self.path)) > _PACK_LIMIT:
+                packing.join_recent(self.path)
+        elif not packed:
             texts_searched = packing.pack_all(self.path, recompute=True)
             git(self.path, "prune", "--expire=now", check=False)
-        elif packing.loose_objects(self.path) > _LOOSE_LIMIT:
-            packing.pack_loose(self.path)
-            git(self.path, "prune", "--expire=2.weeks.ago", check=False)  # leftovers of crashed writers
-        if auto and len(packing.packs(self.path)) > _PACK_LIMIT:
-            packing.join_recent(self.path)
         if not auto or packing.packs(self.path) != before:
             from revtrack.reflock import MAINTENANCE_LOCKS, clear_stale_locks
 

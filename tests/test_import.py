@@ -559,6 +559,23 @@ def _text_bases(store: Path) -> list[list[tuple[str, str]]]:
     return texts
 
 
+def _packed_state(store: Path) -> dict[str, int | bool]:
+    """How a store's objects are kept: packs, loose objects, packed objects nothing reaches, a commit-graph."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "--git-dir", str(store), *args], capture_output=True, text=True).stdout
+
+    counts = dict(line.split(": ") for line in git("count-objects", "-v").splitlines())
+    reachable = len(git("rev-list", "--objects", "--all").splitlines())
+    graphs = store / "objects" / "info" / "commit-graphs"
+    return {
+        "packs": int(counts["packs"]),
+        "loose": int(counts["count"]),
+        "unreachable": int(counts["in-pack"]) - reachable,
+        "commit-graph": graphs.is_dir() and any(graphs.glob("*.graph")),
+    }
+
+
 @pytest.mark.parametrize(
     ("order", "url_changes", "small", "searched"),
     [
@@ -595,6 +612,9 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
     with Store(str(tmp_path / "store")) as store:
         report = import_snapshots(store, jsonl_snapshots(io.StringIO(lines)))
     assert report.recorded == 90 and report.text_deltas_searched is searched
+    # Where nothing needed a search, fast-import's pack is the store as it was written.
+    assert report.pack_kept is not searched
+    assert _packed_state(tmp_path / "store") == {"packs": 1, "loose": 0, "unreachable": 0, "commit-graph": True}
     texts = _text_bases(tmp_path / "store")
     assert len(texts) == 30
     for blobs in texts:
@@ -643,6 +663,48 @@ def test_maintain_keeps_text_chains_an_import_left_and_searches_a_store_grown_by
     for blobs in texts:
         bases = [base for _, base in blobs]
         assert bases.count("0" * 40) == 1 and all(b in {sha for sha, _ in blobs} for b in bases if b != "0" * 40)
+    assert fsck(store_path).returncode == 0
+
+
+@pytest.mark.parametrize("before", ["loose", "packed", "a killed first snapshot"])
+def test_an_import_into_a_store_with_objects_already_is_repacked_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: str
+) -> None:
+    """Only a store without objects keeps fast-import's pack as it is; any other gets one new pack.
+
+    The import is most of the store, so it is packed in full; its texts still
+    come in chains (ordered by article), so their deltas are kept, not searched.
+    A first snapshot killed before its branch moved leaves a store with no
+    versions but with objects, which the full pack drops.
+    """
+    import signal
+    import sys
+
+    from revtrack import packing
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+    from revtrack.model import Snapshot
+    from revtrack.store import Store
+    from tests.test_robustness import WORKER
+
+    monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 90)
+    records = [record for article in range(31) for record in _text_versions(article, 3, False)]
+    store_path = tmp_path / "store"
+    if before == "a killed first snapshot":
+        env = {**os.environ, "REVTRACK_CRASH_AT": "before-ref"}
+        crashed = subprocess.run([sys.executable, "-c", WORKER, str(store_path), "w", "a", "1"], env=env, check=False)
+        assert crashed.returncode == -signal.SIGKILL
+        assert _packed_state(store_path)["loose"] > 0
+    with Store(str(store_path)) as store:
+        if before != "a killed first snapshot":
+            for r in records[:3]:  # one article's versions, as single snapshots: loose objects
+                store.snapshot(Snapshot(r["article"], r["title"], r["body"], r["observed_at"], r["url"]))
+        if before == "packed":
+            store.maintain()
+            assert _packed_state(store_path)["packs"] == 1
+        lines = "".join(json.dumps(r) + "\n" for r in records[3:])
+        report = import_snapshots(store, jsonl_snapshots(io.StringIO(lines)))
+    assert report.recorded == 90 and not report.pack_kept and not report.text_deltas_searched
+    assert _packed_state(store_path) == {"packs": 1, "loose": 0, "unreachable": 0, "commit-graph": True}
     assert fsck(store_path).returncode == 0
 
 
