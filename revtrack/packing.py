@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import subprocess
 from collections import Counter
 from typing import Final
 
@@ -343,36 +344,49 @@ def texts_chained(texts: dict[bytes, bytes], bases: dict[bytes, bytes]) -> bool:
     1,000 articles of 20 versions imported: 16.05 MB with fast-import's chains
     kept, 16.31 MB when `revtrack maintain` searched them again.
     """
-    if len(texts) < SEARCH_TEXTS_BELOW:
-        return False
     starts = Counter(name for sha, name in texts.items() if texts.get(bases.get(sha, b"")) != name)
-    later = len(texts) - len(starts)
-    return (sum(starts.values()) - len(starts)) * 100 <= later
+    return _chains_enough(len(texts), len(starts), sum(starts.values()))
 
 
-def import_pack_suffices(git_dir: str, texts: dict[bytes, bytes]) -> bool:
+def _chains_enough(texts: int, articles: int, starts: int) -> bool:
+    """:func:`texts_chained`'s rule: enough texts, and chain starts beyond one an article ≤ 1% of the rest."""
+    return texts >= SEARCH_TEXTS_BELOW and (starts - articles) * 100 <= texts - articles
+
+
+def import_pack_suffices(git_dir: str, texts: str, articles: int) -> bool:
     """Whether a store whose objects all came from one import may keep fast-import's pack as it is.
 
-    ``texts``: the import's article texts, blob id (hex) -> a name per article.
     True when the store is that one pack (nothing loose, no other pack) and
-    its texts already chain (:func:`texts_chained`): a full repack would then
-    keep those deltas and the folders' and copy the rest, for little. The
-    benchmark's 30,000 versions: the import 12.6 -> 9.9 s (tmpfs), the
-    store 40.52 -> 40.67 MB; with a url per article (a meta.json each, which
-    the repack would search) 41.62 -> 41.90 MB.
+    its texts already chain, as :func:`texts_chained` asks: a full repack
+    would then keep those deltas and the folders' and copy the rest, for
+    little. The benchmark's 30,000 versions: the import 12.6 -> 9.9 s
+    (tmpfs), the store 40.52 -> 40.67 MB; with a url per article (a meta.json
+    each, which the repack would search) 41.62 -> 41.90 MB.
+
+    ``texts``: a file of a line per version, in the import's order: the
+    text's blob id, then the id fast-import deltas it against when the
+    article's versions follow one another (the previous version's text), or
+    ``-``. ``articles``: how many articles the import holds. git is asked
+    for each text's delta base with the line's rest passed through, so
+    nothing here grows with the import.
     """
     if _has_loose(git_dir) or len(packs(git_dir)) != 1:
         return False
-    return texts_chained(texts, delta_bases(git_dir, list(texts)))
-
-
-def delta_bases(git_dir: str, shas: list[bytes]) -> dict[bytes, bytes]:
-    """Hex sha -> the hex sha of its delta base (zeros when stored whole; ``missing`` when absent)."""
-    if not shas:
-        return {}
-    fields = git(git_dir, "cat-file", "--batch-check=%(objectname) %(deltabase)", input_bytes=b"\n".join(shas) + b"\n")
-    words = fields.split()
-    return dict(zip(words[0::2], words[1::2], strict=True))
+    env = {**os.environ, "GIT_DIR": git_dir, "LC_ALL": "C"}
+    with open(texts, "rb") as lines:
+        check = subprocess.Popen(
+            ["git", "cat-file", "--batch-check=%(deltabase) %(rest)"], stdin=lines, stdout=subprocess.PIPE, env=env
+        )
+        assert check.stdout is not None
+        with check.stdout:
+            count = starts = 0
+            for line in check.stdout:
+                base, _, previous = line.rstrip(b"\n").partition(b" ")
+                count += 1
+                starts += base != previous  # whole, or a delta of some other file
+    if check.wait() != 0:
+        raise StoreDamaged(f"git cat-file failed in {git_dir}: exit {check.returncode}")
+    return _chains_enough(count, articles, starts)
 
 
 def _partition(objects: bytes, shas: set[bytes]) -> tuple[bytes, bytes]:
