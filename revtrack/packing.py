@@ -34,8 +34,10 @@ import hashlib
 import io
 import os
 import subprocess
+import tempfile
 from collections import Counter
-from typing import Final
+from collections.abc import Iterator
+from typing import IO, Final
 
 from revtrack import packfile
 from revtrack.errors import StoreDamaged
@@ -273,63 +275,88 @@ def pack_all(git_dir: str, recompute: bool) -> bool:
     if _has_loose(git_dir):
         pack_loose(git_dir)  # so that the loose folders too go in as deltas of the versions they replaced
     before = packs(git_dir, with_index_only=False)
-    objects = object_list(git_dir)
-    if not objects:
-        return False  # nothing reachable: an empty store
-    texts_searched = False
-    if recompute:
-        # pack-objects keeps a whole object whole when its candidate base is whole
-        # in the same pack (it assumes an earlier run tried that pair), so the
-        # files searched again go through a pack of their own first, and the
-        # two packs are then joined with every delta kept.
-        files, rest, texts_searched = _split_files(git_dir, objects)
-        parts = {
-            _pack(git_dir, files, ["--honor-pack-keep", "--no-reuse-delta"]),
-            _pack(git_dir, rest, ["--honor-pack-keep"]),
-        }
-        written = {name for name in parts if name is not None}
-        _remove_packs(git_dir, before - written)
-        git(git_dir, "prune-packed", "-q")
-        before = written
-    new_pack = _pack(git_dir, objects, ["--honor-pack-keep"])
+    # The object lists go through files beside the store (as big as ~75 bytes an
+    # object), so that memory holds only what the texts' check needs.
+    with tempfile.TemporaryDirectory(prefix="revtrack-pack-", dir=git_dir) as scratch:
+        objects, files, rest = (os.path.join(scratch, name) for name in ("objects", "files", "rest"))
+        if not _write_object_list(git_dir, objects):
+            return False  # nothing reachable: an empty store
+        texts_searched = False
+        if recompute:
+            # pack-objects keeps a whole object whole when its candidate base is whole
+            # in the same pack (it assumes an earlier run tried that pair), so the
+            # files searched again go through a pack of their own first, and the
+            # two packs are then joined with every delta kept.
+            texts_searched = _split_files(git_dir, objects, files, rest)
+            parts = {
+                _pack(git_dir, files, ["--honor-pack-keep", "--no-reuse-delta"]),
+                _pack(git_dir, rest, ["--honor-pack-keep"]),
+            }
+            written = {name for name in parts if name is not None}
+            _remove_packs(git_dir, before - written)
+            git(git_dir, "prune-packed", "-q")
+            before = written
+        new_pack = _pack(git_dir, objects, ["--honor-pack-keep"])
     _remove_packs(git_dir, before - {new_pack})
     git(git_dir, "prune-packed", "-q")
     return texts_searched
 
 
-def _split_files(git_dir: str, objects: bytes) -> tuple[bytes, bytes, bool]:
-    """``objects`` (an :func:`object_list`) as the files to search, and the rest; and whether the texts are searched.
+def _write_object_list(git_dir: str, path: str) -> bool:
+    """Write :func:`object_list`'s lines for every reachable object to ``path``, a line at a time; False: none."""
+    with open(path, "wb") as listed, _git_lines(git_dir, ["rev-list", "--objects", "--all", "--reflog"]) as lines:
+        for line in lines:
+            sha, _, name = line.rstrip(b"\n").partition(b" ")
+            listed.write(sha + b" " + pack_name(name) + b"\n" if name else sha + b"\n")
+        return listed.tell() > 0
+
+
+@contextlib.contextmanager
+def _git_lines(git_dir: str, args: list[str], stdin: str | None = None) -> Iterator[IO[bytes]]:
+    """A git command's output, to read a line at a time (``stdin``: a file it reads); its failure raises."""
+    env = {**os.environ, "GIT_DIR": git_dir, "LC_ALL": "C"}
+    with open(stdin or os.devnull, "rb") as given:
+        process = subprocess.Popen(["git", *args], stdin=given, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    with process.stdout, process.stderr:
+        try:
+            yield process.stdout
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        error = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+    if process.wait() != 0:
+        raise StoreDamaged(f"git {args[0]} failed in {git_dir}: {error[-1] if error else process.returncode}")
+
+
+def _split_files(git_dir: str, objects: str, files: str, rest: str) -> bool:
+    """Split the object list in file ``objects`` into the files to search and the rest; whether texts are searched.
 
     The files are the blobs; the article texts stay with the folders and
     commits when :func:`texts_chained` says their deltas are already good.
+    git reads the list itself and answers each object's kind and delta base,
+    its name passed through; only the blobs are kept (a set) and the texts'
+    names and bases (dicts).
     """
-    typed = git(
-        git_dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype) %(deltabase)",
-        "--unordered",
-    )  # fmt: skip
-    # A line at a time, keeping only the blobs': splitting the whole answer at
-    # once took 0.06 s where this takes ~0.1 s for 180,000 objects, but held a
-    # word object for each of their 540,000 words (36 MB; see RESULTS.md).
-    bases = {}
-    for line in io.BytesIO(typed):
-        sha, kind, base = line.split()
-        if kind == b"blob":
-            bases[sha] = base
-    del typed  # 16 MB at 180,000 objects, not needed while the lists below are made
-    # The texts' names end in the "t" of ".txt" (pack_name, 16 characters after
-    # the sha and a space); folders' may too, hence blobs only.
-    texts = {}
-    for line in io.BytesIO(objects):
-        if line.endswith(b"t\n") and line[-18:-17] == b" ":
-            sha, name = line.split()
-            if sha in bases:
-                texts[sha] = name
-    search = set(bases)
+    blobs: set[bytes] = set()
+    texts: dict[bytes, bytes] = {}
+    bases: dict[bytes, bytes] = {}
+    check = ["cat-file", "--buffer", "--batch-check=%(objectname) %(objecttype) %(deltabase) %(rest)"]
+    with _git_lines(git_dir, check, stdin=objects) as answers:
+        for line in answers:
+            sha, kind, base, *name = line.split()
+            if kind == b"blob":
+                blobs.add(sha)
+                # The texts' names end in the "t" of ".txt" (pack_name); folders' may too, hence blobs only.
+                if name and name[0].endswith(b"t"):
+                    texts[sha], bases[sha] = name[0], base
     chained = texts_chained(texts, bases)
-    if chained:
-        search -= set(texts)
-    files, rest = _partition(objects, search)
-    return files, rest, not chained
+    search = blobs - texts.keys() if chained else blobs
+    with open(objects, "rb") as listed, open(files, "wb") as inside, open(rest, "wb") as outside:
+        for entry in listed:
+            (inside if entry.partition(b" ")[0].rstrip(b"\n") in search else outside).write(entry)
+    return not chained
 
 
 # Below this many texts a full repack searches their deltas anyway: it takes
@@ -484,14 +511,20 @@ def _remove_packs(git_dir: str, names: set[str]) -> None:
                 os.remove(stem + suffix)
 
 
-def _pack(git_dir: str, objects: bytes, options: list[str]) -> str | None:
-    """Write one pack of ``objects`` (pack-objects' stdin) into the store; return its file name (None: no objects)."""
-    if not objects:
+def _pack(git_dir: str, objects: bytes | str, options: list[str]) -> str | None:
+    """Write one pack of ``objects`` into the store; return its file name (None: no objects).
+
+    ``objects``: pack-objects' stdin (bytes), or the path of a file holding it (str).
+    """
+    if not (os.path.getsize(objects) if isinstance(objects, str) else objects):
         return None
     pack_dir = os.path.join(git_dir, "objects", "pack")
     os.makedirs(pack_dir, exist_ok=True)
-    written = git(
-        git_dir, "pack-objects", "-q", f"--window={WINDOW}", f"--depth={DEPTH}", "--delta-base-offset", *options,
-        os.path.join(pack_dir, "pack"), input_bytes=objects,
-    )  # fmt: skip
+    command = ["pack-objects", "-q", f"--window={WINDOW}", f"--depth={DEPTH}", "--delta-base-offset", *options,
+               os.path.join(pack_dir, "pack")]  # fmt: skip
+    if isinstance(objects, str):
+        with _git_lines(git_dir, command, stdin=objects) as answer:
+            written = answer.read()
+    else:
+        written = git(git_dir, *command, input_bytes=objects)
     return f"pack-{written.decode().strip()}.pack"

@@ -144,6 +144,44 @@ def test_loose_objects_pack_into_new_packs_beside_the_old(tmp_path: Path) -> Non
     assert fsck(store_path).returncode == 0
 
 
+@pytest.mark.parametrize("searched", [False, True])
+def test_a_full_pack_keeps_no_list_of_every_object_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, searched: bool
+) -> None:
+    """The object lists go through files; memory holds the blobs' set and the texts' names and bases only.
+
+    1,000 articles x 3 versions (~18,000 objects), maintained after their
+    import, with the texts' deltas kept or searched: Python's peak stays under
+    2 MB (~1.0 MB measured, 4.0 MB when the lists were read into memory;
+    at 30,000 versions 10 against 103 MB).
+    """
+    import io
+    import json
+    import tracemalloc
+
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+
+    monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 10**9 if searched else 90)
+    records = []
+    for article in range(1_000):
+        words = [f"a{article}w{number}" for number in range(300)]
+        for version in range(3):
+            words[version * 7] = f"edit{version}"
+            records.append({"article": f"story-{article}", "observed_at": f"2024-01-0{1 + version}T00:00:00Z",
+                            "title": f"Story {article}", "body": " ".join(words)})  # fmt: skip
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        import_snapshots(store, jsonl_snapshots(io.StringIO("".join(json.dumps(r) + "\n" for r in records))))
+        tracemalloc.start()
+        try:
+            assert store.maintain() is searched
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 2 << 20, peak
+    assert fsck(store_path).returncode == 0
+
+
 def _folder_replacements(store: Path) -> dict[str, str]:
     """New folder -> the folder it replaced, for every commit (the root tree against the parent's)."""
     git = ["git", "--git-dir", str(store)]
