@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import tempfile
 from collections import Counter
@@ -276,8 +277,12 @@ def pack_all(git_dir: str, recompute: bool) -> bool:
         pack_loose(git_dir)  # so that the loose folders too go in as deltas of the versions they replaced
     before = packs(git_dir, with_index_only=False)
     # The object lists go through files beside the store (as big as ~75 bytes an
-    # object), so that memory holds only what the texts' check needs.
-    with tempfile.TemporaryDirectory(prefix="revtrack-pack-", dir=git_dir) as scratch:
+    # object), so that memory holds only what the texts' check needs. A run that
+    # was killed left its folder; packing runs under the write lock, so none is in use.
+    for stale in os.scandir(git_dir):
+        if stale.name.startswith(_SCRATCH) and stale.is_dir(follow_symlinks=False):
+            shutil.rmtree(stale.path, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=git_dir) as scratch:
         objects, files, rest = (os.path.join(scratch, name) for name in ("objects", "files", "rest"))
         if not _write_object_list(git_dir, objects):
             return False  # nothing reachable: an empty store
@@ -300,6 +305,9 @@ def pack_all(git_dir: str, recompute: bool) -> bool:
     _remove_packs(git_dir, before - {new_pack})
     git(git_dir, "prune-packed", "-q")
     return texts_searched
+
+
+_SCRATCH: Final = "revtrack-pack-"  # the full repack's folder for its object lists, in the store
 
 
 def _write_object_list(git_dir: str, path: str) -> bool:

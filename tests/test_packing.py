@@ -182,6 +182,20 @@ def test_a_full_pack_keeps_no_list_of_every_object_in_memory(
     assert fsck(store_path).returncode == 0
 
 
+def test_a_full_pack_removes_the_folder_a_killed_one_left_and_its_own(tmp_path: Path) -> None:
+    """The object lists' scratch folder in the store goes when the pack is done, and so does a killed run's."""
+    store_path = tmp_path / "store"
+    with Store(str(store_path)) as store:
+        for snapshot in _versions(3):
+            store.snapshot(snapshot)
+        left = store_path / "revtrack-pack-k1ll3d"
+        left.mkdir()
+        (left / "objects").write_bytes(b"0" * 40 + b"\n")
+        store.maintain()
+    assert not [path.name for path in store_path.iterdir() if path.name.startswith("revtrack-pack-")]
+    assert fsck(store_path).returncode == 0
+
+
 def _folder_replacements(store: Path) -> dict[str, str]:
     """New folder -> the folder it replaced, for every commit (the root tree against the parent's)."""
     git = ["git", "--git-dir", str(store)]
