@@ -418,20 +418,12 @@ def import_pack_suffices(git_dir: str, texts: str, articles: int) -> bool:
     """
     if _has_loose(git_dir) or len(packs(git_dir)) != 1:
         return False
-    env = {**os.environ, "GIT_DIR": git_dir, "LC_ALL": "C"}
-    with open(texts, "rb") as lines:
-        check = subprocess.Popen(
-            ["git", "cat-file", "--batch-check=%(deltabase) %(rest)"], stdin=lines, stdout=subprocess.PIPE, env=env
-        )
-        assert check.stdout is not None
-        with check.stdout:
-            count = starts = 0
-            for line in check.stdout:
-                base, _, previous = line.rstrip(b"\n").partition(b" ")
-                count += 1
-                starts += base != previous  # whole, or a delta of some other file
-    if check.wait() != 0:
-        raise StoreDamaged(f"git cat-file failed in {git_dir}: exit {check.returncode}")
+    count = starts = 0
+    with _git_lines(git_dir, ["cat-file", "--buffer", "--batch-check=%(deltabase) %(rest)"], stdin=texts) as answers:
+        for line in answers:
+            base, _, previous = line.rstrip(b"\n").partition(b" ")
+            count += 1
+            starts += base != previous  # whole, or a delta of some other file
     return _chains_enough(count, articles, starts)
 
 
