@@ -37,7 +37,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Final
 
 from revtrack import packfile
@@ -71,11 +71,14 @@ def object_list(git_dir: str, only_loose: bool = False) -> bytes:
     commits have no path, and git names them nothing either.
     """
     listed = git(git_dir, "rev-list", "--objects", "--all", "--reflog", *(["--unpacked"] if only_loose else []))
-    named = bytearray()
-    for line in io.BytesIO(listed):  # a line at a time: a list of every line took 3x the memory
+    return b"".join(_named(io.BytesIO(listed)))
+
+
+def _named(listed: Iterable[bytes]) -> Iterator[bytes]:
+    """``rev-list --objects`` lines (``sha path``, or a bare sha) with each path as its :func:`pack_name`."""
+    for line in listed:
         sha, _, path = line.rstrip(b"\n").partition(b" ")
-        named += sha + b" " + pack_name(path) + b"\n" if path else sha + b"\n"
-    return bytes(named)
+        yield sha + b" " + pack_name(path) + b"\n" if path else sha + b"\n"
 
 
 def named_objects(git_dir: str, shas: set[bytes]) -> bytes:
@@ -158,16 +161,13 @@ def pack_loose(git_dir: str) -> None:
         return
     pack_dir = os.path.join(git_dir, "objects", "pack")
     folders = folder_versions(git_dir, [line.split(b" ", 1)[0] for line in objects.splitlines()])
-    rest = objects
     if folders:
         name = packfile.store_pack(pack_dir, folders, durable=True)
         try:
             git(git_dir, "verify-pack", os.path.join(pack_dir, name[: -len(".pack")] + ".idx"))
         except StoreDamaged:  # never expected (tests check these deltas against git); the loose copies stay
             _remove_packs(git_dir, {name})
-        else:
-            _, rest = _partition(objects, {sha.hex().encode() for sha, *_ in folders})
-    _pack(git_dir, rest, ["--incremental"])
+    _pack(git_dir, objects, ["--incremental"])  # leaves out what a pack holds already: the folders, checked
     git(git_dir, "prune-packed", "-q")
 
 
@@ -313,9 +313,7 @@ _SCRATCH: Final = "revtrack-pack-"  # the full repack's folder for its object li
 def _write_object_list(git_dir: str, path: str) -> bool:
     """Write :func:`object_list`'s lines for every reachable object to ``path``, a line at a time; False: none."""
     with open(path, "wb") as listed, _git_lines(git_dir, ["rev-list", "--objects", "--all", "--reflog"]) as lines:
-        for line in lines:
-            sha, _, name = line.rstrip(b"\n").partition(b" ")
-            listed.write(sha + b" " + pack_name(name) + b"\n" if name else sha + b"\n")
+        listed.writelines(_named(lines))
         return listed.tell() > 0
 
 
@@ -362,8 +360,7 @@ def _split_files(git_dir: str, objects: str, files: str, rest: str) -> bool:
     chained = texts_chained(texts, bases)
     search = blobs - texts.keys() if chained else blobs
     with open(objects, "rb") as listed, open(files, "wb") as inside, open(rest, "wb") as outside:
-        for entry in listed:
-            (inside if entry.partition(b" ")[0].rstrip(b"\n") in search else outside).write(entry)
+        _partition(listed, search, inside, outside)
     return not chained
 
 
@@ -427,13 +424,10 @@ def import_pack_suffices(git_dir: str, texts: str, articles: int) -> bool:
     return _chains_enough(count, articles, starts)
 
 
-def _partition(objects: bytes, shas: set[bytes]) -> tuple[bytes, bytes]:
-    """An object list (pack-objects' stdin) as two: the lines of ``shas`` (hex), and the others."""
-    inside = bytearray()
-    outside = bytearray()
-    for line in io.BytesIO(objects):
-        (inside if line.rstrip(b"\n").partition(b" ")[0] in shas else outside).extend(line)
-    return bytes(inside), bytes(outside)
+def _partition(listed: Iterable[bytes], shas: set[bytes], inside: IO[bytes], outside: IO[bytes]) -> None:
+    """Write an object list's lines to ``inside`` when their sha (hex) is in ``shas``, else to ``outside``."""
+    for line in listed:
+        (inside if line.partition(b" ")[0].rstrip(b"\n") in shas else outside).write(line)
 
 
 def join_recent(git_dir: str) -> None:

@@ -225,6 +225,9 @@ def test_loose_folders_pack_as_deltas_of_the_versions_they_replaced(tmp_path: Pa
     stored = _stored(store_path)
     assert {new: stored[new][1] for new in replaced} == replaced
     assert loose_before == set(stored) and not list((store_path / "objects").glob("[0-9a-f][0-9a-f]/*"))
+    # Two packs, the folders' and the rest, with no object in both.
+    held = [packing._pack_objects(str(path)) for path in (store_path / "objects" / "pack").glob("*.pack")]
+    assert len(held) == 2 and not held[0] & held[1] and {sha.decode() for sha in held[0] | held[1]} == loose_before
     assert fsck(store_path).returncode == 0
 
 
