@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from revtrack.render.safe import visible
+from revtrack.timeutil import format_epoch
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -265,8 +266,6 @@ class TextOutput:
         return self.console.status(message)
 
     def watch_status(self, statuses: list[UrlStatus]) -> None:
-        from revtrack.timeutil import format_epoch
-
         if not statuses:
             self.line("no URLs tracked yet", "note")
             return
@@ -297,8 +296,6 @@ class TextOutput:
 
 
 def _last_error(status: UrlStatus) -> str:
-    from revtrack.timeutil import format_epoch
-
     if status.gone_since is not None:
         return f"gone since {format_epoch(status.gone_since)}: {status.last_error}"
     return status.last_error or "–"
