@@ -194,13 +194,11 @@ def import_command(
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
-    from revtrack.importer import folder_snapshots, jsonl_snapshots
-    from revtrack.render.progress import counter
+    from revtrack.importer import folder_articles, folder_snapshots, jsonl_articles, jsonl_snapshots
 
     store = _store()
     if os.path.isdir(source):
-        snapshots = folder_snapshots(source, article)
-        report = _run_import(store, snapshots, counter)
+        report = _run_import(store, folder_snapshots(source, article), folder_articles(source, article))
     else:
         from revtrack.errors import NotText
 
@@ -209,7 +207,8 @@ def import_command(
         # Bytes that are not UTF-8 become unpaired surrogates, which the import refuses
         # naming the record (a decoding error would name only a position in a chunk).
         with open(source, encoding="utf-8", errors="surrogateescape") if source != "-" else _stdin_text() as stream:
-            report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"), counter)
+            report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"),
+                                 jsonl_articles(stream))  # fmt: skip
     if report.packing_failed is not None:
         _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
               "run 'revtrack maintain' to pack it")  # fmt: skip
@@ -223,21 +222,39 @@ def import_command(
         )
 
 
-def _run_import(store: Store, snapshots: Iterable[Snapshot], counter: Any) -> ImportReport:
-    from revtrack.importer import import_snapshots
+def _run_import(store: Store, snapshots: Iterable[Snapshot], articles: Iterable[str]) -> ImportReport:
+    """Read the records' article ids ahead (their count and order), then import them, showing progress on a terminal."""
+    from revtrack.importer import import_snapshots, read_ahead
+    from revtrack.render.progress import counter
 
-    with counter("importing", sys.stderr) as progress:
-        return import_snapshots(store, snapshots, progress)
+    with counter("reading ahead", sys.stderr) as progress:
+        ahead = read_ahead(articles, progress)
+    with counter("importing", sys.stderr, ahead.records) as progress:
+        return import_snapshots(store, snapshots, progress, ahead.interleaved)
 
 
 def _stdin_text() -> TextIO:
+    """Standard input as text that can be read twice (the import reads its records ahead).
+
+    A pipe is copied to an unnamed temporary file first (in ``TMPDIR``; gone
+    when closed, however the process ends).
+    """
     import io
 
     if sys.stdin is None:
         from revtrack.errors import NotText
 
         raise NotText("standard input is closed")
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
+    raw = sys.stdin.buffer
+    if not raw.seekable():
+        import shutil
+        import tempfile
+
+        copy = tempfile.TemporaryFile(prefix="revtrack-stdin-")  # noqa: SIM115 (the text wrapper closes it)
+        shutil.copyfileobj(raw, copy)
+        copy.seek(0)
+        raw = copy
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
 
 
 # --- reading ------------------------------------------------------------------------

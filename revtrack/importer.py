@@ -7,6 +7,12 @@ version files, as in ``seeds/``. Each version goes through the same checks and
 the same layout (:mod:`revtrack.record`) as a single snapshot, so an imported
 store is the same store: same log, same diffs, ``git fsck`` clean.
 
+The records are read twice: first only their article ids (:func:`read_ahead`),
+for their count (the progress bar's total) and their order. Where they
+interleave articles, as a log ordered by time does, the texts are held back
+in a temporary file and given to git article by article, so that each is
+stored as a delta of its previous version (:class:`_TextsByArticle`).
+
 The branch moves once, when fast-import finishes: an import that fails or is
 killed records nothing, and is simply run again.
 
@@ -33,7 +39,9 @@ import itertools
 import json
 import os
 import queue
+import shutil
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import threading
@@ -72,6 +80,71 @@ class ImportReport:
     text_deltas_searched: bool = False  # whether that repack searched the texts' deltas again (packing.texts_chained)
     pack_kept: bool = False  # whether fast-import's pack was good as it was and became the store's one pack
     packing_failed: str | None = None  # why the packing after the import failed (the versions are recorded)
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What a first reading of the records tells the import: how many there are, and their order."""
+
+    records: int
+    interleaved: bool  # see read_ahead
+
+
+def read_ahead(articles: Iterable[str], progress: Callable[[int], None] | None = None) -> ReadAhead:
+    """Count the records (given as their article ids, in order), and tell whether they interleave articles.
+
+    In the records' order each run of one article's records would start a new
+    chain of text deltas in fast-import's pack (:class:`_TextsInline`). They
+    interleave articles when the runs beyond one an article are more than 1%
+    of the records after each article's first (the tolerance of
+    :func:`revtrack.packing.texts_chained`), as in a log ordered by time;
+    :func:`import_snapshots` then gives git the texts article by article.
+    Reading the benchmark's 30,000 records ahead (json) takes ~0.37 s.
+    """
+    records = runs = 0
+    seen: set[str] = set()
+    previous = None
+    for records, article in enumerate(articles, start=1):
+        if article != previous:
+            runs += 1
+            previous = article
+            seen.add(article)
+        if progress is not None and records % 1_000 == 0:
+            progress(records)
+    return ReadAhead(records, (runs - len(seen)) * 100 > records - len(seen))
+
+
+def jsonl_articles(stream: IO[str]) -> Iterator[str]:
+    """Each JSON line's article id, read ahead of the import; then the stream is rewound to where it was.
+
+    Reading stops at the first line that is not a record (blank lines aside):
+    the import stops there too, and says why. A stream that cannot be rewound
+    is not read ahead.
+    """
+    if not stream.seekable():
+        return
+    start = stream.tell()
+    for line in stream:
+        if not line.strip():
+            continue
+        try:
+            article = json.loads(line).get("article")
+        except (json.JSONDecodeError, AttributeError):
+            break
+        if not isinstance(article, str):
+            break
+        yield article
+    stream.seek(start)
+
+
+def folder_articles(folder: str, article: str | None = None) -> Iterator[str]:
+    """Each ``versions.tsv`` row's article id (as :func:`folder_snapshots` reads them), ahead of the import."""
+    try:
+        rows = _folder_rows(folder)
+    except (OSError, ValueError, csv.Error):  # the import stops at the same place, and says why
+        return
+    for row in rows:
+        yield _row_article(row, folder, article)
 
 
 def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]:
@@ -122,26 +195,41 @@ def folder_snapshots(folder: str, article: str | None = None) -> Iterator[Snapsh
     table = os.path.join(folder, "versions.tsv")
     if not os.path.isfile(table):
         raise InvalidInput(f"{folder} has no versions.tsv (columns: file, observed_at, url, article)")
-    with open(table, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(_folder_rows(folder), start=2):
         name, when = row.get("file"), row.get("observed_at")
         if not name or not when:
             raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
         path = os.path.join(folder, name)
         document = parse_document(decode(read_source(path), path))
         observed, _ = parse_iso(when)
-        article_id = article or row.get("article") or os.path.basename(os.path.normpath(folder))
+        article_id = validate_article_id(_row_article(row, folder, article))
         yield Snapshot(
-            validate_article_id(article_id), document.title, document.body, format_iso(observed),
-            row.get("url") or None, source=name,
-        )  # fmt: skip
+            article_id, document.title, document.body, format_iso(observed), row.get("url") or None, source=name
+        )
+
+
+def _folder_rows(folder: str) -> list[dict[str, str]]:
+    with open(os.path.join(folder, "versions.tsv"), encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def _row_article(row: dict[str, str], folder: str, article: str | None) -> str:
+    """A row's article id: the one asked for, else the row's, else the folder's name."""
+    return article or row.get("article") or os.path.basename(os.path.normpath(folder))
 
 
 def import_snapshots(
-    store: Store, snapshots: Iterable[Snapshot], progress: Callable[[int], None] | None = None
+    store: Store,
+    snapshots: Iterable[Snapshot],
+    progress: Callable[[int], None] | None = None,
+    interleaved: bool = False,
 ) -> ImportReport:
-    """Record every changed version in one fast-import run (under the store's write lock)."""
+    """Record every changed version in one fast-import run (under the store's write lock).
+
+    ``interleaved``: the records interleave articles, as a log ordered by time
+    does (:func:`interleaves_articles`): their texts are held back and given to
+    git article by article (:class:`_TextsByArticle`).
+    """
     report = ImportReport()
     # The first record is read (and checked) before anything is created: a wrong
     # file, or an empty one, leaves a store that did not exist not existing.
@@ -163,7 +251,7 @@ def import_snapshots(
             try:
                 store_format = store.store_format()
                 plan = _plan(index, snapshots, report, progress, store_format, writer.holds)
-                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add, texts)
+                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add, texts, interleaved)
                 writer.finish(read_ref(store.path), marks if planned else None, planned)
             finally:
                 writer.abandon()  # no-op after a finish; otherwise nothing of the import is kept in the index
@@ -271,12 +359,15 @@ def _run_fast_import(
     store_format: int,
     index: Callable[[int, Revision, str], None],
     texts: str | None,
+    interleaved: bool = False,
 ) -> int:
     """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count.
 
     ``texts``, unless None, is a file to get a line per version: its text's
-    blob id, and the previous version's when that is of the same article,
-    else ``-`` (:func:`revtrack.packing.import_pack_suffices` reads it).
+    blob id, and the id of the text git gets just before it when that is the
+    previous version of the same article, else ``-``
+    (:func:`revtrack.packing.import_pack_suffices` reads it).
+    ``interleaved``: hold the texts back and give them article by article.
     """
     env = {**FAST_IMPORT_ENV, **os.environ, "GIT_DIR": git_dir}  # the user's own setting wins
     clear_stale_locks(git_dir, BRANCH_LOCKS)  # fast-import gives up at a lock a killed process left behind
@@ -287,21 +378,18 @@ def _run_fast_import(
     assert process.stdin is not None
     count = 0
     committer = f"committer {record.identity()} {git_date(now())}\n"
-    previous_article, previous_text = "", b"-"
     try:
         with open(texts, "wb") if texts else contextlib.nullcontext() as text_ids:
-            for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
-                path = article_path(snapshot.article, store_format)
-                command, text = _commit_command(snapshot, rev, mark, path, tip if mark == 1 else None, committer)
-                process.stdin.write(command)
-                if text_ids is not None:
-                    text_id, base = _blob_id(text), previous_text if snapshot.article == previous_article else b"-"
-                    text_ids.write(b"%s %s\n" % (text_id, base))
-                    previous_article, previous_text = snapshot.article, text_id
-                revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
-                                    snapshot.stated, print_fp, path=path)  # fmt: skip
-                index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
-                count = mark
+            stream = (_TextsByArticle if interleaved else _TextsInline)(process.stdin, text_ids, committer)
+            with contextlib.closing(stream):
+                for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
+                    path = article_path(snapshot.article, store_format)
+                    stream.add(snapshot, rev, mark, path, tip if mark == 1 else None)
+                    revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
+                                        snapshot.stated, print_fp, path=path)  # fmt: skip
+                    index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
+                    count = mark
+                stream.end()
         process.stdin.write(b"done\n")
         process.stdin.close()
     except BaseException:
@@ -490,24 +578,118 @@ class _Abandoned(Exception):
     """The import failed; the index transaction is rolled back."""
 
 
-def _commit_command(
-    snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None, committer: str
-) -> tuple[bytes, bytes]:
-    """One commit of the fast-import stream, and its article text; ``committer``: the whole committer line.
+class _TextsInline:
+    """Each version's commit with its files inline, in the records' order.
 
-    The text comes last. fast-import stores each new file as a delta of the
-    file it stored just before (a file git holds already is not stored again),
-    so in an export ordered by article each text follows its previous version
-    and goes in as its delta, the base git's own search would choose, and the
-    final repack keeps those deltas (:func:`revtrack.packing.texts_chained`);
-    into a store with no objects yet, fast-import's pack is kept as it is
-    (:func:`revtrack.packing.import_pack_suffices`, given the ids of the texts returned here).
-    The benchmark's 30,000 versions were packed in 3.10-3.16 s this way against
-    5.31-5.38 s searching every text's delta, to 40.51 against 40.45 MB
-    (tmpfs); 1,000 articles of 20 versions in 1.84 against 2.51 s, to 16.05
-    against 16.31 MB (over a long history each version on the one before beats
-    git's window). Ordered by time, a text follows another article's, and only
-    a search makes it small (76.0 MB kept).
+    fast-import stores each new file as a delta of the file it stored just
+    before (a file git holds already is not stored again), so in an export
+    ordered by article each text follows its previous version and goes in as
+    its delta, the base git's own search would choose, and the final repack
+    keeps those deltas (:func:`revtrack.packing.texts_chained`); into a store
+    with no objects yet, fast-import's pack is kept as it is
+    (:func:`revtrack.packing.import_pack_suffices`). The benchmark's 30,000
+    versions were packed in 3.10-3.16 s this way against 5.31-5.38 s searching
+    every text's delta, to 40.51 against 40.45 MB (tmpfs); 1,000 articles of
+    20 versions in 1.84 against 2.51 s, to 16.05 against 16.31 MB (over a long
+    history each version on the one before beats git's window).
+    """
+
+    def __init__(self, out: IO[bytes], text_ids: IO[bytes] | None, committer: str) -> None:
+        self.out, self.text_ids, self.committer = out, text_ids, committer
+        self.previous_article, self.previous_text = "", b"-"
+
+    def add(self, snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None) -> None:
+        files = record.files(snapshot)
+        self.out.write(_commit_command(snapshot, rev, mark, path, parent, self.committer, files))
+        if self.text_ids is not None:
+            text_id = _blob_id(files["article.txt"])
+            base = self.previous_text if snapshot.article == self.previous_article else b"-"
+            self.text_ids.write(b"%s %s\n" % (text_id, base))
+            self.previous_article, self.previous_text = snapshot.article, text_id
+
+    def end(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _TextsByArticle:
+    """The texts held back and given to git article by article, then every commit, naming its text by id.
+
+    Ordered by time, each text would follow another article's, and only a
+    full search of the deltas would make the store small (5.1 of 15.0 s for
+    the benchmark's 30,000 versions, tmpfs). Here the texts wait in an unnamed
+    temporary file (in ``TMPDIR``; gone with the process, however it ends),
+    each with the place of its article's previous text there, so that only
+    each article's latest place is kept in memory; the commits wait in
+    another. Then each article's texts go to fast-import one after another, as
+    from an export ordered by article: the whole import took 10.0 against
+    15.0 s, and fast-import's pack was kept (40.73 against 40.51 MB).
+    """
+
+    _HEADER: Final = struct.Struct("<qQ40s")  # the article's previous text's place (-1: none), length, blob id
+
+    def __init__(self, out: IO[bytes], text_ids: IO[bytes] | None, committer: str) -> None:
+        self.out, self.text_ids, self.committer = out, text_ids, committer
+        # Both are closed (and so removed) by close(), which the importer calls however the stream ends.
+        self.texts = tempfile.TemporaryFile(prefix="revtrack-import-texts-")  # noqa: SIM115
+        self.commits = tempfile.TemporaryFile(prefix="revtrack-import-commits-")  # noqa: SIM115
+        self.latest: dict[str, int] = {}  # article -> place of its latest text in self.texts
+
+    def add(self, snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None) -> None:
+        files = record.files(snapshot)
+        text = files["article.txt"]
+        text_id = _blob_id(text)
+        self.commits.write(_commit_command(snapshot, rev, mark, path, parent, self.committer, files, text_id))
+        place = self.texts.tell()
+        self.texts.write(self._HEADER.pack(self.latest.get(snapshot.article, -1), len(text), text_id))
+        self.texts.write(text)
+        self.latest[snapshot.article] = place
+
+    def close(self) -> None:
+        self.texts.close()
+        self.commits.close()
+
+    def end(self) -> None:
+        for latest in self.latest.values():
+            previous = b"-"
+            for place in self._chain(latest):
+                self.texts.seek(place)
+                _, length, text_id = self._HEADER.unpack(self.texts.read(self._HEADER.size))
+                self.out.write(b"blob\ndata %d\n" % length)
+                self.out.write(self.texts.read(length))
+                self.out.write(b"\n")
+                if self.text_ids is not None:
+                    self.text_ids.write(b"%s %s\n" % (text_id, previous))
+                previous = text_id
+        self.commits.seek(0)
+        shutil.copyfileobj(self.commits, self.out)
+
+    def _chain(self, latest: int) -> list[int]:
+        """The places of one article's texts, first to latest."""
+        places = []
+        while latest >= 0:
+            places.append(latest)
+            self.texts.seek(latest)
+            latest = self._HEADER.unpack(self.texts.read(self._HEADER.size))[0]
+        return places[::-1]
+
+
+def _commit_command(
+    snapshot: Snapshot,
+    rev: int,
+    mark: int,
+    path: str,
+    parent: str | None,
+    committer: str,
+    files: dict[str, bytes],
+    text_id: bytes | None = None,
+) -> bytes:
+    """One commit of the fast-import stream; ``committer``: the whole committer line.
+
+    The article's text comes last, inline (see :class:`_TextsInline`), or
+    named by ``text_id`` when git has it already (:class:`_TextsByArticle`).
     """
     observed, _ = parse_iso(snapshot.observed_at)
     message = record.message(snapshot, rev).encode("utf-8")
@@ -521,13 +703,15 @@ def _commit_command(
     ]
     if parent:
         parts.append(f"from {parent}\n".encode())
-    files = record.files(snapshot)
     for name, data in sorted(files.items(), key=lambda item: item[0] == "article.txt"):
+        if name == "article.txt" and text_id is not None:
+            parts.append(b"M 100644 %s %s\n" % (text_id, file_path(path, name).encode()))
+            continue
         parts.append(f"M 100644 inline {file_path(path, name)}\ndata {len(data)}\n".encode())
         parts.append(data)
         parts.append(b"\n")
     parts.append(b"\n")
-    return b"".join(parts), files["article.txt"]
+    return b"".join(parts)
 
 
 def _blob_id(data: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -617,15 +618,14 @@ def _text_bases(store: Path) -> list[list[tuple[str, str]]]:
         run = subprocess.run(["git", "--git-dir", str(store), *args], input=given, capture_output=True, text=True)
         return run.stdout.split()
 
-    listed = git("rev-list", "--objects", "--all")
-    paths = sorted({name for name in listed if name.endswith(".article.txt")})
+    texts: dict[str, list[str]] = {}  # path -> its blobs, oldest first
+    changes = git("log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--format=")
+    for new, path in zip(changes[3::6], changes[5::6], strict=True):  # :mode mode old new status path
+        if path.endswith(".article.txt"):
+            texts.setdefault(path, []).append(new)
     checked = git("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(deltabase)")
     base_of = dict(zip(checked[::2], checked[1::2], strict=True))
-    texts = []
-    for path in paths:
-        blobs = git("rev-parse", *(f"{commit}:{path}" for commit in git("log", "--reverse", "--format=%H", "--", path)))
-        texts.append([(blob, base_of[blob]) for blob in blobs])
-    return texts
+    return [[(blob, base_of[blob]) for blob in texts[path]] for path in sorted(texts)]
 
 
 def _packed_state(store: Path) -> dict[str, int | bool]:
@@ -650,10 +650,11 @@ def _packed_state(store: Path) -> dict[str, int | bool]:
     [
         ("article", False, False, False),
         ("time", False, False, True),
+        ("time, texts by article", False, False, False),
         ("article", True, False, True),
         ("article", False, True, True),
     ],
-    ids=["by-article", "by-time", "by-article-each-meta-new", "by-article-small"],
+    ids=["by-article", "by-time", "by-time-texts-by-article", "by-article-each-meta-new", "by-article-small"],
 )
 def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_previous_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str, url_changes: bool, small: bool, searched: bool
@@ -663,9 +664,12 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
     The final repack then keeps those deltas instead of searching them again
     (three times as fast). Ordered by time, or with a new meta.json stored
     before each text, the texts follow other files, and their deltas are
-    searched. So are imports too small for a search to take long (here, all
-    but the "small" case are made to count as large). Either way each article
-    ends as one whole text and deltas of it.
+    searched, unless the import is told the records interleave articles
+    (as reading them ahead tells it): then it gives git the texts article by
+    article, as an import ordered by article does. Imports too small for a
+    search to take long are searched (here, all but the "small" case are made
+    to count as large). Either way each article ends as one whole text and
+    deltas of it.
     """
     from revtrack import packing
     from revtrack.importer import import_snapshots, jsonl_snapshots
@@ -675,11 +679,11 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
         monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 90)
 
     records = [record for article in range(30) for record in _text_versions(article, 3, url_changes)]
-    if order == "time":
+    if order.startswith("time"):
         records.sort(key=lambda record: record["observed_at"])
     lines = "".join(json.dumps(record) + "\n" for record in records)
     with Store(str(tmp_path / "store")) as store:
-        report = import_snapshots(store, jsonl_snapshots(io.StringIO(lines)))
+        report = import_snapshots(store, jsonl_snapshots(io.StringIO(lines)), interleaved=order.endswith("by article"))
     assert report.recorded == 90 and report.text_deltas_searched is searched
     # Where nothing needed a search, fast-import's pack is the store as it was written.
     assert report.pack_kept is not searched
@@ -803,3 +807,156 @@ def test_texts_count_as_chained_with_one_start_per_article_give_or_take_one_perc
     assert not texts_chained(texts, bases)
     small = dict(list(texts.items())[:4_999])
     assert not texts_chained(small, {sha: bases[sha] for sha in small if sha not in starts and sha != other})
+
+
+def _log_and_trees(store_path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """What an import leaves, bar the commits' ids and committer dates: each commit's tree, author and message."""
+    from revtrack.store import Store
+
+    listed = subprocess.run(
+        ["git", "--git-dir", str(store_path), "log", "--reverse", "--format=%T %an %ad%n%B"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    with Store(str(store_path)) as store:
+        revisions = [_without_commits(vars(r)) for a in store.articles() for r in store.log(a.article)]
+    return listed, revisions
+
+
+def test_texts_given_to_git_article_by_article_make_the_same_store(tmp_path: Path) -> None:
+    """Records that interleave articles, their texts held back and given to git by article: the same store.
+
+    Same trees, authors, messages and index rows as the texts given inline in
+    the records' order, in two imports (the second continues the first), with
+    a text that comes back to an earlier version (a blob git holds already),
+    a repeated record and a url that changes.
+    """
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+    from revtrack.store import Store
+
+    records = [record for article in range(12) for record in _text_versions(article, 4, article % 3 == 0)]
+    # story-1 back to its first text, 30 seconds after its second (a blob git holds already), then that record again
+    records.insert(6, {**records[4], "observed_at": records[5]["observed_at"].replace(":00Z", ":30Z")})
+    records.insert(7, dict(records[6]))
+    records.sort(key=lambda record: record["observed_at"])
+    lines = [json.dumps(record) + "\n" for record in records]
+    built = []
+    for interleaved in (False, True):
+        path = tmp_path / f"interleaved-{interleaved}"
+        with Store(str(path)) as store:
+            first = import_snapshots(store, jsonl_snapshots(io.StringIO("".join(lines[:20]))), interleaved=interleaved)
+            rest = import_snapshots(store, jsonl_snapshots(io.StringIO("".join(lines[20:]))), interleaved=interleaved)
+        assert (first.recorded + rest.recorded, first.unchanged + rest.unchanged) == (len(records) - 1, 1)
+        assert fsck(path).returncode == 0
+        built.append(_log_and_trees(path))
+    assert built[0] == built[1]
+    assert len(built[0][1]) == len(records) - 1
+
+
+def test_reading_ahead_counts_the_records_and_tells_when_they_interleave_articles() -> None:
+    """Interleaved: the runs of one article beyond one an article are over 1% of the records after each first."""
+    from revtrack.importer import ReadAhead, read_ahead
+
+    assert read_ahead(["a", "a", "b", "b", "c"]) == ReadAhead(5, False)
+    assert read_ahead(["a", "b", "a", "b"]) == ReadAhead(4, True)
+    assert read_ahead([]) == ReadAhead(0, False)
+    by_article = [f"story-{n}" for n in range(100) for _ in range(2)]  # 100 records after each article's first
+    one_off = by_article[1:] + by_article[:1]  # story-0's first record last: one run more
+    assert read_ahead(one_off) == ReadAhead(200, False)
+    two_off = by_article[1:3] + by_article[4:] + by_article[:1] + by_article[3:4]  # two runs more
+    assert read_ahead(two_off) == ReadAhead(200, True)
+    counted: list[int] = []
+    read_ahead(["a"] * 2_500, counted.append)
+    assert counted == [1_000, 2_000]
+
+
+def test_json_lines_are_read_ahead_up_to_the_first_line_that_is_not_a_record_and_rewound() -> None:
+    from revtrack.importer import jsonl_articles
+
+    text = '{"article": "a"}\n\n{"article": "b", "body": "x"}\n{"article": 3}\n{"article": "c"}\n'
+    stream = io.StringIO(text)
+    stream.readline()  # read ahead from where the stream is, and back to there
+    assert list(jsonl_articles(stream)) == ["b"]
+    assert stream.read() == text[len('{"article": "a"}\n') :]
+    for bad in ("not json\n", "[1]\n"):
+        assert list(jsonl_articles(io.StringIO('{"article": "a"}\n' + bad + '{"article": "b"}\n'))) == ["a"]
+
+    class Pipe(io.StringIO):
+        def seekable(self) -> bool:
+            return False
+
+    assert list(jsonl_articles(Pipe('{"article": "a"}\n'))) == []
+
+
+def test_a_folders_rows_are_read_ahead_with_the_article_each_would_import_as(tmp_path: Path) -> None:
+    from revtrack.importer import folder_articles
+
+    assert list(folder_articles(str(SEEDS))) == [SEED_ID] * 3
+    assert list(folder_articles(str(SEEDS), "chosen")) == ["chosen"] * 3
+    rows = ["file\tobserved_at\tarticle", "v1.txt\t2024-01-01T00:00:00Z\tx/y", "v2.txt\t\t"]
+    (tmp_path / "versions.tsv").write_text("\n".join(rows) + "\n")
+    assert list(folder_articles(str(tmp_path))) == ["x/y", tmp_path.name]
+    assert list(folder_articles(str(tmp_path / "missing"))) == []
+
+
+def test_an_import_piped_in_is_read_ahead_and_its_texts_given_to_git_by_article(tmp_path: Path) -> None:
+    """`revtrack import -` from a pipe: copied aside, read ahead, found interleaved, its texts chained in git's pack.
+
+    5,001 versions (enough to keep fast-import's pack) ordered by time: each
+    article's texts end as one whole and each later version a delta of the
+    one before, which only texts given to git article by article leave
+    (a search makes each older version a delta of a newer one).
+    """
+    import sys
+
+    records = [record for article in range(1_667) for record in _text_versions(article, 3, False)]
+    records.sort(key=lambda record: record["observed_at"])
+    records = records[:5_001]
+    store_path = tmp_path / "store"
+    imported = subprocess.run(
+        [sys.executable, "-m", "revtrack", "--store", str(store_path), "import", "-", "--format", "json"],
+        input="".join(json.dumps(record) + "\n" for record in records), capture_output=True, text=True,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["recorded"] == 5_001
+    assert _packed_state(store_path) == {"packs": 1, "loose": 0, "unreachable": 0, "commit-graph": True}
+    for blobs in _text_bases(store_path):
+        shas = [sha for sha, _ in blobs]
+        assert [base for _, base in blobs] == ["0" * 40, *shas[:-1]], blobs
+    assert fsck(store_path).returncode == 0
+
+
+def test_the_import_progress_shows_the_count_of_the_records_read_ahead() -> None:
+    from revtrack.render.progress import counter
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = Terminal()
+    with counter("importing", shown, 5_000) as update:
+        update(2_500)
+    assert "2,500 of 5,000 versions" in shown.getvalue()
+    shown = Terminal()
+    with counter("reading ahead", shown) as update:
+        update(2_500)
+    assert "reading ahead 2,500 versions" in shown.getvalue()
+
+
+def test_an_import_on_a_terminal_shows_a_bar_of_the_records_read_ahead(tmp_path: Path) -> None:
+    """On a terminal (a pseudo-terminal here) the import reads its records ahead and shows its progress out of them."""
+    import pty
+    import sys
+
+    controller, terminal = pty.openpty()
+    with os.fdopen(controller, "rb", buffering=0) as shown:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "revtrack", "--store", str(tmp_path / "store"), "import", str(SEEDS)],
+            stdout=subprocess.DEVNULL, stderr=terminal, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        )  # fmt: skip
+        os.close(terminal)
+        output = b""
+        with contextlib.suppress(OSError):  # the terminal is gone once the import has ended
+            while chunk := shown.read(4096):
+                output += chunk
+    assert run.wait() == 0
+    assert b"of 3 versions" in output, output
