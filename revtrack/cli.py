@@ -206,7 +206,9 @@ def import_command(
             raise NotText(f"no such file or folder: {source}")
         # Bytes that are not UTF-8 become unpaired surrogates, which the import refuses
         # naming the record (a decoding error would name only a position in a chunk).
-        with open(source, encoding="utf-8", errors="surrogateescape") if source != "-" else _stdin_text() as stream:
+        with (
+            open(source, encoding="utf-8", errors="surrogateescape") if source != "-" else _stdin_text(store.path)
+        ) as stream:
             report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"),
                                  jsonl_articles(stream))  # fmt: skip
     if report.packing_failed is not None:
@@ -233,11 +235,13 @@ def _run_import(store: Store, snapshots: Iterable[Snapshot], articles: Iterable[
         return import_snapshots(store, snapshots, progress, ahead.interleaved)
 
 
-def _stdin_text() -> TextIO:
+def _stdin_text(beside: str) -> TextIO:
     """Standard input as text that can be read twice (the import reads its records ahead).
 
-    A pipe is copied to an unnamed temporary file first (in ``TMPDIR``; gone
-    when closed, however the process ends).
+    A pipe is copied to an unnamed temporary file first, on the disk of the
+    store at ``beside`` (its folder, or the nearest folder above it that
+    exists), which takes the texts anyway where ``/tmp`` may be memory. The
+    file is gone when closed, however the process ends.
     """
     import io
 
@@ -250,7 +254,10 @@ def _stdin_text() -> TextIO:
         import shutil
         import tempfile
 
-        copy = tempfile.TemporaryFile(prefix="revtrack-stdin-")  # noqa: SIM115 (the text wrapper closes it)
+        folder = os.path.abspath(beside)
+        while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+            folder = os.path.dirname(folder)
+        copy = tempfile.TemporaryFile(prefix="revtrack-stdin-", dir=folder)  # noqa: SIM115 (the text wrapper closes it)
         shutil.copyfileobj(raw, copy)
         copy.seek(0)
         raw = copy

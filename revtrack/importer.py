@@ -380,7 +380,11 @@ def _run_fast_import(
     committer = f"committer {record.identity()} {git_date(now())}\n"
     try:
         with open(texts, "wb") if texts else contextlib.nullcontext() as text_ids:
-            stream = (_TextsByArticle if interleaved else _TextsInline)(process.stdin, text_ids, committer)
+            stream = (
+                _TextsByArticle(process.stdin, text_ids, committer, git_dir)
+                if interleaved
+                else _TextsInline(process.stdin, text_ids, committer)
+            )
             with contextlib.closing(stream):
                 for mark, (snapshot, rev, print_fp) in enumerate(plan, start=1):
                     path = article_path(snapshot.article, store_format)
@@ -620,7 +624,8 @@ class _TextsByArticle:
     Ordered by time, each text would follow another article's, and only a
     full search of the deltas would make the store small (5.1 of 15.0 s for
     the benchmark's 30,000 versions, tmpfs). Here the texts wait in an unnamed
-    temporary file (in ``TMPDIR``; gone with the process, however it ends),
+    temporary file in the store's folder (whose disk takes the texts anyway,
+    where ``/tmp`` may be memory; gone with the process, however it ends),
     each with the place of its article's previous text there, so that only
     each article's latest place is kept in memory; the commits wait in
     another. Then each article's texts go to fast-import one after another, as
@@ -630,11 +635,11 @@ class _TextsByArticle:
 
     _HEADER: Final = struct.Struct("<qQ40s")  # the article's previous text's place (-1: none), length, blob id
 
-    def __init__(self, out: IO[bytes], text_ids: IO[bytes] | None, committer: str) -> None:
+    def __init__(self, out: IO[bytes], text_ids: IO[bytes] | None, committer: str, folder: str) -> None:
         self.out, self.text_ids, self.committer = out, text_ids, committer
         # Both are closed (and so removed) by close(), which the importer calls however the stream ends.
-        self.texts = tempfile.TemporaryFile(prefix="revtrack-import-texts-")  # noqa: SIM115
-        self.commits = tempfile.TemporaryFile(prefix="revtrack-import-commits-")  # noqa: SIM115
+        self.texts = tempfile.TemporaryFile(prefix="revtrack-import-texts-", dir=folder)  # noqa: SIM115
+        self.commits = tempfile.TemporaryFile(prefix="revtrack-import-commits-", dir=folder)  # noqa: SIM115
         self.latest: dict[str, int] = {}  # article -> place of its latest text in self.texts
 
     def add(self, snapshot: Snapshot, rev: int, mark: int, path: str, parent: str | None) -> None:

@@ -960,3 +960,29 @@ def test_an_import_on_a_terminal_shows_a_bar_of_the_records_read_ahead(tmp_path:
                 output += chunk
     assert run.wait() == 0
     assert b"of 3 versions" in output, output
+
+
+def test_held_back_texts_and_piped_records_wait_on_the_stores_disk_not_in_tmp(tmp_path: Path) -> None:
+    """The temporary files of an import (its texts held back, records piped in) are unnamed files beside the store.
+
+    ``/tmp`` may be memory; the store's disk takes the texts anyway. Where the
+    store does not exist yet, the nearest folder above it that does.
+    """
+    import sys
+
+    from revtrack.importer import _TextsByArticle
+
+    store_path = tmp_path / "store"
+    store_path.mkdir()
+    stream = _TextsByArticle(io.BytesIO(), None, "committer x <x> 0 +0000\n", str(store_path))
+    try:
+        for spool in (stream.texts, stream.commits):
+            assert os.readlink(f"/proc/self/fd/{spool.fileno()}").startswith(f"{store_path}/"), spool
+    finally:
+        stream.close()
+    show = "import os, sys; from revtrack.cli import _stdin_text; f = _stdin_text(sys.argv[1]); "
+    show += "print(os.readlink(f'/proc/self/fd/{f.buffer.fileno()}')); print(f.read(), end='')"
+    for beside, folder in ((store_path, store_path), (tmp_path / "new" / "store", tmp_path)):
+        shown = subprocess.run([sys.executable, "-c", show, str(beside)], input="a\nb\n", capture_output=True,
+                               text=True, check=True).stdout.splitlines()  # fmt: skip
+        assert shown[0].startswith(f"{folder}/") and "(deleted)" in shown[0] and shown[1:] == ["a", "b"], shown
