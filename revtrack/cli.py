@@ -229,10 +229,10 @@ def _run_import(store: Store, snapshots: Iterable[Snapshot], articles: Iterable[
     from revtrack.importer import import_snapshots, read_ahead
     from revtrack.render.progress import counter
 
-    with counter("reading ahead", sys.stderr) as progress:
+    with counter("reading ahead", sys.stderr) as (progress, _):
         ahead = read_ahead(articles, progress)
-    with counter("importing", sys.stderr, ahead.records) as progress:
-        return import_snapshots(store, snapshots, progress, ahead.interleaved)
+    with counter("importing", sys.stderr, ahead.records) as (progress, stage):
+        return import_snapshots(store, snapshots, progress, ahead.interleaved, stage)
 
 
 def _stdin_text(beside: str) -> TextIO:

@@ -223,13 +223,17 @@ def import_snapshots(
     snapshots: Iterable[Snapshot],
     progress: Callable[[int], None] | None = None,
     interleaved: bool = False,
+    stage: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Record every changed version in one fast-import run (under the store's write lock).
 
-    ``interleaved``: the records interleave articles, as a log ordered by time
-    does (:func:`interleaves_articles`): their texts are held back and given to
-    git article by article (:class:`_TextsByArticle`).
+    ``progress(records read)``; ``stage(what)`` names the work after the
+    records are read (git's, then packing). ``interleaved``: the records
+    interleave articles, as a log ordered by time does (:func:`read_ahead`):
+    their texts are held back and given to git article by article
+    (:class:`_TextsByArticle`).
     """
+    stage = stage or (lambda what: None)
     report = ImportReport()
     # The first record is read (and checked) before anything is created: a wrong
     # file, or an empty one, leaves a store that did not exist not existing.
@@ -251,7 +255,9 @@ def import_snapshots(
             try:
                 store_format = store.store_format()
                 plan = _plan(index, snapshots, report, progress, store_format, writer.holds)
-                planned = _run_fast_import(store.path, tip, marks, plan, store_format, writer.add, texts, interleaved)
+                planned = _run_fast_import(
+                    store.path, tip, marks, plan, store_format, writer.add, texts, interleaved, stage
+                )
                 writer.finish(read_ref(store.path), marks if planned else None, planned)
             finally:
                 writer.abandon()  # no-op after a finish; otherwise nothing of the import is kept in the index
@@ -265,6 +271,7 @@ def import_snapshots(
         # previous versions (see packing.texts_chained, and _commit_command). Where
         # they were and the pack is the whole store, it is kept as it is.
         started = time.perf_counter()
+        stage("packing the store")
         try:
             if texts is not None and packing.import_pack_suffices(store.path, texts, report.articles):
                 store.maintain(packed=True)
@@ -360,6 +367,7 @@ def _run_fast_import(
     index: Callable[[int, Revision, str], None],
     texts: str | None,
     interleaved: bool = False,
+    stage: Callable[[str], None] = lambda what: None,
 ) -> int:
     """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count.
 
@@ -393,6 +401,7 @@ def _run_fast_import(
                                         snapshot.stated, print_fp, path=path)  # fmt: skip
                     index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
                     count = mark
+                stage("git: the texts, article by article" if interleaved else "git: the last versions")
                 stream.end()
         process.stdin.write(b"done\n")
         process.stdin.close()

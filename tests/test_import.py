@@ -933,13 +933,15 @@ def test_the_import_progress_shows_the_count_of_the_records_read_ahead() -> None
             return True
 
     shown = Terminal()
-    with counter("importing", shown, 5_000) as update:
+    with counter("importing", shown, 5_000) as (update, stage):
         update(2_500)
-    assert "2,500 of 5,000 versions" in shown.getvalue()
+        assert "2,500 of 5,000 versions" in shown.getvalue()
+        stage("packing the store")
+    assert "packing the store" in shown.getvalue().rsplit("2,500 of 5,000 versions", 1)[1]
     shown = Terminal()
-    with counter("reading ahead", shown) as update:
+    with counter("reading ahead", shown) as (update, _):
         update(2_500)
-    assert "reading ahead 2,500 versions" in shown.getvalue()
+    assert "reading ahead" in shown.getvalue() and "2,500 versions" in shown.getvalue()
 
 
 def test_an_import_on_a_terminal_shows_a_bar_of_the_records_read_ahead(tmp_path: Path) -> None:
@@ -959,7 +961,7 @@ def test_an_import_on_a_terminal_shows_a_bar_of_the_records_read_ahead(tmp_path:
             while chunk := shown.read(4096):
                 output += chunk
     assert run.wait() == 0
-    assert b"of 3 versions" in output, output
+    assert b"of 3 versions" in output and b"packing the store" in output, output
 
 
 def test_held_back_texts_and_piped_records_wait_on_the_stores_disk_not_in_tmp(tmp_path: Path) -> None:
