@@ -268,7 +268,7 @@ def import_snapshots(
         # fast-import deltas each object only against its predecessor; when the import
         # is most of the store, one full repack finds the deltas that make it small,
         # searching the texts' again only where fast-import's were not of their own
-        # previous versions (see packing.texts_chained, and _commit_command). Where
+        # previous versions (see packing.texts_chained, and _TextsInline). Where
         # they were and the pack is the whole store, it is kept as it is.
         started = time.perf_counter()
         stage("packing the store")
@@ -631,15 +631,16 @@ class _TextsByArticle:
     """The texts held back and given to git article by article, then every commit, naming its text by id.
 
     Ordered by time, each text would follow another article's, and only a
-    full search of the deltas would make the store small (5.1 of 15.0 s for
-    the benchmark's 30,000 versions, tmpfs). Here the texts wait in an unnamed
+    full search of the deltas would make the store small (5.3-5.6 of 15.3-16.6
+    s for the benchmark's 30,000 versions, tmpfs). Here the texts wait in an unnamed
     temporary file in the store's folder (whose disk takes the texts anyway,
     where ``/tmp`` may be memory; gone with the process, however it ends),
     each with the place of its article's previous text there, so that only
     each article's latest place is kept in memory; the commits wait in
     another. Then each article's texts go to fast-import one after another, as
-    from an export ordered by article: the whole import took 10.0 against
-    15.0 s, and fast-import's pack was kept (40.73 against 40.51 MB).
+    from an export ordered by article: the whole import, reading ahead
+    included, took 10.9-12.2 s (alternating with the code before), and
+    fast-import's pack was kept (40.73 against 40.51 MB).
     """
 
     _HEADER: Final = struct.Struct("<qQ40s")  # the article's previous text's place (-1: none), length, blob id
