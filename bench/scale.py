@@ -41,6 +41,7 @@ from bench.common import (
     python,
 )
 from revtrack import record
+from revtrack.gitwrite import sync_store
 from revtrack.ids import article_path
 from revtrack.importer import FAST_IMPORT_ENV, import_snapshots, jsonl_articles, jsonl_snapshots, read_ahead
 from revtrack.model import Snapshot
@@ -216,6 +217,7 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         # Both stores' commands take turns, so that the machine's phases fall on both.
         figures.update(interleaved_process_seconds(reads, repeat))
         figures["files_per_snapshot"] = _files_floor(folder)
+        figures["flushes_per_snapshot"] = _flush_floor(folder, 20 if tiny else 100)
     # The same snapshots with the store in memory (tmpfs), where there is one:
     # what revtrack itself costs, without this disk's file creation and flushes.
     memory = Path("/dev/shm")
@@ -263,6 +265,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
          "", "≥ 300/s"],
         ["creating 6 files here (the object files of one snapshot), ms", "", f"{figures['files_per_snapshot']:.2f}",
          "filesystem floor per snapshot", ""],
+        ["a small file written and renamed, the disk flushed before and after (a snapshot's two flushes), ms", "",
+         f"{figures['flushes_per_snapshot']:.2f}",
+         f"disk floor per single snapshot: at most {1e3 / figures['flushes_per_snapshot']:.0f}/s", ""],
     ]  # fmt: skip
     table = markdown_table(["measure", "10 articles", f"{big_count:,} articles", "ratio / baseline", "target"], rows)
     return table, figures
@@ -288,6 +293,25 @@ def real_pairs_storage(path: Path, per_language: int | None) -> dict[str, float]
     subprocess.run(["git", "--git-dir", str(path), "gc", "--quiet"], check=True)
     raw = sum(len(f"{r['title']}\n\n{r['body']}".encode()) for r in records)
     return {"wikipedia_storage_ratio": repo_bytes(path) / raw, "wikipedia_raw_mb": raw / 1e6}
+
+
+def _flush_floor(folder: Path, rounds: int) -> float:
+    """Milliseconds for a single snapshot's disk flushes alone: a small file written, flushed, renamed, flushed.
+
+    As :func:`revtrack.gitwrite.update_ref` does (``syncfs`` on Linux), with
+    nothing else written: the disk's share of one durable snapshot, which no
+    code in revtrack can lower without flushing less.
+    """
+    target = folder / "flush-floor"
+    target.mkdir()
+    start = time.perf_counter()
+    for number in range(rounds):
+        temporary = target / f"tmp{number}"
+        temporary.write_bytes(os.urandom(300))
+        sync_store(str(target))
+        os.rename(temporary, target / f"ref{number}")
+        sync_store(str(target))
+    return (time.perf_counter() - start) / rounds * 1e3
 
 
 def _files_floor(folder: Path) -> float:
