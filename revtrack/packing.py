@@ -36,6 +36,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import IO, Final
@@ -342,26 +343,77 @@ def _split_files(git_dir: str, objects: str, files: str, rest: str) -> bool:
     The files are the blobs; the article texts stay with the folders and
     commits when :func:`texts_chained` says their deltas are already good.
     git reads the list itself and answers each object's kind and delta base,
-    its name passed through; only the blobs are kept (a set) and the texts'
-    names and bases (dicts).
+    its name passed through. Nothing grows with the store in memory: the
+    answers are sorted into three files (the texts with their bases, the other
+    blobs, everything else), the texts are checked a shard of articles at a
+    time (:func:`_texts_chained_in_file`), and the two lists are joined from
+    the three files.
     """
-    blobs: set[bytes] = set()
-    texts: dict[bytes, bytes] = {}
-    bases: dict[bytes, bytes] = {}
+    scratch = os.path.dirname(objects)
+    texts, blobs, others = (os.path.join(scratch, name) for name in ("texts", "blobs", "others"))
+    count = 0
     check = ["cat-file", "--buffer", "--batch-check=%(objectname) %(objecttype) %(deltabase) %(rest)"]
-    with _git_lines(git_dir, check, stdin=objects) as answers:
+    with (
+        _git_lines(git_dir, check, stdin=objects) as answers,
+        open(texts, "wb") as texts_out,
+        open(blobs, "wb") as blobs_out,
+        open(others, "wb") as others_out,
+    ):
         for line in answers:
             sha, kind, base, *name = line.split()
-            if kind == b"blob":
-                blobs.add(sha)
-                # The texts' names end in the "t" of ".txt" (pack_name); folders' may too, hence blobs only.
-                if name and name[0].endswith(b"t"):
-                    texts[sha], bases[sha] = name[0], base
-    chained = texts_chained(texts, bases)
-    search = blobs - texts.keys() if chained else blobs
-    with open(objects, "rb") as listed, open(files, "wb") as inside, open(rest, "wb") as outside:
-        _partition(listed, search, inside, outside)
+            if kind != b"blob":
+                others_out.write(b" ".join([sha, *name]) + b"\n")
+            # The texts' names end in the "t" of ".txt" (pack_name); folders' may too, hence blobs only.
+            elif name and name[0].endswith(b"t"):
+                texts_out.write(b"%s %s %s\n" % (sha, name[0], base))
+                count += 1
+            else:
+                blobs_out.write(b" ".join([sha, *name]) + b"\n")
+    chained = _texts_chained_in_file(texts, count, scratch)
+    with open(files, "wb") as inside, open(rest, "wb") as outside:
+        for path, out in ((blobs, inside), (others, outside)):
+            with open(path, "rb") as listed:
+                shutil.copyfileobj(listed, out)
+        with open(texts, "rb") as listed:
+            (outside if chained else inside).writelines(line.rpartition(b" ")[0] + b"\n" for line in listed)
+    for path in (texts, blobs, others):  # not needed while git packs (~2 GB at NewsEdits scale)
+        os.remove(path)
     return not chained
+
+
+# The texts are checked this many at a time at most, each shard holding whole
+# articles: ~330 bytes of Python a text while a shard is checked (a NewsEdits-size
+# store, 4.6 M texts, ~1.5 GB in one piece), so ~80 MB at most.
+_SHARD_TEXTS: Final = 250_000
+
+
+def _texts_chained_in_file(path: str, count: int, scratch: str) -> bool:
+    """:func:`texts_chained` for the ``count`` lines ``sha name base`` in file ``path``, a shard of articles at a time.
+
+    A text chained to its own article's previous version has its base in the
+    same shard (the shard is chosen by the article's name), so each shard's
+    starts are counted alone; the lines are first dealt to one file a shard.
+    """
+    shards = max(1, -(-count // _SHARD_TEXTS))
+    parts = [path] if shards == 1 else [os.path.join(scratch, f"texts-{shard}") for shard in range(shards)]
+    if shards > 1:
+        with contextlib.ExitStack() as stack, open(path, "rb") as listed:
+            outs = [stack.enter_context(open(part, "wb")) for part in parts]
+            for line in listed:
+                outs[zlib.crc32(line.split(b" ", 2)[1]) % shards].write(line)
+    articles = starts = 0
+    for part in parts:
+        names: dict[bytes, bytes] = {}
+        bases: dict[bytes, bytes] = {}
+        with open(part, "rb") as listed:
+            for line in listed:
+                sha, name, base = line.split()
+                names[sha], bases[sha] = name, base
+        if part != path:
+            os.remove(part)
+        shard_articles, shard_starts = _chain_starts(names, bases)
+        articles, starts = articles + shard_articles, starts + shard_starts
+    return _chains_enough(count, articles, starts)
 
 
 # Below this many texts a full repack searches their deltas anyway: it takes
@@ -388,8 +440,13 @@ def texts_chained(texts: dict[bytes, bytes], bases: dict[bytes, bytes]) -> bool:
     1,000 articles of 20 versions imported: 16.05 MB with fast-import's chains
     kept, 16.31 MB when `revtrack maintain` searched them again.
     """
+    return _chains_enough(len(texts), *_chain_starts(texts, bases))
+
+
+def _chain_starts(texts: dict[bytes, bytes], bases: dict[bytes, bytes]) -> tuple[int, int]:
+    """(articles, chain starts) among ``texts`` (sha -> pack name), given their delta ``bases``."""
     starts = Counter(name for sha, name in texts.items() if texts.get(bases.get(sha, b"")) != name)
-    return _chains_enough(len(texts), len(starts), sum(starts.values()))
+    return len(starts), sum(starts.values())
 
 
 def _chains_enough(texts: int, articles: int, starts: int) -> bool:
@@ -423,12 +480,6 @@ def import_pack_suffices(git_dir: str, texts: str, articles: int) -> bool:
             count += 1
             starts += base != previous  # whole, or a delta of some other file
     return _chains_enough(count, articles, starts)
-
-
-def _partition(listed: Iterable[bytes], shas: set[bytes], inside: IO[bytes], outside: IO[bytes]) -> None:
-    """Write an object list's lines to ``inside`` when their sha (hex) is in ``shas``, else to ``outside``."""
-    for line in listed:
-        (inside if line.partition(b" ")[0].rstrip(b"\n") in shas else outside).write(line)
 
 
 def join_recent(git_dir: str) -> None:

@@ -700,9 +700,10 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
     assert fsck(tmp_path / "store").returncode == 0
 
 
+@pytest.mark.parametrize("shard_texts", [None, 7], ids=["one-shard", "shards-of-7-texts"])
 @pytest.mark.parametrize("built", ["imported-by-article", "snapshot-batches"])
 def test_maintain_keeps_text_chains_an_import_left_and_searches_a_store_grown_by_batches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built: str, shard_texts: int | None
 ) -> None:
     """`revtrack maintain` searches the texts' deltas only where they are not one chain per article already.
 
@@ -717,6 +718,8 @@ def test_maintain_keeps_text_chains_an_import_left_and_searches_a_store_grown_by
     from revtrack.store import Store
 
     monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 90)
+    if shard_texts is not None:
+        monkeypatch.setattr(packing, "_SHARD_TEXTS", shard_texts)
     records = [record for article in range(30) for record in _text_versions(article, 3, False)]
     store_path = tmp_path / "store"
     with Store(str(store_path)) as store:
@@ -781,10 +784,23 @@ def test_an_import_into_a_store_with_objects_already_is_repacked_whole(
     assert fsck(store_path).returncode == 0
 
 
-def test_texts_count_as_chained_with_one_start_per_article_give_or_take_one_percent() -> None:
-    from revtrack.packing import texts_chained
+def test_texts_count_as_chained_with_one_start_per_article_give_or_take_one_percent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule, checked in memory and from a file a shard of articles at a time (as a full repack checks it)."""
+    from revtrack import packing
 
     whole = b"0" * 40
+
+    def chained(texts: dict[bytes, bytes], bases: dict[bytes, bytes]) -> bool:
+        found = packing.texts_chained(texts, bases)
+        listed = tmp_path / "texts"
+        listed.write_bytes(b"".join(b"%s %s %s\n" % (sha, name, bases.get(sha, whole)) for sha, name in texts.items()))
+        for shard_texts in (250_000, 1_000, 7):
+            monkeypatch.setattr(packing, "_SHARD_TEXTS", shard_texts)
+            assert packing._texts_chained_in_file(str(listed), len(texts), str(tmp_path)) is found, shard_texts
+        return found
+
     texts: dict[bytes, bytes] = {}
     bases: dict[bytes, bytes] = {}
     for article in range(100):
@@ -794,19 +810,19 @@ def test_texts_count_as_chained_with_one_start_per_article_give_or_take_one_perc
             sha = b"a%019d%020d" % (article, version)
             texts[sha], bases[sha] = name, previous
             previous = sha
-    assert len(texts) >= 5_000 and texts_chained(texts, bases)
+    assert len(texts) >= 5_000 and chained(texts, bases)
     later = len(texts) - 100
     starts = [sha for sha in texts if not sha.endswith(b"%020d" % 0)][: later // 100]
     for sha in starts:  # 1% of the later versions whole
         bases[sha] = whole
-    assert texts_chained(texts, bases)
+    assert chained(texts, bases)
     other = next(sha for sha in texts if sha not in starts and not sha.endswith(b"%020d" % 0))
     bases[other] = b"a%019d%020d" % (99, 0)  # one more: a delta of another article's text
-    assert not texts_chained(texts, bases)
+    assert not chained(texts, bases)
     bases[other] = b"f" * 40  # or of a file that is no text (a meta.json)
-    assert not texts_chained(texts, bases)
+    assert not chained(texts, bases)
     small = dict(list(texts.items())[:4_999])
-    assert not texts_chained(small, {sha: bases[sha] for sha in small if sha not in starts and sha != other})
+    assert not chained(small, {sha: bases[sha] for sha in small if sha not in starts and sha != other})
 
 
 def _log_and_trees(store_path: Path) -> tuple[list[str], list[dict[str, Any]]]:
@@ -988,3 +1004,25 @@ def test_held_back_texts_and_piped_records_wait_on_the_stores_disk_not_in_tmp(tm
         shown = subprocess.run([sys.executable, "-c", show, str(beside)], input="a\nb\n", capture_output=True,
                                text=True, check=True).stdout.splitlines()  # fmt: skip
         assert shown[0].startswith(f"{folder}/") and "(deleted)" in shown[0] and shown[1:] == ["a", "b"], shown
+
+
+def test_the_texts_chain_check_holds_one_shard_of_articles_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~330 bytes of Python a text while checked: a NewsEdits-size store checks a shard of articles at a time."""
+    import tracemalloc
+
+    from revtrack import packing
+
+    listed = tmp_path / "texts"
+    lines = (b"%040d %015dt %040d\n" % (article * 10 + version, article, max(0, article * 10 + version - 1))
+             for article in range(2_000) for version in range(10))  # fmt: skip
+    listed.write_bytes(b"".join(lines))
+    peaks = {}
+    for shard_texts in (250_000, 2_000):
+        monkeypatch.setattr(packing, "_SHARD_TEXTS", shard_texts)
+        tracemalloc.start()
+        assert packing._texts_chained_in_file(str(listed), 20_000, str(tmp_path))
+        peaks[shard_texts] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peaks[2_000] * 5 < peaks[250_000], peaks
