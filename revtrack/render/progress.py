@@ -14,9 +14,9 @@ def counter(
 ) -> Iterator[tuple[Callable[[int], None], Callable[[str], None]]]:
     """Yield ``update(count)`` and ``stage(label)``; shows a live count when ``stream`` is a terminal.
 
-    With a ``total`` (an import that read its records ahead), a bar with the
-    count of the total and the time left; without, the count and the time so
-    far. ``stage`` names the work that follows the count (git writing, packing):
+    With a ``total`` (an import that read its records ahead), a bar filling
+    up with the count of the total; without, a pulsing bar and the count;
+    either way the time so far. ``stage`` names the work that follows the count (git writing, packing):
     the bar then pulses under that name, with the time it has taken.
     """
     if not stream.isatty():
