@@ -963,6 +963,7 @@ def test_the_import_progress_shows_the_count_of_the_records_read_ahead() -> None
 def test_an_import_on_a_terminal_shows_a_bar_of_the_records_read_ahead(tmp_path: Path) -> None:
     """On a terminal (a pseudo-terminal here) the import reads its records ahead and shows its progress out of them."""
     import pty
+    import select
     import sys
 
     controller, terminal = pty.openpty()
@@ -974,8 +975,11 @@ def test_an_import_on_a_terminal_shows_a_bar_of_the_records_read_ahead(tmp_path:
         os.close(terminal)
         output = b""
         with contextlib.suppress(OSError):  # the terminal is gone once the import has ended
-            while chunk := shown.read(4096):
+            # A minute at most: an import that hangs fails here instead of holding up the suite.
+            while select.select([shown], [], [], 60)[0] and (chunk := shown.read(4096)):
                 output += chunk
+        if run.poll() is None:
+            run.kill()
     assert run.wait() == 0
     assert b"of 3 versions" in output and b"packing the store" in output, output
 
