@@ -651,11 +651,15 @@ def _packed_state(store: Path) -> dict[str, int | bool]:
         ("article", False, False, False),
         ("time", False, False, True),
         ("time, texts by article", False, False, False),
+        ("time, texts by article in runs", False, False, False),
         ("article", True, False, True),
         ("article", False, True, True),
     ],
-    ids=["by-article", "by-time", "by-time-texts-by-article", "by-article-each-meta-new", "by-article-small"],
-)
+    ids=[
+        "by-article", "by-time", "by-time-texts-by-article", "by-time-texts-by-article-sorted-in-runs",
+        "by-article-each-meta-new", "by-article-small",
+    ],
+)  # fmt: skip
 def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_previous_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str, url_changes: bool, small: bool, searched: bool
 ) -> None:
@@ -671,19 +675,21 @@ def test_an_import_keeps_fast_imports_text_deltas_only_where_they_are_of_the_pre
     to count as large). Either way each article ends as one whole text and
     deltas of it.
     """
-    from revtrack import packing
+    from revtrack import importer, packing
     from revtrack.importer import import_snapshots, jsonl_snapshots
     from revtrack.store import Store
 
     if not small:
         monkeypatch.setattr(packing, "SEARCH_TEXTS_BELOW", 90)
+    if order.endswith("in runs"):  # the held-back texts sorted ~10 at a time, then merged
+        monkeypatch.setattr(importer, "_RUN_BYTES", 20_000)
 
     records = [record for article in range(30) for record in _text_versions(article, 3, url_changes)]
     if order.startswith("time"):
         records.sort(key=lambda record: record["observed_at"])
     lines = "".join(json.dumps(record) + "\n" for record in records)
     with Store(str(tmp_path / "store")) as store:
-        report = import_snapshots(store, jsonl_snapshots(io.StringIO(lines)), interleaved=order.endswith("by article"))
+        report = import_snapshots(store, jsonl_snapshots(io.StringIO(lines)), interleaved="by article" in order)
     assert report.recorded == 90 and report.text_deltas_searched is searched
     # Where nothing needed a search, fast-import's pack is the store as it was written.
     assert report.pack_kept is not searched
@@ -838,16 +844,26 @@ def _log_and_trees(store_path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     return listed, revisions
 
 
-def test_texts_given_to_git_article_by_article_make_the_same_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sorted_in", ["one run", "runs of ~3 texts, read 7 bytes at a time"])
+def test_texts_given_to_git_article_by_article_make_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sorted_in: str
+) -> None:
     """Records that interleave articles, their texts held back and given to git by article: the same store.
 
     Same trees, authors, messages and index rows as the texts given inline in
     the records' order, in two imports (the second continues the first), with
     a text that comes back to an earlier version (a blob git holds already),
-    a repeated record and a url that changes.
+    a repeated record and a url that changes; the held-back texts sorted in
+    memory at once, or in many runs merged from the file (each read in small
+    pieces, so a record straddles them).
     """
+    from revtrack import importer
     from revtrack.importer import import_snapshots, jsonl_snapshots
     from revtrack.store import Store
+
+    if sorted_in != "one run":
+        monkeypatch.setattr(importer, "_RUN_BYTES", 300)
+        monkeypatch.setattr(importer, "_READ_BYTES", 7)
 
     records = [record for article in range(12) for record in _text_versions(article, 4, article % 3 == 0)]
     # story-1 back to its first text, 30 seconds after its second (a blob git holds already), then that record again
@@ -1030,3 +1046,29 @@ def test_the_texts_chain_check_holds_one_shard_of_articles_in_memory(
         peaks[shard_texts] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[2_000] * 5 < peaks[250_000], peaks
+
+
+def test_held_back_texts_are_sorted_a_run_at_a_time_and_merged_by_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most a run of texts is held in memory; the runs, merged, give each article's texts in order, then commits."""
+    from revtrack import importer
+    from revtrack.model import Snapshot
+
+    monkeypatch.setattr(importer, "_RUN_BYTES", 30)  # two texts a run (17 bytes each)
+    out = io.BytesIO()
+    stream = importer._TextsByArticle(out, io.BytesIO(), "committer x <x> 0 +0000\n", str(tmp_path))
+    order = [("b", 1), ("a", 1), ("b", 2), ("c", 1), ("a", 2), ("b", 3), ("a", 3)]
+    try:
+        for mark, (article, version) in enumerate(order, start=1):
+            snapshot = Snapshot(article, f"{article}", f"version {version} of {article}", f"2024-01-01T00:0{mark}:00Z")
+            stream.add(snapshot, version, mark, f"0/0/0/{article}", None)
+            assert stream.run_bytes < 30 and len(stream.runs) == mark // 2  # what is held goes out as a sorted run
+        stream.end()
+    finally:
+        stream.close()
+    sent = out.getvalue()
+    texts = [body.split(b"\n\n", 1)[1].rstrip(b"\n").decode() for body in sent.split(b"blob\ndata ")[1:]]
+    texts = [text.split("\n")[0] for text in texts]
+    assert texts == [f"version {v} of {a}" for a in "bac" for v in (1, 2, 3) if (a, v) in order]
+    assert sent.index(b"commit refs/heads/main") > sent.rindex(b"blob\n")
