@@ -49,7 +49,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from revtrack import packing, record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
@@ -129,8 +129,8 @@ def jsonl_articles(stream: IO[str]) -> Iterator[str]:
         if not line.strip():
             continue
         try:
-            article = json.loads(line).get("article")
-        except (json.JSONDecodeError, AttributeError):
+            article = _json_line(line).get("article")
+        except (ValueError, AttributeError):
             break
         if not isinstance(article, str):
             break
@@ -155,9 +155,9 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(f"{where} line {number}: not JSON ({error.msg})") from None
+            item = _json_line(line)
+        except ValueError as error:
+            raise InvalidInput(f"{where} line {number}: not JSON ({error})") from None
         if not isinstance(item, dict):
             raise InvalidInput(f"{where} line {number}: expected a JSON object")
         missing = [key for key in ("article", "observed_at", "title", "body") if not isinstance(item.get(key), str)]
@@ -177,6 +177,16 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
             item["article"], collapse(item["title"]), item["body"], format_iso(observed),
             item.get("url"), source="import",
         )  # fmt: skip
+
+
+def _json_line(line: str) -> Any:
+    """One JSON line's value; ValueError says why json cannot read it (nesting too deep for json too)."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(error.msg) from None
+    except RecursionError:  # json recurses once per "[" or "{": ~1,000 of them end it
+        raise ValueError("nested too deeply") from None
 
 
 _NOT_UNICODE: Final = "the text is not valid UTF-8, or holds an unpaired surrogate escape such as \\ud800"

@@ -91,6 +91,7 @@ def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> Non
     ("line", "message"),
     [
         pytest.param("not json", "stdin line 2: not JSON", id="not-json"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "stdin line 2: not JSON (nested too deeply)", id="nested-deep"),
         pytest.param(
             '{"article": "a", "title": "T", "body": "B"}', "missing or non-text field(s): observed_at", id="missing"
         ),
