@@ -683,7 +683,7 @@ class _TextsByArticle:
         self.texts = tempfile.TemporaryFile(prefix="revtrack-import-texts-", dir=folder)  # noqa: SIM115
         self.commits = tempfile.TemporaryFile(prefix="revtrack-import-commits-", dir=folder)  # noqa: SIM115
         self.numbers: dict[str, int] = {}  # article -> its number, in the order first seen
-        self.run: list[tuple[int, int, bytes, bytes]] = []  # (article number, count so far, blob id, text)
+        self.run: list[tuple[int, int, bytes, bytes]] = []  # (article number, mark: the order, blob id, text)
         self.run_bytes = 0
         self.runs: list[tuple[int, int]] = []  # where each sorted run lies in self.texts (start, end)
 

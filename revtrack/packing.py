@@ -361,14 +361,12 @@ def _split_files(git_dir: str, objects: str, files: str, rest: str) -> bool:
     ):
         for line in answers:
             sha, kind, base, *name = line.split()
-            if kind != b"blob":
-                others_out.write(b" ".join([sha, *name]) + b"\n")
             # The texts' names end in the "t" of ".txt" (pack_name); folders' may too, hence blobs only.
-            elif name and name[0].endswith(b"t"):
+            if kind == b"blob" and name and name[0].endswith(b"t"):
                 texts_out.write(b"%s %s %s\n" % (sha, name[0], base))
                 count += 1
-            else:
-                blobs_out.write(b" ".join([sha, *name]) + b"\n")
+            else:  # the object list's own line
+                (blobs_out if kind == b"blob" else others_out).write(b" ".join([sha, *name]) + b"\n")
     chained = _texts_chained_in_file(texts, count, scratch)
     with open(files, "wb") as inside, open(rest, "wb") as outside:
         for path, out in ((blobs, inside), (others, outside)):
