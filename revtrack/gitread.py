@@ -8,6 +8,7 @@ GitPython's object database (:mod:`revtrack.gitwrite`).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from typing import Final
 
@@ -23,8 +24,23 @@ def git(git_dir: str, *args: str, input_bytes: bytes | None = None, check: bool 
     result = subprocess.run(["git", *args], input=input_bytes, capture_output=True, env=env, check=False)
     if check and result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise StoreDamaged(f"git {args[0]} failed in {git_dir}: {message[-1] if message else result.returncode}")
+        raise StoreDamaged(f"git {args[0]} failed in {git_dir}: {message[-1] if message else ended(result.returncode)}")
     return result.stdout
+
+
+def ended(returncode: int) -> str:
+    """How a git process ended, for an error that has nothing better: "exit 128", or the signal that killed it.
+
+    A signal leaves git no time to say why (``subprocess`` gives git the default
+    action for SIGXFSZ, which Python itself ignores: past a file size limit, git
+    is killed where Python gets an error).
+    """
+    if returncode >= 0:
+        return f"exit {returncode}"
+    try:
+        return f"killed by signal {-returncode}: {signal.strsignal(-returncode) or signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"killed by signal {-returncode}"
 
 
 def read_ref(git_dir: str, ref: str = BRANCH) -> str | None:

@@ -53,7 +53,7 @@ from typing import IO, Any, Final
 
 from revtrack import packing, record
 from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
-from revtrack.gitread import read_ref
+from revtrack.gitread import ended, read_ref
 from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import Index
 from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_source
@@ -396,6 +396,7 @@ def _run_fast_import(
     )  # fmt: skip
     assert process.stdin is not None
     count = 0
+    ended_early = False
     committer = f"committer {record.identity()} {git_date(now())}\n"
     try:
         with open(texts, "wb") if texts else contextlib.nullcontext() as text_ids:
@@ -416,6 +417,13 @@ def _run_fast_import(
                 stream.end()
         process.stdin.write(b"done\n")
         process.stdin.close()
+    except BrokenPipeError:
+        # fast-import ended before its input did (it could not write its pack, say);
+        # what it wrote on stderr says why. Left to the CLI, a broken pipe reads as
+        # a reader of revtrack's output gone away: the import ended without a word.
+        ended_early = True
+        with contextlib.suppress(OSError):
+            process.stdin.close()
     except BaseException:
         process.kill()
         process.wait()
@@ -426,8 +434,8 @@ def _run_fast_import(
     assert process.stderr is not None
     with process.stderr:
         error = process.stderr.read().decode("utf-8", "replace")
-    if process.wait() != 0:
-        raise StoreError(f"git fast-import failed: {_first_complaint(error) or f'exit {process.returncode}'}")
+    if process.wait() != 0 or ended_early:
+        raise StoreError(f"git fast-import failed: {_first_complaint(error) or ended(process.returncode)}")
     return count
 
 

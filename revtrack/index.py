@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, NamedTuple
 
+from revtrack.errors import StoreError
 from revtrack.model import ArticleSummary, Revision
 
 # 5: symbols newer than Unicode 6.1 go into full-text search re-tokenized (search_text); older indexes are rebuilt.
@@ -84,6 +85,16 @@ class SearchRow(NamedTuple):
     latest_title: str
 
 
+def refused(error: sqlite3.Error) -> bool:
+    """Whether SQLite failed because the file system refused it (a full disk, a size limit, permissions).
+
+    Such an index is not corrupt, and a new one would fail the same way.
+    (``sqlite_errorname`` is Python 3.11's; on 3.10 every error counts as corruption.)
+    """
+    name = getattr(error, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY"))
+
+
 class IndexCorrupt(Exception):
     """The index file cannot be used; the store deletes and rebuilds it."""
 
@@ -107,6 +118,8 @@ class Index:
             elif version != SCHEMA_VERSION:
                 raise IndexCorrupt(f"index schema {version}, expected {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as error:
+            if refused(error):  # the file is not at fault: deleting it would cost a rebuild and win nothing
+                raise StoreError(f"cannot open the index {path} ({error})") from None
             raise IndexCorrupt(str(error)) from None
 
     def _schema_version(self) -> str | None:

@@ -43,7 +43,7 @@ from typing import IO, Final
 
 from revtrack import packfile
 from revtrack.errors import StoreDamaged
-from revtrack.gitread import cat_objects, git
+from revtrack.gitread import cat_objects, ended, git
 
 # Objects tried as delta bases for each one: git's default. With revtrack's
 # names an article's versions sit next to each other, so a wider window only
@@ -334,7 +334,7 @@ def _git_lines(git_dir: str, args: list[str], stdin: str | None = None) -> Itera
             raise
         error = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
     if process.wait() != 0:
-        raise StoreDamaged(f"git {args[0]} failed in {git_dir}: {error[-1] if error else process.returncode}")
+        raise StoreDamaged(f"git {args[0]} failed in {git_dir}: {error[-1] if error else ended(process.returncode)}")
 
 
 def _split_files(git_dir: str, objects: str, files: str, rest: str) -> bool:

@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,9 +42,9 @@ from revtrack.errors import (
     StoreError,
     StoreLocked,
 )
-from revtrack.gitread import cat_objects, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
+from revtrack.gitread import cat_objects, ended, git, is_ancestor, parse_commit, read_ref, rev_list, trailers
 from revtrack.ids import FORMAT_NARROW, KNOWN_FORMATS, article_path, check_new_article, file_path, validate_article_id
-from revtrack.index import FLUSH_PENDING_AT, Index, IndexBusy, IndexCorrupt
+from revtrack.index import FLUSH_PENDING_AT, Index, IndexBusy, IndexCorrupt, refused
 from revtrack.ingest import Document, fingerprint, split_article_text
 from revtrack.model import ArticleSummary, Revision, Snapshot, SnapshotResult
 from revtrack.timeutil import format_iso, from_git_date, parse_iso
@@ -155,7 +156,7 @@ class Store:
             ["git", "init", "--bare", "--quiet", "--initial-branch=main", self.path], capture_output=True, check=False
         )
         if created.returncode != 0:
-            reason = created.stderr.decode("utf-8", "replace").strip() or f"exit {created.returncode}"
+            reason = created.stderr.decode("utf-8", "replace").strip() or ended(created.returncode)
             raise StoreError(f"could not create a git repository at {self.path}: {reason}")
         for key, value in (
             ("core.logAllRefUpdates", "always"),
@@ -285,11 +286,12 @@ class Store:
     def _new_index(self) -> Index:
         """An empty index in place of an unusable one (the next catch-up fills it from git)."""
         Index.delete_files(self.index_path)
-        return Index(self.index_path)
+        try:
+            return Index(self.index_path)
+        except IndexCorrupt as error:  # not even a new one: the file system refuses (full, a size limit)
+            raise StoreError(f"cannot create the index {self.index_path} ({error})") from None
 
     def _catch_up(self, index: Index, lost: str | None = None) -> None:
-        import sqlite3
-
         tip = read_ref(self.path)
         try:
             indexed = index.tip()
@@ -311,6 +313,11 @@ class Store:
                     index.add(revision, words, article_row=False)
                 index.update_articles(before)
         except sqlite3.DatabaseError as error:
+            if refused(error):
+                raise StoreError(
+                    f"the index could not catch up with git ({error}); git holds every version, "
+                    "and the next revtrack command tries again"
+                ) from None
             raise IndexCorrupt(str(error)) from None
 
     def _read_commits(self, commits: list[str]) -> list[tuple[Revision, str]]:
@@ -429,6 +436,13 @@ class Store:
                     except BaseException as error:  # keep what was recorded before it, then raise it
                         failure = error
                     self._close_batch(index, batch)
+            except sqlite3.Error as error:  # a full disk, say, as the index commits: where is the batch?
+                if batch.tip not in (batch.start, None) and read_ref(self.path) == batch.tip:
+                    raise StoreError(
+                        f"the index could not record the batch ({error}); its {batch.versions} version(s) are in "
+                        "git, and the next revtrack command brings the index up to date"
+                    ) from None
+                raise StoreError(f"the index could not record the batch ({error}); none of it was recorded") from None
             finally:
                 self._batch = None
                 writer.stop_holding()
@@ -451,7 +465,11 @@ class Store:
 
     def _after_writes(self, count_before: int, count_after: int) -> None:
         """Work that follows new revisions: queued search words, and maintenance every 100 revisions."""
-        self.index().flush_pending(at_least=FLUSH_PENDING_AT)
+        try:
+            self.index().flush_pending(at_least=FLUSH_PENDING_AT)
+        except sqlite3.OperationalError as error:
+            if not refused(error):
+                raise  # a full disk leaves the words queued for the next flush; anything else is a fault
         if count_after // _MAINTENANCE_EVERY > count_before // _MAINTENANCE_EVERY:
             with contextlib.suppress(*MAINTENANCE_FAILURES):  # tried again 100 revisions on
                 self.maintain(auto=True)
@@ -485,8 +503,11 @@ class Store:
             # Inside the batch's transaction; the branch moves when the batch ends.
             # The savepoint drops a half-added row, so the index never holds a
             # commit the branch will not reach.
-            with index.savepoint():
-                index.add(revision, words, queue=True)
+            try:
+                with index.savepoint():
+                    index.add(revision, words, queue=True)
+            except sqlite3.Error as error:  # this version is not in the batch; the ones before it are
+                raise StoreError(f"the index could not record {snapshot.article} rev {rev} ({error})") from None
             batch.tip, batch.versions = commit, batch.versions + 1
             return revision
         _crash_point("before-ref")
@@ -494,9 +515,15 @@ class Store:
 
         update_ref(self.path, commit, tip, f"revtrack snapshot: {snapshot.article} rev {rev}")
         _crash_point("after-ref")
-        with index.transaction(commit):
-            index.add(revision, words, queue=True)
-            _crash_point("before-index-commit")
+        try:
+            with index.transaction(commit):
+                index.add(revision, words, queue=True)
+                _crash_point("before-index-commit")
+        except sqlite3.Error as error:  # a full disk, say: git has the version, and the index catches up later
+            raise StoreError(
+                f"the index could not record {snapshot.article} rev {rev} ({error}); the version is in git, "
+                "and the next revtrack command brings the index up to date"
+            ) from None
         return revision
 
     def writer(self) -> ObjectWriter:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -474,6 +475,167 @@ def test_a_write_the_file_system_refuses_is_one_error_line_and_loses_nothing(sto
     with Store(str(store_dir)) as store:
         assert [r.rev for r in store.log("a")] == [1]
         assert store.snapshot(Snapshot("a", "T", "Second version.", "2024-01-02T00:00:00+00:00")).rev == 2
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """For ``preexec_fn``: writes past ``limit`` bytes of any file fail (EFBIG), as they would on a full disk."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+# From below the size of a new index to above a whole import's writes: each
+# write of an import, a snapshot and a batch is refused at one of these.
+_FILE_SIZE_LIMITS = [4_000 * 2**power for power in range(9)]
+
+
+def _refusal_records(path: Path, by_time: bool) -> Path:
+    rng = random.Random(11)
+    records = [
+        {"article": f"a{number:02d}", "observed_at": f"2024-01-0{version + 1}T00:{number:02d}:00+00:00",
+         "title": f"T{number}", "body": " ".join(f"w{rng.randrange(100_000)}" for _ in range(300))}
+        for version in range(3)
+        for number in range(60)
+    ]  # fmt: skip
+    if not by_time:
+        records.sort(key=lambda record: (record["article"], record["observed_at"]))
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def _complaint(stderr: str) -> str:
+    """What an Error line blames, without the paths and counts that vary."""
+    for kind in ("could not create a git repository", "cannot open the index", "git fast-import failed",
+                 "the index could not record", "File too large"):  # fmt: skip
+        if kind in stderr:
+            return kind
+    return stderr
+
+
+def test_a_git_killed_by_a_signal_is_named_by_the_signal() -> None:
+    """git gets no time to say why when SIGXFSZ kills it: the error names the signal instead of "exit -25"."""
+    from revtrack.gitread import ended
+
+    assert ended(128) == "exit 128"
+    assert ended(-signal.SIGXFSZ) == f"killed by signal {int(signal.SIGXFSZ)}: File size limit exceeded"
+
+
+def _revisions_in_git(store: Path) -> int:
+    listed = subprocess.run(["git", "--git-dir", str(store), "rev-list", "--count", "main"], capture_output=True)
+    return int(listed.stdout or 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["by-article", "by-time"])
+def test_an_import_the_file_system_refuses_anywhere_is_one_error_line_and_all_or_nothing(
+    tmp_path: Path, order: str
+) -> None:
+    """A file size limit (as a full disk would) stops an import at each of its writes in turn.
+
+    Each stop is one Error line with exit 6: not a traceback (an index that could
+    not even be created was one), not silence (git fast-import killed by
+    SIGXFSZ broke its pipe, which read as revtrack's own reader gone away: exit 1
+    and no word). The new store is then either absent or, where the error says
+    the versions are in git, whole; the same import without the limit completes.
+    """
+    records = _refusal_records(tmp_path / "records.jsonl", by_time=order == "by-time")
+    complaints = []
+    for limit in _FILE_SIZE_LIMITS:
+        store = tmp_path / f"store-{limit}"
+        command = [sys.executable, "-m", "revtrack", "--store", str(store), "import", str(records)]
+        refused = subprocess.run(command, capture_output=True, text=True, preexec_fn=_file_size_limit(limit))
+        if refused.returncode == 0:
+            complaints.append("none")
+        else:
+            assert refused.returncode == 6, (limit, refused.stderr)
+            assert refused.stderr.startswith("Error: ") and refused.stderr.count("\n") == 1, (limit, refused.stderr)
+            complaints.append(_complaint(refused.stderr))
+            assert _revisions_in_git(store) == (180 if "are in git" in refused.stderr else 0), refused.stderr
+        assert subprocess.run(command, capture_output=True).returncode == 0
+        assert subprocess.run([*command[:5], "check"], capture_output=True).returncode == 0
+        assert _revisions_in_git(store) == 180
+        assert fsck(store).returncode == 0
+    # Ordered by article, git fast-import gets each text as it is read, and is the
+    # one the limit stops; ordered by time, the texts wait in revtrack's own file.
+    stopped_at = "git fast-import failed" if order == "by-article" else "File too large"
+    assert {"cannot open the index", stopped_at, "the index could not record", "none"} <= set(complaints), complaints
+
+
+_BATCH_OF_TWENTY = textwrap.dedent(
+    """
+    import random, sys
+    from revtrack.errors import RevtrackError
+    from revtrack.model import Snapshot
+    from revtrack.store import Store
+
+    rng = random.Random(4)
+    try:
+        with Store(sys.argv[1]) as store, store.batch():
+            for number in range(20):
+                body = " ".join(f"q{rng.randrange(99_999)}" for _ in range(400))
+                store.snapshot(Snapshot(f"a{number:02d}", "T", body, "2024-03-01T00:00:00+00:00"))
+    except (RevtrackError, OSError) as error:  # what the CLI reports as one Error line
+        print(f"Error: {error}", file=sys.stderr)
+        sys.exit(6)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("write", ["snapshot", "batch"])
+def test_a_write_the_file_system_refuses_anywhere_in_a_store_is_a_store_error_and_loses_nothing(
+    tmp_path: Path, write: str
+) -> None:
+    """The same limits on a snapshot (the CLI) and a batch (the library, as `watch` uses it) into a store of 180.
+
+    Refused before the branch moves, nothing is added; refused as the index
+    commits (once a traceback each: the version or batch was already in git),
+    the error says the versions are in git, and the next command indexes them.
+    An index the file system refuses is not deleted as if it were corrupt.
+    """
+    records = _refusal_records(tmp_path / "records.jsonl", by_time=False)
+    built = tmp_path / "built"
+    subprocess.run([sys.executable, "-m", "revtrack", "--store", str(built), "import", str(records)], check=True)
+    long_text = tmp_path / "long.txt"
+    long_text.write_text("T\n\n" + " ".join(f"z{number}" for number in range(20_000)))
+    added = 1 if write == "snapshot" else 20
+    complaints = []
+    for limit in _FILE_SIZE_LIMITS:
+        store = tmp_path / f"store-{limit}"
+        shutil.copytree(built, store)
+        index_bytes = (store / "revtrack" / "index.sqlite").stat().st_size
+        command = (
+            [sys.executable, "-m", "revtrack", "--store", str(store), "snapshot", str(long_text), "--article", "a07"]
+            if write == "snapshot"
+            else [sys.executable, "-c", _BATCH_OF_TWENTY, str(store)]
+        )
+        refused = subprocess.run(command, capture_output=True, text=True, preexec_fn=_file_size_limit(limit))
+        assert "Traceback" not in refused.stderr, refused.stderr
+        if refused.returncode == 0:
+            complaints.append("none")
+            assert _revisions_in_git(store) == 180 + added
+        else:
+            assert refused.returncode == 6 and refused.stderr.startswith("Error: "), refused.stderr
+            assert refused.stderr.count("\n") == 1, refused.stderr
+            complaints.append(_complaint(refused.stderr))
+            assert _revisions_in_git(store) == 180 + (added if " in git" in refused.stderr else 0), refused.stderr
+            if "cannot open the index" in refused.stderr:
+                assert (store / "revtrack" / "index.sqlite").stat().st_size == index_bytes  # kept, not rebuilt
+            if " in git" in refused.stderr:  # the index is behind git: catching up is refused the same way
+                listed = subprocess.run(
+                    [sys.executable, "-m", "revtrack", "--store", str(store), "list"],
+                    capture_output=True, text=True, preexec_fn=_file_size_limit(limit),
+                )  # fmt: skip
+                assert listed.returncode == 6, listed.stderr
+                assert listed.stderr.startswith("Error: the index could not catch up with git"), listed.stderr
+                assert (store / "revtrack" / "index.sqlite").stat().st_size >= index_bytes  # not deleted
+        assert subprocess.run(command, capture_output=True).returncode == 0
+        checked = subprocess.run(
+            [sys.executable, "-m", "revtrack", "--store", str(store), "check"], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout
+        assert _revisions_in_git(store) == 180 + added
+    assert {"cannot open the index", "the index could not record", "none"} <= set(complaints), complaints
 
 
 @pytest.mark.slow
