@@ -49,6 +49,18 @@ class _ReportErrors(typer.core.TyperGroup):
             typer.echo(f"Error: {visible(error.strerror or str(error))}{visible(where)}; "
                        "run 'revtrack check' to confirm the store", err=True)  # fmt: skip
             raise typer.Exit(StoreError.exit_code) from None
+        except Exception as error:
+            # What the library does not catch of SQLite's own refusals (a full disk
+            # as `log` caches change statistics, say): the same as an OSError.
+            import sqlite3
+
+            from revtrack.errors import StoreError
+            from revtrack.index import refused
+
+            if not (isinstance(error, sqlite3.Error) and refused(error)):
+                raise
+            typer.echo(f"Error: {error} (SQLite); run 'revtrack check' to confirm the store", err=True)
+            raise typer.Exit(StoreError.exit_code) from None
         finally:
             while _State.opened:
                 _State.opened.pop().close()

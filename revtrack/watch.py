@@ -25,6 +25,7 @@ from git and is not part of the index cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -42,6 +43,7 @@ from urllib.parse import urlsplit
 
 from revtrack.errors import FetchError, InvalidInput, RevtrackError, StoreError
 from revtrack.ids import canonical_url
+from revtrack.index import refused
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest, prepare_snapshot, record_snapshot
 from revtrack.store import Store
@@ -155,11 +157,14 @@ class WatchState:
     _ADDED_COLUMNS: Final = {"etag": "TEXT", "last_modified": "TEXT", "page_sha256": "TEXT", "gone_since": "REAL"}
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         try:
             self._open()
         except sqlite3.DatabaseError as error:
             self.db.close()
+            if refused(error):  # a full disk, say: the file is fine, and moving it aside would lose its state
+                raise StoreError(f"cannot open the watch state {path} ({error})") from None
             # Not derived from git (first sightings, schedules), so never rebuilt or replaced here.
             raise StoreError(
                 f"{path} is not a readable watch state ({error}); move it aside and the next watch starts afresh"
@@ -196,10 +201,14 @@ class WatchState:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as error:
+            if self.db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a disk that refused the commit may refuse this too
+                    self.db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error) and refused(error):
+                raise StoreError(f"cannot write the watch state {self.path} ({error})") from None
             raise
-        self.db.execute("COMMIT")
 
     def track(self, url: str, article: str | None, origin: str, now: float) -> None:
         self.db.execute(

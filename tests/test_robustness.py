@@ -506,7 +506,7 @@ def _refusal_records(path: Path, by_time: bool) -> Path:
 def _complaint(stderr: str) -> str:
     """What an Error line blames, without the paths and counts that vary."""
     for kind in ("could not create a git repository", "cannot open the index", "git fast-import failed",
-                 "the index could not record", "File too large"):  # fmt: skip
+                 "the index could not record", "File too large", "disk I/O error (SQLite)"):  # fmt: skip
         if kind in stderr:
             return kind
     return stderr
@@ -812,3 +812,32 @@ def test_check_names_git_locks_a_killed_process_left(store_dir: Path) -> None:
     stale = subprocess.run(command, capture_output=True, text=True)
     assert stale.returncode == 0, stale.stderr
     assert "note: git lock files left by a killed process: HEAD.lock" in stale.stdout
+
+
+@pytest.mark.slow
+def test_a_search_whose_queued_words_the_file_system_refuses_is_one_error_line(tmp_path: Path) -> None:
+    """A search first moves the queued words into the full-text index; a full disk there is an Error line.
+
+    No part of revtrack catches that SQLite error itself: the CLI reports any
+    SQLite refusal (index.refused) as it does an OSError, exit 6, where it was
+    a traceback. The words stay queued, and a search with room finds them.
+    """
+    records = _refusal_records(tmp_path / "records.jsonl", by_time=False)
+    built = tmp_path / "built"
+    subprocess.run([sys.executable, "-m", "revtrack", "--store", str(built), "import", str(records)], check=True)
+    subprocess.run([sys.executable, "-c", _BATCH_OF_TWENTY, str(built)], check=True)  # 20 versions' words queued
+    word = f"q{random.Random(4).randrange(99_999)}"  # the first word of the batch's first version (a00)
+    complaints = []
+    for limit in _FILE_SIZE_LIMITS:
+        store = tmp_path / f"store-{limit}"
+        shutil.copytree(built, store)
+        command = [sys.executable, "-m", "revtrack", "--store", str(store), "search", word]
+        refused = subprocess.run(command, capture_output=True, text=True, preexec_fn=_file_size_limit(limit))
+        assert "Traceback" not in refused.stderr, refused.stderr
+        assert refused.returncode in (0, 6), refused.stderr
+        if refused.returncode == 6:
+            assert refused.stderr.startswith("Error: ") and refused.stderr.count("\n") == 1, refused.stderr
+            complaints.append(_complaint(refused.stderr))
+        found = subprocess.run(command, capture_output=True, text=True)
+        assert found.returncode == 0 and "a00" in found.stdout, found.stdout
+    assert "disk I/O error (SQLite)" in complaints, complaints

@@ -675,3 +675,46 @@ def test_a_damaged_watch_state_is_one_error_line_and_stays_as_it_was(cli: Cli, t
         assert result.stderr.startswith("Error: ") and "is not a readable watch state" in result.stderr
         assert result.stderr.count("\n") == 1
     assert state.read_bytes() == damaged
+
+
+@pytest.mark.slow
+def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_keeps_its_state(
+    site: HTTPServer, tmp_path: Path
+) -> None:
+    """A file size limit (as a full disk would) from 6 KB to 192 KB stops a first watch pass at each write.
+
+    Each stop is one Error line with exit 6. A watch state SQLite cannot write
+    is reported as such: not called unreadable with advice to move it aside,
+    which would throw away its schedules and first sightings. The next pass
+    without the limit records all six pages, and the store checks clean.
+    """
+    import resource
+    import sys
+
+    for number in range(6):
+        site.expect_request(f"/p{number}").respond_with_data(
+            page(1 + number % 3, site.url_for(f"/p{number}")), content_type="text/html"
+        )
+    complaints = []
+    for limit in [3_000 * 2**power for power in range(1, 7)]:
+        store, config = tmp_path / f"store-{limit}", tmp_path / f"watch-{limit}.toml"
+        config.write_text("".join(f'[[article]]\nurl = "{site.url_for(f"/p{n}")}"\n\n' for n in range(6)))
+        command = [sys.executable, "-m", "revtrack", "--store", str(store), "watch", "--once", "--config", str(config)]
+        refused = subprocess.run(
+            command, capture_output=True, text=True,
+            preexec_fn=lambda limit=limit: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+        )  # fmt: skip
+        if refused.returncode == 0:
+            complaints.append("none")
+        else:
+            assert refused.returncode == 6, refused.stderr
+            assert refused.stderr.startswith("Error: ") and refused.stderr.count("\n") == 1, refused.stderr
+            assert "move it aside" not in refused.stderr
+            complaints.append(refused.stderr.split(" /")[0].split(" (")[0])
+        assert subprocess.run(command, capture_output=True).returncode == 0
+        counted = subprocess.run(["git", "--git-dir", str(store), "rev-list", "--count", "main"], capture_output=True)
+        assert int(counted.stdout) == 6
+        assert subprocess.run([*command[:5], "check"], capture_output=True).returncode == 0
+    expected = {"Error: cannot open the watch state", "Error: cannot write the watch state",
+                "Error: the index could not record the batch", "none"}  # fmt: skip
+    assert expected <= set(complaints), complaints
