@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import typer
 
@@ -112,12 +112,31 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _wait_seconds(value: float) -> float:
+    """``--lock-timeout``: 0 or more seconds; ``inf`` waits as long as it takes (NaN would pass ``min=0``)."""
+    if not value >= 0:
+        raise typer.BadParameter("must be 0 or more seconds (inf: wait as long as it takes)")
+    return value
+
+
+_LONGEST_FETCH: Final = 86_400.0
+
+
+def _fetch_seconds(value: float) -> float:
+    """``--timeout``: more than 0 seconds and at most a day (httpx fails on NaN, and past time_t on 1e300)."""
+    if not 0 < value <= _LONGEST_FETCH:
+        raise typer.BadParameter(f"must be more than 0 and at most {_LONGEST_FETCH:,.0f} seconds")
+    return value
+
+
 @app.callback()
 def _global(
     store: str = typer.Option(
         "snapshots", "--store", envvar="REVTRACK_STORE", help="Store folder (a bare git repository).", show_default=True
     ),
-    lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another writer."),
+    lock_timeout: float = typer.Option(
+        30.0, "--lock-timeout", callback=_wait_seconds, help="Seconds to wait for another writer (inf: no limit)."
+    ),
     version: bool | None = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Record every version of a news article in git and show what changed, and when."""
@@ -167,11 +186,13 @@ def snapshot(
     at: str | None = typer.Option(None, "--at", help="Observed time, ISO 8601 with offset (default: now)."),
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input text."),
-    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", help="Refuse inputs larger than this."),
+    max_bytes: int = typer.Option(
+        20 * 1024 * 1024, "--max-bytes", min=1, max=2**40, help="Refuse inputs larger than this."
+    ),
     html: bool = typer.Option(False, "--html", help="The input is an HTML page: extract the article."),
     keep_html: bool = typer.Option(False, "--keep-html", help="Also store the HTML page in the revision."),
     force: bool = typer.Option(False, "--force", help="Record even when extraction lost most of the text."),
-    timeout: float = typer.Option(20.0, "--timeout", help="Fetch: seconds before giving up."),
+    timeout: float = typer.Option(20.0, "--timeout", callback=_fetch_seconds, help="Fetch: seconds before giving up."),
 ) -> None:
     """Record a version of an article (prints the new revision, or 'unchanged since rev N')."""
     from revtrack.snapshotting import SnapshotRequest, take_snapshot

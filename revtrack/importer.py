@@ -206,11 +206,20 @@ def folder_snapshots(folder: str, article: str | None = None) -> Iterator[Snapsh
     table = os.path.join(folder, "versions.tsv")
     if not os.path.isfile(table):
         raise InvalidInput(f"{folder} has no versions.tsv (columns: file, observed_at, url, article)")
-    for number, row in enumerate(_folder_rows(folder), start=2):
+    try:
+        rows = _folder_rows(folder)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InvalidInput(f"{table} is not a UTF-8 table of tab-separated columns ({error})") from None
+    inside = os.path.realpath(folder)
+    for number, row in enumerate(rows, start=2):
         name, when = row.get("file"), row.get("observed_at")
         if not name or not when:
             raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
         path = os.path.join(folder, name)
+        # A table from someone else's archive must not pull the user's own files into
+        # the store (/etc/..., ../../.ssh/...): every file is the folder's, links too.
+        if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+            raise InvalidInput(f"{table} line {number}: {name} is not in {folder}")
         document = parse_document(decode(read_source(path), path))
         observed, _ = parse_iso(when)
         article_id = validate_article_id(_row_article(row, folder, article))

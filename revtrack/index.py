@@ -29,6 +29,7 @@ SCHEMA_VERSION: Final = "5"
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
 FLUSH_PENDING_AT: Final = 256
 FTS_AUTOMERGE: Final = 16  # see Index._set_automerge
+_ALL: Final = 2**62  # a search limit above this is no limit
 _BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
 
 _SCHEMA: Final = """
@@ -387,7 +388,7 @@ class Index:
                 LEFT JOIN articles a ON a.article = h.article
                 LEFT JOIN revisions t ON t.id = a.latest_id
                 ORDER BY h.article""",
-            (query, -1 if limit is None else limit),
+            (query, -1 if limit is None or limit > _ALL else limit),  # SQLite's integers end at 2**63
         ).fetchall()
         return [SearchRow(*row[:7]) for row in found], int(found[0][7]) if found else 0
 

@@ -632,7 +632,8 @@ class Store:
         if ref is None or ref == "latest":
             return latest
         back = ref.split("~", 1)[1] if ref.startswith(("latest~", "~")) else None
-        number = latest.rev - int(back) if back is not None and back.isdigit() else _as_number(ref)
+        counted_back = _as_number(back) if back is not None else None
+        number = latest.rev - counted_back if counted_back is not None else _as_number(ref)
         if number is not None:
             found = index.revision(article, number)
             if found is not None:
@@ -693,7 +694,8 @@ def _why(lost: str | None, indexed: str | None) -> str:
 
 
 def _as_number(ref: str) -> int | None:
-    return int(ref) if ref.isdigit() and len(ref) < 10 else None
+    """``ref`` as a revision number: ASCII digits (``isdigit`` alone lets "²" through to ``int``), nine at most."""
+    return int(ref) if len(ref) < 10 and ref.isascii() and ref.isdigit() else None
 
 
 def _change_stats(old: Document | None, new: Document) -> tuple[int, int, str]:

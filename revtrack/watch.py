@@ -10,9 +10,9 @@ The watch list is TOML (default ``revtrack.toml`` beside the store)::
     url = "https://www.example.org/rss.xml"
 
     [settings]                    # all optional
-    per_host_delay = 1.0          # seconds between requests to one host
-    concurrency = 4               # hosts fetched at once
-    timeout = 20.0
+    per_host_delay = 1.0          # seconds between requests to one host (0 to 3,600)
+    concurrency = 4               # hosts fetched at once (1 to 1,024)
+    timeout = 20.0                # seconds per fetch (up to a day)
     schedule = [["3h", "15m"], ["1d", "1h"], ["7d", "3h"], ["30d", "3d"], ["365d", "30d"]]
 
 An article is rechecked every 15 minutes for its first 3 hours, hourly for its
@@ -42,7 +42,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from revtrack.errors import FetchError, InvalidInput, RevtrackError, StoreError
-from revtrack.ids import canonical_url
+from revtrack.ids import canonical_url, validate_article_id
 from revtrack.index import refused
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest, prepare_snapshot, record_snapshot
@@ -55,11 +55,25 @@ _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+_LONGEST_DURATION: Final = 100 * 365 * 86_400  # seconds; timedelta itself ends at 999,999,999 days
+
+
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(str(text).strip())
     if not match:
         raise InvalidInput(f"not a duration: {text!r} (use e.g. 15m, 3h, 7d)")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > _LONGEST_DURATION:
+        raise InvalidInput(f"duration {text!r} is longer than a century")
+    return timedelta(seconds=seconds)
+
+
+def _number_setting(settings: dict[str, Any], name: str, default: float, lowest: float, highest: float) -> float:
+    """A [settings] number within its range (NaN, inf and 1e300 reached the fetcher and the clock as tracebacks)."""
+    value = settings.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lowest <= value <= highest:
+        raise InvalidInput(f"[settings] {name} must be a number from {lowest:g} to {highest:,g} (got {value!r})")
+    return float(value)
 
 
 @dataclass
@@ -86,14 +100,20 @@ def load_config(path: str) -> WatchConfig:
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{path} is not valid TOML: {error}") from None
     settings = data.get("settings", {})
+    for key, kind, what in (("settings", dict, "a table: [settings]"), ("article", list, "[[article]] tables"),
+                            ("feed", list, "[[feed]] tables")):  # fmt: skip
+        if not isinstance(data.get(key, kind()), kind):
+            raise InvalidInput(f"{path}: {key} must be {what}")
     try:
         config = WatchConfig(
-            per_host_delay=float(settings.get("per_host_delay", 1.0)),
-            concurrency=max(1, int(settings.get("concurrency", 4))),
-            timeout=float(settings.get("timeout", 20.0)),
+            per_host_delay=_number_setting(settings, "per_host_delay", 1.0, 0, 3600),
+            concurrency=int(_number_setting(settings, "concurrency", 4, 1, 1024)),
+            timeout=_number_setting(settings, "timeout", 20.0, 0.001, 86_400),
         )
         rows = settings.get("schedule", DEFAULT_SCHEDULE)
         config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
+    except InvalidInput as error:
+        raise InvalidInput(f"{path}: {error}") from None
     except (TypeError, ValueError) as error:
         raise InvalidInput(
             f"{path}: bad [settings] ({error}); per_host_delay and timeout are seconds, concurrency a whole "
@@ -103,7 +123,15 @@ def load_config(path: str) -> WatchConfig:
         url = entry.get("url") if isinstance(entry, dict) else None
         if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
             raise InvalidInput(f"{path}: every [[article]] needs an http(s) url (got {url!r})")
-        config.articles.append((url, entry.get("id")))
+        article = entry.get("id")
+        if article is not None:  # checked here, not at its first fetch: a bad id would fail every pass
+            try:
+                if not isinstance(article, str):
+                    raise InvalidInput(f"the id must be a string, not {article!r}")
+                validate_article_id(article)
+            except InvalidInput as error:
+                raise InvalidInput(f"{path}: [[article]] {url}: {error}") from None
+        config.articles.append((url, article))
     for entry in data.get("feed", []):
         url = entry.get("url") if isinstance(entry, dict) else None
         if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):

@@ -391,3 +391,39 @@ def test_readme_shows_the_seed_diff_exactly_as_revtrack_prints_it(seeded: Cli) -
     start = readme.index("```\n", readme.index(f"`revtrack diff {SEED_ID} 1 2`:")) + len("```\n")
     shown = readme[start : readme.index("```", start)]
     assert seeded("diff", SEED_ID, "1", "2").stdout == shown
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        # str.isdigit() holds for "²", which int() refuses: a ValueError traceback.
+        (["diff", SEED_ID, "²"], 3, "has no revision '²'"),
+        (["diff", SEED_ID, "latest~²"], 3, "has no revision 'latest~²'"),
+        # Counted back past the first revision, beyond SQLite's integers: an OverflowError.
+        (["diff", SEED_ID, "latest~99999999999999999999999"], 3, "has no revision"),
+        (["show", SEED_ID, "~7"], 3, "has no revision ~7 (it has 1 to 3)"),
+        (["--lock-timeout", "nan", "log", SEED_ID], 2, "Invalid value for '--lock-timeout'"),
+        (["--lock-timeout", "-5", "log", SEED_ID], 2, "Invalid value for '--lock-timeout'"),
+        (["snapshot", "-", "--article", "x", "--max-bytes", "99999999999999999999999999"], 2, "'--max-bytes'"),
+        (["snapshot", "http://127.0.0.1:9/x", "--timeout", "nan"], 2, "Invalid value for '--timeout'"),
+        (["snapshot", "http://127.0.0.1:9/x", "--timeout", "1e300"], 2, "Invalid value for '--timeout'"),
+        (["snapshot", "http://127.0.0.1:9/x", "--timeout", "0"], 2, "Invalid value for '--timeout'"),
+        (["search", "Peshmerga", "--limit", "99999999999999999999"], 0, SEED_ID),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_numbers_out_of_any_range_are_errors_not_tracebacks(seeded: Cli, args: list[str], code: int, says: str) -> None:
+    result = seeded(*args, input="Headline\n\nBody.")
+    assert result.exit_code == code, result.output
+    assert says in (result.stdout if code == 0 else result.stderr)
+
+
+def test_a_context_larger_than_any_article_shows_the_whole_diff_at_once(seeded: Cli) -> None:
+    """``--context`` walked every paragraph number within reach of each change: 10**23 of them never ended."""
+    full = seeded("diff", SEED_ID, "1", "2", "--full").stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "revtrack", "diff", SEED_ID, "1", "2", "--context", "99999999999999999999999"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "REVTRACK_STORE": str(seeded.store),
+                                                         "NO_COLOR": "", "COLUMNS": "200"},
+    )  # fmt: skip
+    assert shown.returncode == 0 and shown.stdout == full

@@ -253,6 +253,35 @@ def test_folder_without_versions_table(cli: Cli, tmp_path: Path) -> None:
     assert len(seed_versions()) == 3
 
 
+@pytest.mark.parametrize("named", ["../outside.txt", "/etc/hostname", "link.txt", "inside/../../outside.txt"])
+def test_a_folders_table_cannot_bring_in_files_from_outside_the_folder(cli: Cli, tmp_path: Path, named: str) -> None:
+    """An archive from someone else must not put the user's own files (/etc, ~/.ssh) into the store."""
+    folder = tmp_path / "archive"
+    (folder / "inside").mkdir(parents=True)
+    (tmp_path / "outside.txt").write_text("Private\n\nNot the archive's.")
+    (folder / "link.txt").symlink_to(tmp_path / "outside.txt")
+    (folder / "versions.tsv").write_text(f"file\tobserved_at\n{named}\t2024-01-01T00:00:00+00:00\n")
+    result = cli("import", str(folder))
+    assert result.exit_code == 4, result.output
+    assert result.stderr == f"Error: {folder}/versions.tsv line 2: {named} is not in {folder}\n"
+    assert not (cli.store / "HEAD").exists()
+
+
+def test_a_folders_file_reached_by_a_roundabout_path_inside_it_is_imported(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    (folder / "inside").mkdir(parents=True)
+    (folder / "v1.txt").write_text("Headline\n\nBody.")
+    (folder / "versions.tsv").write_text("file\tobserved_at\ninside/../v1.txt\t2024-01-01T00:00:00+00:00\n")
+    assert cli("import", str(folder)).exit_code == 0
+    assert cli("show", "archive", "--format", "json").stdout.count("Body.") == 1
+
+
+def test_a_folders_table_that_is_not_utf8_is_one_error_line(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "versions.tsv").write_bytes(b"\xff\xfefile\tobserved_at\n")
+    result = cli("import", str(tmp_path))
+    assert result.exit_code == 4 and "versions.tsv is not a UTF-8 table" in result.stderr, result.output
+
+
 def test_an_index_that_fails_during_import_is_reported_and_caught_up(seeded: Cli, tmp_path: Path) -> None:
     """The index (a cache of git) fails mid-import: one Error line, exit 6, and the next command catches it up."""
     import sqlite3

@@ -15,8 +15,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bench.extraction import score
+from revtrack.errors import InvalidInput
 from revtrack.ingest import parse_document
-from revtrack.watch import DEFAULT_SCHEDULE, next_interval, parse_duration
+from revtrack.watch import DEFAULT_SCHEDULE, load_config, next_interval, parse_duration
 from revtrack.web import extract_article
 from tests.conftest import DATA, Cli, seed_versions
 
@@ -718,3 +719,44 @@ def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_kee
     expected = {"Error: cannot open the watch state", "Error: cannot write the watch state",
                 "Error: the index could not record the batch", "none"}  # fmt: skip
     assert expected <= set(complaints), complaints
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ("settings = 5", "settings must be a table"),
+        ("article = 5", "article must be [[article]] tables"),
+        ("[settings]\ntimeout = nan", "timeout must be a number from 0.001 to 86,400 (got nan)"),
+        ("[settings]\ntimeout = 1e300", "timeout must be a number"),  # past time_t in the socket layer
+        ("[settings]\ntimeout = inf", "timeout must be a number"),
+        ("[settings]\ntimeout = 0", "timeout must be a number"),
+        ("[settings]\nper_host_delay = inf", "per_host_delay must be a number from 0 to 3,600"),
+        ("[settings]\nper_host_delay = nan", "per_host_delay must be a number"),
+        ("[settings]\nconcurrency = inf", "concurrency must be a number from 1 to 1,024"),
+        ("[settings]\nconcurrency = 99999999999999999999", "concurrency must be a number"),
+        ('[settings]\nconcurrency = "4"', "concurrency must be a number"),
+        ('[settings]\nschedule = [["99999999999999999999h", "1m"]]', "longer than a century"),
+        ('[settings]\nschedule = [["3h"]]', "bad [settings]"),
+        ('[[article]]\nurl = "https://example.org/a"\nid = 5', "the id must be a string, not 5"),
+        ('[[article]]\nurl = "https://example.org/a"\nid = "../x"', "'..'"),
+    ],
+)
+def test_a_watch_list_with_a_setting_out_of_range_is_refused_when_read(tmp_path: Path, toml: str, says: str) -> None:
+    """Each of these reached the fetcher, the clock or the thread pool as a traceback, or failed every pass."""
+    config = tmp_path / "watch.toml"
+    config.write_text(toml + ('\n\n[[feed]]\nurl = "https://example.org/rss"\n' if "[[article]]" not in toml else ""))
+    with pytest.raises(InvalidInput) as refused:
+        load_config(str(config))
+    assert str(refused.value).startswith(f"{config}: ") and says in str(refused.value)
+
+
+def test_a_watch_list_within_range_is_read_as_written(tmp_path: Path) -> None:
+    config = tmp_path / "watch.toml"
+    config.write_text(
+        '[[article]]\nurl = "https://example.org/a"\nid = "site/a"\n\n'
+        '[settings]\ntimeout = 5\nper_host_delay = 0\nconcurrency = 2\nschedule = [["1d", "2h"]]\n'
+    )
+    read = load_config(str(config))
+    assert (read.timeout, read.per_host_delay, read.concurrency) == (5.0, 0.0, 2)
+    assert read.articles == [("https://example.org/a", "site/a")]
+    assert read.schedule == [(timedelta(days=1), timedelta(hours=2))]

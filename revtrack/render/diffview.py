@@ -136,7 +136,7 @@ def collapse(lines: list[Line], context: int, full: bool) -> list[Line]:
     if full:
         shown = set(range(len(paragraphs)))
     else:
-        shown = {i for c in changed for i in range(c - context, c + context + 1) if 0 <= i < len(paragraphs)}
+        shown = {i for c in changed for i in range(max(0, c - context), min(len(paragraphs), c + context + 1))}
     out: list[Line] = []
     hidden = 0
     for index, line in enumerate(paragraphs):
