@@ -62,9 +62,12 @@ def decode(data: bytes, what: str, encoding: str = "utf-8") -> str:
     if nul >= 0 and encoding.lower().replace("-", "") not in ("utf16", "utf32", "utf16le", "utf16be"):
         raise NotText(f"{what} looks binary (NUL byte at offset {nul}); revtrack records text")
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding)
     except LookupError:
         raise NotText(f"unknown encoding {encoding!r}") from None
+    # rot13, base64, hex, zlib... are codecs but not text encodings: bytes.decode refuses them.
+    if not getattr(codec, "_is_text_encoding", True):
+        raise NotText(f"{encoding!r} is not a text encoding (use one such as utf-8, cp1252 or shift_jis)")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:

@@ -285,6 +285,9 @@ BAD_SNAPSHOTS = [
         id="too-big",
     ),
     pytest.param(["--encoding", "klingon"], b"Head\n\nBody", 4, "unknown encoding 'klingon'", id="unknown-encoding"),
+    # A codec, but of bytes to bytes: bytes.decode raised LookupError, a traceback.
+    pytest.param(["--encoding", "rot13"], b"Head\n\nBody", 4, "'rot13' is not a text encoding", id="rot13"),
+    pytest.param(["--encoding", "base64"], b"Head\n\nBody", 4, "'base64' is not a text encoding", id="base64"),
 ]
 
 
