@@ -29,6 +29,13 @@ from revtrack.tokens import count_words, surely_simple, words
 from revtrack.wordiff import DELETE, EQUAL, INSERT, Op, normalize, similarity, splice, token_diff, without
 
 _NEAR_MOVE_MAX_PAIRS: Final = 40_000
+# Each unit's best match in its own place is looked for among every unit of the
+# other side there: a page replaced by an unrelated one is one place of ~1,150
+# paragraphs a side (20,000 words), 2.6 M word-set comparisons, 2.2 s. Past
+# this many, a place is a rewrite, not edits with moves among them, and only
+# exact moves are looked for (wikidiff2 likewise stops looking for moves past
+# a number of changed lines).
+_IN_PLACE_MAX_PAIRS: Final = 250_000
 
 
 class _MoveRule(NamedTuple):
@@ -165,6 +172,9 @@ def _find_near_moves(
         (u, found) for u in loose_b if id(u) not in staying and len(found := set(_words(u.key))) >= rule.near_min_words
     ]
     if not words_a or not words_b:
+        return
+    per_place = Counter(unit.place for unit, _ in words_b)
+    if sum(per_place[unit.place] for unit, _ in words_a) > _IN_PLACE_MAX_PAIRS:
         return
     # Only a clearly better match in another place is a move: a twin in the
     # unit's own place (an edit in place, repeated lines) wins ties, and a unit
