@@ -90,10 +90,18 @@ def refused(error: sqlite3.Error) -> bool:
     """Whether SQLite failed because the file system refused it (a full disk, a size limit, permissions).
 
     Such an index is not corrupt, and a new one would fail the same way.
-    (``sqlite_errorname`` is Python 3.11's; on 3.10 every error counts as corruption.)
+    Python 3.11 names the error code; 3.10 has only SQLite's own words for it.
     """
-    name = getattr(error, "sqlite_errorname", "")
-    return name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY"))
+    name = getattr(error, "sqlite_errorname", None)
+    if name is not None:
+        return bool(name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY")))
+    return str(error).startswith(_REFUSALS)
+
+
+# sqlite3_errstr() of those codes, for Python 3.10.
+_REFUSALS: Final = (
+    "disk I/O error", "database or disk is full", "unable to open database file", "attempt to write a readonly database"
+)  # fmt: skip
 
 
 class IndexCorrupt(Exception):

@@ -841,3 +841,27 @@ def test_a_search_whose_queued_words_the_file_system_refuses_is_one_error_line(t
         found = subprocess.run(command, capture_output=True, text=True)
         assert found.returncode == 0 and "a00" in found.stdout, found.stdout
     assert "disk I/O error (SQLite)" in complaints, complaints
+
+
+@pytest.mark.parametrize(
+    ("message", "is_refusal"),
+    [
+        ("disk I/O error", True),
+        ("database or disk is full", True),
+        ("unable to open database file", True),
+        ("attempt to write a readonly database", True),
+        ("file is not a database", False),
+        ("database disk image is malformed", False),
+        ("no such table: meta", False),
+    ],
+)
+def test_an_sqlite_refusal_is_told_from_a_bad_file_by_its_words_where_python_gives_no_code(
+    message: str, is_refusal: bool
+) -> None:
+    """Python 3.10's sqlite3 errors carry no error name: SQLite's own words tell a full disk from a corrupt file
+    (the sweeps above exercise 3.11's names). A refusal keeps the index; a bad file is rebuilt."""
+    from revtrack.index import refused
+
+    error = sqlite3.OperationalError(message)
+    assert getattr(error, "sqlite_errorname", None) is None  # as 3.10 raises them
+    assert refused(error) is is_refusal
