@@ -50,8 +50,9 @@ class _ReportErrors(typer.core.TyperGroup):
                        "run 'revtrack check' to confirm the store", err=True)  # fmt: skip
             raise typer.Exit(StoreError.exit_code) from None
         except Exception as error:
-            # What the library does not catch of SQLite's own refusals (a full disk
-            # as `log` caches change statistics, say): the same as an OSError.
+            # What the library does not catch of SQLite's refusals (a full disk as a
+            # search moves the queued words into the full-text index, say): the same
+            # as an OSError.
             import sqlite3
 
             from revtrack.errors import StoreError
