@@ -865,3 +865,57 @@ def test_an_sqlite_refusal_is_told_from_a_bad_file_by_its_words_where_python_giv
     error = sqlite3.OperationalError(message)
     assert getattr(error, "sqlite_errorname", None) is None  # as 3.10 raises them
     assert refused(error) is is_refusal
+
+
+_QUEUE_THEN_LIMIT = textwrap.dedent(
+    """
+    import json, random, resource, shutil, sys
+    from revtrack.errors import RevtrackError
+    from revtrack.model import Snapshot
+    from revtrack.store import Store
+
+    base, rng = sys.argv[1], random.Random(8)
+    def text(): return " ".join(f"f{rng.randrange(99_999)}" for _ in range(300))
+    with Store(base) as store, store.batch():  # 255 versions' words queued: the next snapshot flushes them
+        for number in range(255):
+            store.snapshot(Snapshot(f"a{number:03d}", "T", text(), "2024-01-01T00:00:00+00:00"))
+    outcomes = []
+    for limit in [40_000 * 2**power for power in range(8)]:
+        copy = f"{base}-{limit}"
+        shutil.copytree(base, copy)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))  # soft: raised again below
+        try:
+            with Store(copy) as store:
+                store.snapshot(Snapshot("last", "T", "A last version, with zebra.", "2024-01-02T00:00:00+00:00"))
+            outcome = "recorded"
+        except (RevtrackError, OSError) as error:  # what the CLI reports as one Error line
+            outcome = f"{type(error).__name__}: {error}"
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        with Store(copy) as store:
+            outcomes.append([copy, outcome, store.index().pending_words()])
+    print(json.dumps(outcomes))
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_snapshot_whose_flush_of_queued_words_the_disk_refuses_is_recorded_and_the_words_wait(
+    tmp_path: Path,
+) -> None:
+    """The 256th queued version moves every queued word into the full-text index, after the version is
+    recorded. A full disk there (an SQLite error out of `snapshot`, a traceback) now leaves the words queued:
+    the snapshot succeeds, and the next search, with room, flushes them and finds the new version."""
+    from revtrack.history import search
+
+    ran = subprocess.run(
+        [sys.executable, "-c", _QUEUE_THEN_LIMIT, str(tmp_path / "store")], capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    outcomes = json.loads(ran.stdout)
+    for copy, outcome, _queued in outcomes:
+        assert outcome == "recorded" or " is in git" in outcome, outcome
+        with Store(copy) as store:
+            assert [hit.article for hit in search(store, "zebra").hits] == ["last"]
+            assert store.index().pending_words() == 0
+    assert any(outcome == "recorded" and queued == 256 for _, outcome, queued in outcomes), outcomes
