@@ -41,8 +41,9 @@ from revtrack.wordiff import (
 __all__ = ["DELETE", "EQUAL", "INSERT", "Alignment", "Move", "Op", "align", "rebuild", "token_diff"]
 
 # Changed blocks longer than this (characters, both sides) are aligned by
-# sentence before the word diff.
-_LARGE_BLOCK: Final = 60_000
+# sentence before the word diff (and a run between anchors still longer is
+# shown replaced; so is a group of changed sentences, in diff.py).
+LARGE_BLOCK: Final = 60_000
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _align(a: str, b: str) -> Alignment:
         if len(block.units_a) != 1 or len(block.units_b) != 1:
             return None
         size = unit_a.end - unit_a.start + unit_b.end - unit_b.start
-        if size > _LARGE_BLOCK:
+        if size > LARGE_BLOCK:
             return None  # left to the sentence-anchored diff of long blocks
         block.ops = token_diff(a[unit_a.start : unit_a.end], b[unit_b.start : unit_b.end], book)
         return 2 * sum(len(op.text) for op in block.ops if op.op == EQUAL) / size
@@ -177,7 +178,7 @@ def _gap_ops(a: str, b: str, block: _Block, moves: list[Move], book: CodeBook) -
     start_b = block.units_b[0].start if block.units_b else 0
     text_a = without(a, start_a, block.units_a[-1].end if block.units_a else start_a, block.moved_a)
     text_b = without(b, start_b, block.units_b[-1].end if block.units_b else start_b, block.moved_b)
-    if len(text_a) + len(text_b) > _LARGE_BLOCK:
+    if len(text_a) + len(text_b) > LARGE_BLOCK:
         ops = _large_block_diff(text_a, text_b)
     else:
         ops = token_diff(text_a, text_b, book)
@@ -210,7 +211,7 @@ def _large_block_diff(a: str, b: str) -> list[Op]:
     ]:
         if kind == "=":
             run_a, run_b = a[pending[0] : pending[1]], b[pending[2] : pending[3]]
-            if len(run_a) + len(run_b) > _LARGE_BLOCK:
+            if len(run_a) + len(run_b) > LARGE_BLOCK:
                 ops += [Op(DELETE, run_a), Op(INSERT, run_b)]
             else:
                 ops += token_diff(run_a, run_b)

@@ -629,3 +629,44 @@ def test_a_page_replaced_by_an_unrelated_one_is_not_searched_pair_by_pair_for_ed
     result = diff_texts(old, new)
     assert rebuild(result.ops) == (old, new)
     assert compared <= 2 * moves._IN_PLACE_MAX_PAIRS
+
+
+def test_a_text_replaced_wholesale_lists_its_sentences_as_deleted_and_added_not_as_one_edit() -> None:
+    """A page that now serves another article is one replacement touching every sentence of both sides.
+
+    It was one "edited" sentence change holding all of them, word-diffed again (2.1 s of a 20,000-word
+    diff); past engine.LARGE_BLOCK characters each sentence is listed as deleted or added, as the engine
+    already shows such a block replaced. A small replacement stays one edited sentence."""
+    import random
+
+    from revtrack.engine import LARGE_BLOCK
+
+    rng = random.Random(5)
+
+    def page(prefix: str) -> str:
+        return "\n\n".join(
+            " ".join(f"{prefix}{rng.randrange(9_999)}" for _ in range(15)).capitalize() + "." for _ in range(600)
+        )
+
+    old, new = page("o"), page("n")
+    assert len(old) + len(new) > LARGE_BLOCK
+    result = diff_texts(old, new)
+    assert rebuild(result.ops) == (old, new)
+    kinds = [change.kind for change in result.sentences]
+    assert kinds.count("deleted") == 600 and kinds.count("added") == 600 and "edited" not in kinds
+    small = diff_texts("The army said so.", "The mayor said so.")
+    assert [change.kind for change in small.sentences] == ["edited"]
+
+
+def test_a_change_with_many_numbers_lists_the_first_few_in_the_summary() -> None:
+    """The log's one line named every number of a change: hundreds for a page replaced by another one."""
+    old = "Results: " + ", ".join(str(number) for number in range(10, 30)) + "."
+    new = "Results: " + ", ".join(str(number) for number in range(50, 70)) + "."
+    line = summarize(diff_texts(old, new))  # twenty changes of one number each
+    assert "number changed: 10 → 50 · number changed: 11 → 51 · number changed: 12 → 52 · 17 more numbers changed" in (
+        line
+    )
+    replaced = summarize(diff_texts(old, "Totals were revised: " + " and ".join(str(n) for n in range(50, 70)) + "!"))
+    assert "number changed: 10 11 12 13 14 15 … (20 numbers) → 50 51 52 53 54 55 … (20 numbers)" in replaced
+    few = summarize(diff_texts("It destroyed three tanks.", "It destroyed two tanks."))
+    assert "number changed: three → two" in few
