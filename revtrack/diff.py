@@ -474,21 +474,14 @@ def _sentence_group(
 ) -> list[SentenceChange]:
     old_ids = [(p, s) for side, p, s in members if side == "a"]
     new_ids = [(p, s) for side, p, s in members if side == "b"]
-    deleted = [
-        SentenceChange("deleted", old_layout.sentence_text(p, s), "", [], Position(p + 1, s + 1), None)
-        for p, s in old_ids
-    ]
-    added = [
-        SentenceChange("added", "", new_layout.sentence_text(p, s), [], None, Position(p + 1, s + 1))
-        for p, s in new_ids
-    ]
     if not new_ids or not old_ids:
-        return deleted + added
+        return _whole_sentences(old_ids, new_ids, old_layout, new_layout)
     # A text replaced wholesale (a page that now serves another article) is one
     # replacement touching every sentence of both sides: as one "edited" sentence
     # it said nothing, and word-diffing it cost seconds (20,000 words: 2.1 s).
-    if sum(len(change.old) + len(change.new) for change in deleted + added) > LARGE_BLOCK:
-        return deleted + added
+    a_span, b_span = old_layout.span_of(old_ids[0], old_ids[-1]), new_layout.span_of(new_ids[0], new_ids[-1])
+    if a_span[1] - a_span[0] + b_span[1] - b_span[0] > LARGE_BLOCK:
+        return _whole_sentences(old_ids, new_ids, old_layout, new_layout)
     first_old, first_new = old_ids[0], new_ids[0]
     ops = None
     if old_ids[-1][0] == first_old[0] and new_ids[-1][0] == first_new[0]:
@@ -510,6 +503,19 @@ def _sentence_group(
             Position(first_old[0] + 1, first_old[1] + 1),
             Position(first_new[0] + 1, first_new[1] + 1),
         )
+    ]
+
+
+def _whole_sentences(
+    old_ids: list[tuple[int, int]], new_ids: list[tuple[int, int]], old_layout: _Layout, new_layout: _Layout
+) -> list[SentenceChange]:
+    """Each sentence of a group as deleted (old side) or added (new side)."""
+    return [
+        SentenceChange("deleted", old_layout.sentence_text(p, s), "", [], Position(p + 1, s + 1), None)
+        for p, s in old_ids
+    ] + [
+        SentenceChange("added", "", new_layout.sentence_text(p, s), [], None, Position(p + 1, s + 1))
+        for p, s in new_ids
     ]
 
 
