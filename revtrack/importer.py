@@ -275,9 +275,10 @@ def import_snapshots(
             try:
                 store_format = store.store_format()
                 plan = _plan(index, snapshots, report, progress, store_format, writer.holds)
-                planned = _run_fast_import(
-                    store.path, tip, marks, plan, store_format, writer.add, texts, interleaved, stage
-                )
+                with packing.temporaries_removed_on_failure(store.path):
+                    planned = _run_fast_import(
+                        store.path, tip, marks, plan, store_format, writer.add, texts, interleaved, stage
+                    )
                 writer.finish(read_ref(store.path), marks if planned else None, planned)
             finally:
                 writer.abandon()  # no-op after a finish; otherwise nothing of the import is kept in the index

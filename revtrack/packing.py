@@ -36,6 +36,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -556,6 +557,54 @@ def _remove_packs(git_dir: str, names: set[str]) -> None:
                 os.remove(stem + suffix)
 
 
+# git writes a pack (and its index) under a temporary name and renames it when
+# done; a git that fails (killed by a full disk's SIGXFSZ, say) leaves it behind,
+# as large as what it wrote: on a full disk, what keeps the disk full.
+GIT_TEMPORARIES: Final = ("tmp_pack_", "tmp_idx_", "tmp_rev_")
+
+
+def _git_temporaries(pack_dir: str) -> set[str]:
+    try:
+        return {name for name in os.listdir(pack_dir) if name.startswith(GIT_TEMPORARIES)}
+    except FileNotFoundError:
+        return set()
+
+
+@contextlib.contextmanager
+def temporaries_removed_on_failure(git_dir: str) -> Iterator[None]:
+    """Around a git that writes packs: if the block fails, remove the temporary pack files that appeared in it.
+
+    The block must end with the git process ended (waited for), as ``git()`` and
+    ``_git_lines`` do. Only files that appeared during the block go: a plain
+    ``git gc`` someone runs beside revtrack keeps its own.
+    """
+    pack_dir = os.path.join(git_dir, "objects", "pack")
+    before = _git_temporaries(pack_dir)
+    try:
+        yield
+    except BaseException:
+        for name in _git_temporaries(pack_dir) - before:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(pack_dir, name))
+        raise
+
+
+# A temporary pack nothing has written to for this long is a dead git's (a killed
+# import's fast-import, say); a git at work writes to its file all along.
+ABANDONED_AFTER: Final = 3600.0
+
+
+def remove_abandoned_temporaries(git_dir: str, older_than: float = ABANDONED_AFTER) -> None:
+    """Remove temporary pack files no git has written to for ``older_than`` seconds (called under the lock)."""
+    pack_dir = os.path.join(git_dir, "objects", "pack")
+    now = time.time()
+    for name in _git_temporaries(pack_dir):
+        path = os.path.join(pack_dir, name)
+        with contextlib.suppress(OSError):
+            if now - os.stat(path).st_mtime > older_than:
+                os.unlink(path)
+
+
 def _pack(git_dir: str, objects: bytes | str, options: list[str]) -> str | None:
     """Write one pack of ``objects`` into the store; return its file name (None: no objects).
 
@@ -567,9 +616,10 @@ def _pack(git_dir: str, objects: bytes | str, options: list[str]) -> str | None:
     os.makedirs(pack_dir, exist_ok=True)
     command = ["pack-objects", "-q", f"--window={WINDOW}", f"--depth={DEPTH}", "--delta-base-offset", *options,
                os.path.join(pack_dir, "pack")]  # fmt: skip
-    if isinstance(objects, str):
-        with _git_lines(git_dir, command, stdin=objects) as answer:
-            written = answer.read()
-    else:
-        written = git(git_dir, *command, input_bytes=objects)
+    with temporaries_removed_on_failure(git_dir):
+        if isinstance(objects, str):
+            with _git_lines(git_dir, command, stdin=objects) as answer:
+                written = answer.read()
+        else:
+            written = git(git_dir, *command, input_bytes=objects)
     return f"pack-{written.decode().strip()}.pack"

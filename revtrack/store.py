@@ -561,6 +561,7 @@ class Store:
         # commit-graph) runs as git's own commands.
         from revtrack import packing
 
+        packing.remove_abandoned_temporaries(self.path)
         before = packing.packs(self.path)
         texts_searched = False
         if auto:

@@ -919,3 +919,54 @@ def test_a_snapshot_whose_flush_of_queued_words_the_disk_refuses_is_recorded_and
             assert [hit.article for hit in search(store, "zebra").hits] == ["last"]
             assert store.index().pending_words() == 0
     assert any(outcome == "recorded" and queued == 256 for _, outcome, queued in outcomes), outcomes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["import", "maintain"])
+def test_a_git_the_disk_stops_mid_pack_leaves_no_temporary_pack_behind(tmp_path: Path, command: str) -> None:
+    """git writes a pack as objects/pack/tmp_pack_*, renamed when done; killed by a full disk's SIGXFSZ it
+    left that file behind, as large as what filled the disk. fast-import (an import into a store that has
+    versions) and pack-objects (maintain) now take theirs with them."""
+    records = _refusal_records(tmp_path / "records.jsonl", by_time=False)
+    built = tmp_path / "built"
+    subprocess.run([sys.executable, "-m", "revtrack", "--store", str(built), "import", str(records)], check=True)
+    more = tmp_path / "more.jsonl"
+    rng = random.Random(12)
+    more.write_text("".join(
+        json.dumps({"article": f"b{number:03d}", "observed_at": "2024-02-01T00:00:00+00:00", "title": "T",
+                    "body": " ".join(f"m{rng.randrange(100_000)}" for _ in range(300))}) + "\n"
+        for number in range(300)
+    ))  # fmt: skip
+    stopped = []
+    for limit in [40_000 * 2**power for power in range(5)]:
+        store = tmp_path / f"store-{limit}"
+        shutil.copytree(built, store)
+        args = ["import", str(more)] if command == "import" else ["maintain"]
+        refused = subprocess.run(
+            [sys.executable, "-m", "revtrack", "--store", str(store), *args],
+            capture_output=True, text=True, preexec_fn=_file_size_limit(limit),
+        )  # fmt: skip
+        assert "Traceback" not in refused.stderr, refused.stderr
+        stopped.append("killed by signal" in refused.stderr)
+        left = [name for name in os.listdir(store / "objects" / "pack") if name.startswith("tmp_")]
+        assert left == [], (limit, refused.stderr, left)
+        assert fsck(store).returncode == 0
+    assert any(stopped), "no limit stopped git mid-pack"
+
+
+def test_temporary_packs_nothing_wrote_to_for_an_hour_are_removed_by_automatic_maintenance(store_dir: Path) -> None:
+    """A killed import leaves its fast-import's tmp_pack_* (SIGKILL gives it no chance to clean up); one that
+    no git has written to for an hour is a dead git's, and the automatic maintenance every 100 revisions
+    removes it (`revtrack maintain` already did, through `git prune --expire=now`). A fresh one may be a
+    plain `git gc` at work beside revtrack, and stays."""
+    with Store(str(store_dir)) as store:
+        store.snapshot(Snapshot("a", "T", "Body.", "2024-01-01T00:00:00+00:00"))
+        pack_dir = store_dir / "objects" / "pack"
+        pack_dir.mkdir(exist_ok=True)
+        for name in ("tmp_pack_dead01", "tmp_idx_dead02", "tmp_pack_live03"):
+            (pack_dir / name).write_bytes(b"PACK")
+        for name in ("tmp_pack_dead01", "tmp_idx_dead02"):
+            os.utime(pack_dir / name, (time.time() - 3_700, time.time() - 3_700))
+        store.maintain(auto=True)
+    assert sorted(name for name in os.listdir(pack_dir) if name.startswith("tmp_")) == ["tmp_pack_live03"]
+    (pack_dir / "tmp_pack_live03").unlink()
