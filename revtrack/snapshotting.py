@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from revtrack.errors import ExtractionSuspect, InvalidArticleId
+from revtrack.errors import ExtractionSuspect, FetchError, InvalidArticleId
 from revtrack.ids import canonical_url, id_from_filename, id_from_url, validate_article_id
 from revtrack.ingest import DEFAULT_MAX_BYTES, decode, parse_document, read_source
 from revtrack.model import Snapshot, SnapshotResult
@@ -123,6 +123,15 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
     if is_url(request.source):
         page = page or fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
         html, url = page.content, page.url
+        if not request.force and redirected_home(request.source, page.url):
+            # A site's usual answer for an article it took down (a "soft 404"): its home
+            # page is not the article's next version. Told as a 404, so that `watch`
+            # keeps the article as gone and checks on in case it comes back.
+            raise FetchError(
+                f"{request.source} now redirects to the site's home page ({page.url}); not recorded "
+                "('revtrack snapshot --force' records it anyway)",
+                status=404,
+            )
     else:
         html = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
         url = request.url
@@ -148,6 +157,13 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
         byline=extracted.byline,
         html=html if request.keep_html else None,
     )
+
+
+def redirected_home(requested: str, final: str) -> bool:
+    """Whether a request for a page deeper in a site ended, through redirects, at the site's root."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(requested).path.strip("/") != "" and urlsplit(final).path.strip("/") == ""
 
 
 def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:

@@ -760,3 +760,40 @@ def test_a_watch_list_within_range_is_read_as_written(tmp_path: Path) -> None:
     assert (read.timeout, read.per_host_delay, read.concurrency) == (5.0, 0.0, 2)
     assert read.articles == [("https://example.org/a", "site/a")]
     assert read.schedule == [(timedelta(days=1), timedelta(hours=2))]
+
+
+def _home_page() -> str:
+    links = "".join(f'<li><a href="/news/{n}">Story {n} of the day, with a long headline</a></li>' for n in range(30))
+    return f"<html><head><title>Example News</title></head><body><h1>Example News</h1><ul>{links}</ul></body></html>"
+
+
+def test_a_page_that_now_redirects_to_the_sites_home_page_is_gone_not_a_new_version(cli: Cli, site: HTTPServer) -> None:
+    """A site's usual answer for an article it took down (a "soft 404") is a redirect to its home page. That
+    page is not the article's next version: `snapshot` refuses it (exit 7, --force records it), and `watch`
+    keeps the article as gone, as for a 404, until the article answers again."""
+    story = site.url_for("/news/story")
+    site.expect_request("/news/story").respond_with_data(page(1, story), content_type="text/html")
+    first = _watch_pass(cli.store, [story], time.time())
+    assert first.changed == 1
+    site.clear()
+    site.expect_request("/news/story").respond_with_data("", status=301, headers={"Location": site.url_for("/")})
+    site.expect_request("/").respond_with_data(_home_page(), content_type="text/html")
+    refused = cli("snapshot", story, "--article", "localhost/news/story")
+    assert refused.exit_code == 7, refused.output
+    assert refused.stderr.startswith(f"Error: {story} now redirects to the site's home page ({site.url_for('/')})")
+    taken_down = _watch_pass(cli.store, [story], time.time() + 3600)
+    assert (taken_down.gone, taken_down.changed, taken_down.failed) == (1, 0, 0)
+    assert any(line.startswith(f"gone: {story}: {story} now redirects to the site") for line in taken_down.lines)
+    assert _revisions(cli, "localhost/news/story") == 1
+    forced = cli("snapshot", story, "--article", "localhost/news/story", "--force")
+    assert forced.exit_code == 0 and _revisions(cli, "localhost/news/story") == 2
+
+
+def test_a_redirect_to_another_page_deeper_in_the_site_is_followed_as_before() -> None:
+    from revtrack.snapshotting import redirected_home
+
+    assert redirected_home("https://example.org/news/a", "https://example.org/")
+    assert redirected_home("https://example.org/news/a", "https://www.example.org/?from=404")
+    assert not redirected_home("https://example.org/news/a", "https://example.org/news/a-new-slug")
+    assert not redirected_home("https://example.org/", "https://example.org/")  # the home page itself, tracked
+    assert not redirected_home("https://example.org/?p=123", "https://example.org/2024/01/slug/")
