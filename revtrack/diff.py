@@ -486,8 +486,7 @@ def _sentence_group(
     ops = None
     if old_ids[-1][0] == first_old[0] and new_ids[-1][0] == first_new[0]:
         # Within one paragraph on each side: the body's ops already say how these sentences changed.
-        a_start, a_end = old_layout.span_of(first_old, old_ids[-1])
-        b_start, b_end = new_layout.span_of(first_new, new_ids[-1])
+        (a_start, a_end), (b_start, b_end) = a_span, b_span
         ops = index.cut(a_start, a_end, b_start, b_end)
         old, new = old_layout.text[a_start:a_end], new_layout.text[b_start:b_end]
     if ops is None:
