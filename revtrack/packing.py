@@ -560,12 +560,12 @@ def _remove_packs(git_dir: str, names: set[str]) -> None:
 # git writes a pack (and its index) under a temporary name and renames it when
 # done; a git that fails (killed by a full disk's SIGXFSZ, say) leaves it behind,
 # as large as what it wrote: on a full disk, what keeps the disk full.
-GIT_TEMPORARIES: Final = ("tmp_pack_", "tmp_idx_", "tmp_rev_")
+_GIT_TEMPORARIES: Final = ("tmp_pack_", "tmp_idx_", "tmp_rev_")
 
 
 def _git_temporaries(pack_dir: str) -> set[str]:
     try:
-        return {name for name in os.listdir(pack_dir) if name.startswith(GIT_TEMPORARIES)}
+        return {name for name in os.listdir(pack_dir) if name.startswith(_GIT_TEMPORARIES)}
     except FileNotFoundError:
         return set()
 
@@ -591,10 +591,10 @@ def temporaries_removed_on_failure(git_dir: str) -> Iterator[None]:
 
 # A temporary pack nothing has written to for this long is a dead git's (a killed
 # import's fast-import, say); a git at work writes to its file all along.
-ABANDONED_AFTER: Final = 3600.0
+_ABANDONED_AFTER: Final = 3600.0
 
 
-def remove_abandoned_temporaries(git_dir: str, older_than: float = ABANDONED_AFTER) -> None:
+def remove_abandoned_temporaries(git_dir: str, older_than: float = _ABANDONED_AFTER) -> None:
     """Remove temporary pack files no git has written to for ``older_than`` seconds (called under the lock)."""
     pack_dir = os.path.join(git_dir, "objects", "pack")
     now = time.time()

@@ -286,10 +286,7 @@ class Store:
     def _new_index(self) -> Index:
         """An empty index in place of an unusable one (the next catch-up fills it from git)."""
         Index.delete_files(self.index_path)
-        try:
-            return Index(self.index_path)
-        except IndexCorrupt as error:  # not even a new one: the file system refuses (full, a size limit)
-            raise StoreError(f"cannot create the index {self.index_path} ({error})") from None
+        return Index(self.index_path)  # a file system that refuses it: StoreError (index.refused)
 
     def _catch_up(self, index: Index, lost: str | None = None) -> None:
         tip = read_ref(self.path)
