@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import typer
 
@@ -42,29 +42,31 @@ class _ReportErrors(typer.core.TyperGroup):
             # The file system refused a read or write (a full disk, a size limit,
             # permissions). Writes are atomic, so the store holds each version whole
             # or not at all; `revtrack check` confirms it.
-            from revtrack.errors import StoreError
-            from revtrack.render.safe import visible
-
             where = f" ({error.filename})" if error.filename else ""
-            typer.echo(f"Error: {visible(error.strerror or str(error))}{visible(where)}; "
-                       "run 'revtrack check' to confirm the store", err=True)  # fmt: skip
-            raise typer.Exit(StoreError.exit_code) from None
+            _refused(f"{error.strerror or error}{where}")
         except Exception as error:
             # What the library does not catch of SQLite's refusals (a full disk as a
             # search moves the queued words into the full-text index, say): the same
             # as an OSError.
             import sqlite3
 
-            from revtrack.errors import StoreError
             from revtrack.index import refused
 
             if not (isinstance(error, sqlite3.Error) and refused(error)):
                 raise
-            typer.echo(f"Error: {error} (SQLite); run 'revtrack check' to confirm the store", err=True)
-            raise typer.Exit(StoreError.exit_code) from None
+            _refused(f"{error} (SQLite)")
         finally:
             while _State.opened:
                 _State.opened.pop().close()
+
+
+def _refused(what: str) -> NoReturn:
+    """The file system refused a write: one Error line, exit 6 (a store problem)."""
+    from revtrack.errors import StoreError
+    from revtrack.render.safe import visible
+
+    typer.echo(f"Error: {visible(what)}; run 'revtrack check' to confirm the store", err=True)
+    raise typer.Exit(StoreError.exit_code) from None
 
 
 app = typer.Typer(
@@ -120,13 +122,12 @@ def _wait_seconds(value: float) -> float:
     return value
 
 
-_LONGEST_FETCH: Final = 86_400.0
-
-
 def _fetch_seconds(value: float) -> float:
-    """``--timeout``: more than 0 seconds and at most a day (httpx fails on NaN, and past time_t on 1e300)."""
-    if not 0 < value <= _LONGEST_FETCH:
-        raise typer.BadParameter(f"must be more than 0 and at most {_LONGEST_FETCH:,.0f} seconds")
+    """``--timeout``: more than 0 seconds and at most :data:`revtrack.web.LONGEST_FETCH`."""
+    from revtrack.web import LONGEST_FETCH
+
+    if not 0 < value <= LONGEST_FETCH:
+        raise typer.BadParameter(f"must be more than 0 and at most {LONGEST_FETCH:,.0f} seconds")
     return value
 
 

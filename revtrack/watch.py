@@ -48,7 +48,7 @@ from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest, prepare_snapshot, record_snapshot
 from revtrack.store import Store
 from revtrack.timeutil import format_epoch
-from revtrack.web import Validators, fetch_page, make_client
+from revtrack.web import LONGEST_FETCH, Validators, fetch_page, make_client
 
 DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
 _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -108,7 +108,7 @@ def load_config(path: str) -> WatchConfig:
         config = WatchConfig(
             per_host_delay=_number_setting(settings, "per_host_delay", 1.0, 0, 3600),
             concurrency=int(_number_setting(settings, "concurrency", 4, 1, 1024)),
-            timeout=_number_setting(settings, "timeout", 20.0, 0.001, 86_400),
+            timeout=_number_setting(settings, "timeout", 20.0, 0.001, LONGEST_FETCH),
         )
         rows = settings.get("schedule", DEFAULT_SCHEDULE)
         config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)

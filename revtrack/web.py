@@ -21,6 +21,9 @@ from revtrack.ingest import collapse
 
 USER_AGENT: Final = f"revtrack/{__version__} (news revision tracker; +https://pypi.org/project/revtrack/)"
 DEFAULT_MAX_REDIRECTS: Final = 5
+# The longest fetch timeout, seconds (--timeout, a watch list's timeout): httpx
+# refuses NaN, and the socket layer fails past time_t on 1e300.
+LONGEST_FETCH: Final = 86_400.0
 HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 
 
