@@ -9,6 +9,8 @@ hour apart (every page due each time):
 1. the first pass records every page (fetch, extract, record);
 2. a pass as before conditional requests: the validators and digests are
    cleared first, so every page is fetched and extracted again and found unchanged;
+   then the same with every page extracted in the watcher's own threads
+   (``extract_processes = 1``, as before session 17), for the worker processes' gain;
 3. a pass with the recorded copies' validators: every page answers 304;
 4. the same with a server that ignores them: every page comes in full and is
    recognised by its SHA-256.
@@ -29,13 +31,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bench.common import REALDATA, ROOT, markdown_table
 
 PAGES = REALDATA / "article-extraction-benchmark"
+THREADS = "unchanged, extracted in one process"
 KEPT_PAGES = ROOT / "tests" / "data" / "extraction"
 
 
@@ -130,9 +133,10 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
                 store.ensure()
                 state = WatchState(str(folder / "snapshots" / "revtrack" / "watch.sqlite"))
 
-                def timed_pass(label: str, hours: int, note: str) -> None:
+                def timed_pass(label: str, hours: int, note: str, processes: int = config.extract_processes) -> None:
                     began = time.perf_counter()
-                    report = run_pass(store, config, state, now=start + hours * 3600, client=client)
+                    settings = replace(config, extract_processes=processes)
+                    report = run_pass(store, settings, state, now=start + hours * 3600, client=client)
                     seconds = time.perf_counter() - began
                     figures[label] = seconds
                     counts = f"{report.changed} / {report.unchanged} / {report.not_modified} / {report.failed}"
@@ -140,10 +144,17 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
 
                 timed_pass("first pass: every page recorded", 0, "")
                 state.db.execute("UPDATE urls SET etag=NULL, last_modified=NULL, page_sha256=NULL")
-                timed_pass("unchanged, every page fetched and extracted", 1, "validators and digests cleared first")
-                timed_pass("unchanged, asked with the validators", 2, "every page a 304")
+                processes = f"in {config.extract_processes} worker processes"
+                timed_pass(
+                    "unchanged, every page fetched and extracted",
+                    1,
+                    f"validators and digests cleared first; {processes}",
+                )
+                state.db.execute("UPDATE urls SET etag=NULL, last_modified=NULL, page_sha256=NULL")
+                timed_pass(THREADS, 2, "as above, in the watcher's threads (extract_processes = 1)", processes=1)
+                timed_pass("unchanged, asked with the validators", 3, "every page a 304")
                 site.honour.value = 0
-                timed_pass("unchanged, a server that ignores them", 3, "same bytes, not extracted")
+                timed_pass("unchanged, a server that ignores them", 4, "same bytes, not extracted")
                 state.close()
             began = time.perf_counter()
             for url in urls:
@@ -157,7 +168,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         ["plain GET of every page (baseline)", f"{floor * 1000:,.0f}", f"{floor / len(pages) * 1000:.1f}", "", ""]
     )
     before = figures["unchanged, every page fetched and extracted"]
-    for row in rows[2:4]:
+    rows[2][4] += f"; {figures[THREADS] / before:.2f}× the time of the worker processes"
+    for row in rows[3:5]:
         row[4] += f"; {before / figures[row[0]]:.1f}× less time than extracting"
     table = markdown_table(["pass", "ms", "ms per page", "changed / unchanged / not modified / failed", "note"], rows)
     total = sum(len(page) for page in pages)

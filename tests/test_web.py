@@ -551,7 +551,11 @@ def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
 def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
     cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Workers fetch and extract; the batch (the store's write lock) only records what they extracted."""
+    """Workers fetch and extract; the batch (the store's write lock) only records what they extracted.
+
+    On the in-thread path (extract_processes = 1), where a spy on the extractor can see the store;
+    the processes' path is test_extracting_processes_record_what_the_watcher_would.
+    """
     from revtrack import web
     from revtrack.store import Store
     from revtrack.watch import WatchConfig, WatchState, run_pass
@@ -569,11 +573,148 @@ def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
         monkeypatch.setattr(web, "extract_article", watched_extract)
         store.ensure()
         state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
-        config = WatchConfig(articles=[(site.url_for("/a"), None), (site.url_for("/b"), None)], per_host_delay=0.0)
+        config = WatchConfig(
+            articles=[(site.url_for("/a"), None), (site.url_for("/b"), None)], per_host_delay=0.0, extract_processes=1
+        )
         config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
         report = run_pass(store, config, state)
         state.close()
     assert report.changed == 2 and batch_open == [False, False]
+
+
+def test_extracting_processes_record_what_the_watcher_would(
+    tmp_path: Path, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """extract_processes = 2 records the same versions, and the same failures, as extracting in the watcher.
+
+    A spy on the extractor in the watcher's process sees every page with 1, and none with 2: the
+    pages were extracted in the workers (spawned, so the spy is not there).
+    """
+    from revtrack import web
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    paths = [f"/news/{n}" for n in range(6)]
+    for number, path in enumerate(paths):
+        site.expect_request(path).respond_with_data(page(number % 3 + 1, site.url_for(path)), content_type="text/html")
+    site.expect_request("/news/empty").respond_with_data("<html><body></body></html>", content_type="text/html")
+    site.expect_request("/news/moved").respond_with_data("", status=301, headers={"Location": site.url_for("/")})
+    site.expect_request("/").respond_with_data(_home_page(), content_type="text/html")
+    extract = web.extract_article
+    seen: list[str | None] = []
+
+    def watched_extract(html: bytes | str, url: str | None = None) -> web.Extracted:
+        seen.append(url)
+        return extract(html, url)
+
+    monkeypatch.setattr(web, "extract_article", watched_extract)
+    at = time.time()
+    recorded: dict[int, tuple[list[str], list[tuple[object, ...]]]] = {}
+    for processes in (1, 2):
+        config = WatchConfig(
+            articles=[(site.url_for(path), None) for path in [*paths, "/news/empty", "/news/moved"]],
+            schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+            per_host_delay=0.0,
+            extract_processes=processes,
+        )
+        seen.clear()
+        with Store(str(tmp_path / f"store-{processes}")) as store:
+            store.ensure()
+            state = WatchState(str(tmp_path / f"store-{processes}" / "revtrack" / "watch.sqlite"))
+            try:
+                report = run_pass(store, config, state, now=at)
+            finally:
+                state.close()
+            versions = []
+            for summary in store.articles():
+                for revision in store.log(summary.article):
+                    text = store.text(revision)
+                    versions.append(
+                        (revision.article, revision.rev, revision.url, revision.stated, text.title, text.body)
+                    )
+        assert (report.changed, report.failed) == (6, 2)
+        assert len(seen) == (7 if processes == 1 else 0)  # six pages and the empty one; the redirect is refused first
+        recorded[processes] = (sorted(report.lines), versions)
+    assert recorded[1] == recorded[2]
+    assert any("no article text found" in line for line in recorded[2][0])
+    assert any("now redirects to the site's home page" in line for line in recorded[2][0])
+
+
+def _slow_page(url: str) -> bytes:
+    """A 2.5 MB page (~2 s to extract here), so that a worker can be stopped in the middle of it."""
+    lines = "".join(f"<p>Entry {n} of a long live blog, with enough words to count as text.</p>" for n in range(30_000))
+    return page(1, url).replace("</article>", lines + "</article>").encode("utf-8")
+
+
+def _pool_workers() -> list[int]:
+    import multiprocessing
+
+    return [child.pid for child in multiprocessing.active_children() if child.pid is not None]
+
+
+def test_a_worker_that_dies_fails_its_page_and_the_next_page_gets_a_new_pool() -> None:
+    """A crash in a page's parser, or the out-of-memory killer, as a SIGKILL to the worker mid-extraction."""
+    import os
+    import signal
+
+    from revtrack.errors import ExtractionSuspect
+    from revtrack.extractors import ExtractorPool
+    from revtrack.snapshotting import SnapshotRequest
+    from revtrack.web import Page
+
+    url = "https://example.org/news/a"
+    request = SnapshotRequest(source=url, article="a", at="2026-11-27T03:00:00+00:00")
+    small = Page(url, page(1, url).encode("utf-8"), "text/html")
+    with ExtractorPool(1 + 1) as pool:
+        assert pool.submit(request, small).result(timeout=60).title.startswith("Coalition says")
+        workers = _pool_workers()
+        assert workers
+        slow = pool.submit(request, Page(url, _slow_page(url), "text/html"))
+        time.sleep(0.5)
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(ExtractionSuspect, match="the process extracting https://example.org/news/a ended abruptly"):
+            slow.result(timeout=60)
+        again = pool.submit(request, small).result(timeout=60)
+        assert again.title.startswith("Coalition says") and not set(workers) & set(_pool_workers())
+
+
+def test_pages_wait_for_the_extracting_workers_two_a_worker_not_all_in_memory() -> None:
+    """A fetch thread that finds every worker with two pages waiting holds its next page until one is done."""
+    from revtrack.extractors import ExtractorPool
+    from revtrack.snapshotting import SnapshotRequest
+    from revtrack.web import Page
+
+    url = "https://example.org/news/a"
+    request = SnapshotRequest(source=url, article="a", at="2026-11-27T03:00:00+00:00")
+    fetched = Page(url, page(1, url).encode("utf-8"), "text/html")
+    with ExtractorPool(2) as pool:
+        waiting = [pool.submit(request, fetched) for _ in range(4)]  # the workers are still starting
+        assert not any(future.done() for future in waiting)
+        fifth = pool.submit(request, fetched)
+        assert any(future.done() for future in waiting)
+        assert {future.result(timeout=60).body for future in [*waiting, fifth]} == {waiting[0].result().body}
+
+
+def test_ctrl_c_in_the_terminal_does_not_break_the_extracting_workers() -> None:
+    """SIGINT reaches every process of the terminal's group; the watcher stops its workers itself."""
+    import os
+    import signal
+
+    from revtrack.extractors import ExtractorPool
+    from revtrack.snapshotting import SnapshotRequest
+    from revtrack.web import Page
+
+    url = "https://example.org/news/a"
+    request = SnapshotRequest(source=url, article="a", at="2026-11-27T03:00:00+00:00")
+    with ExtractorPool(2) as pool:
+        first = pool.submit(request, Page(url, page(1, url).encode("utf-8"), "text/html")).result(timeout=60)
+        workers = _pool_workers()
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)
+        time.sleep(0.5)
+        second = pool.submit(request, Page(url, page(2, url).encode("utf-8"), "text/html")).result(timeout=60)
+        assert first.body != second.body and set(workers) == set(_pool_workers())
 
 
 def test_a_recorded_page_that_answers_404_or_410_is_gone_until_it_comes_back(cli: Cli, site: HTTPServer) -> None:
@@ -633,8 +774,12 @@ def test_watch_once_exits_7_only_when_every_check_failed(cli: Cli, site: HTTPSer
 def test_a_pass_that_breaks_stops_every_host_worker_soon(
     cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C, or a bug in one worker, must not wait for every page still due on the other hosts."""
-    from revtrack import watch
+    """Ctrl-C, or a bug in one worker, must not wait for every page still due on the other hosts.
+
+    The bug is put into extraction in the watcher's process (extract_processes = 1); in a worker
+    process it reaches the watcher the same way, through the page's future.
+    """
+    from revtrack import extractors
     from revtrack.store import Store
     from revtrack.watch import WatchConfig, WatchState, run_pass
 
@@ -643,15 +788,15 @@ def test_a_pass_that_breaks_stops_every_host_worker_soon(
     for url in [broken, *slow]:
         path = url.split(str(site.port), 1)[1]
         site.expect_request(path).respond_with_data(page(1, url), content_type="text/html")
-    prepare = watch.prepare_snapshot
+    prepare = extractors.prepare
 
-    def failing_prepare(request, stdin=None, page=None):  # type: ignore[no-untyped-def]
+    def failing_prepare(request, page):  # type: ignore[no-untyped-def]
         if request.source == broken:
             raise RuntimeError("a bug in extraction")
-        return prepare(request, stdin, page)
+        return prepare(request, page)
 
-    monkeypatch.setattr(watch, "prepare_snapshot", failing_prepare)
-    config = WatchConfig(articles=[(url, None) for url in [broken, *slow]], per_host_delay=0.2)
+    monkeypatch.setattr(extractors, "prepare", failing_prepare)
+    config = WatchConfig(articles=[(url, None) for url in [broken, *slow]], per_host_delay=0.2, extract_processes=1)
     config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
     with Store(str(cli.store)) as store:
         store.ensure()
@@ -735,6 +880,9 @@ def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_kee
         ("[settings]\nconcurrency = inf", "concurrency must be a number from 1 to 1,024"),
         ("[settings]\nconcurrency = 99999999999999999999", "concurrency must be a number"),
         ('[settings]\nconcurrency = "4"', "concurrency must be a number"),
+        ("[settings]\nextract_processes = 0", "extract_processes must be a number from 1 to 64"),
+        ("[settings]\nextract_processes = 65", "extract_processes must be a number from 1 to 64"),
+        ("[settings]\nextract_processes = true", "extract_processes must be a number"),
         ('[settings]\nschedule = [["99999999999999999999h", "1m"]]', "longer than a century"),
         ('[settings]\nschedule = [["3h"]]', "bad [settings]"),
         ('[[article]]\nurl = "https://example.org/a"\nid = 5', "the id must be a string, not 5"),
@@ -754,10 +902,11 @@ def test_a_watch_list_within_range_is_read_as_written(tmp_path: Path) -> None:
     config = tmp_path / "watch.toml"
     config.write_text(
         '[[article]]\nurl = "https://example.org/a"\nid = "site/a"\n\n'
-        '[settings]\ntimeout = 5\nper_host_delay = 0\nconcurrency = 2\nschedule = [["1d", "2h"]]\n'
+        "[settings]\ntimeout = 5\nper_host_delay = 0\nconcurrency = 2\nextract_processes = 3\n"
+        'schedule = [["1d", "2h"]]\n'
     )
     read = load_config(str(config))
-    assert (read.timeout, read.per_host_delay, read.concurrency) == (5.0, 0.0, 2)
+    assert (read.timeout, read.per_host_delay, read.concurrency, read.extract_processes) == (5.0, 0.0, 2, 3)
     assert read.articles == [("https://example.org/a", "site/a")]
     assert read.schedule == [(timedelta(days=1), timedelta(hours=2))]
 
