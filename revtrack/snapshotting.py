@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from revtrack.errors import ExtractionSuspect, FetchError, InvalidArticleId
 from revtrack.ids import canonical_url, id_from_filename, id_from_url, validate_article_id
-from revtrack.ingest import DEFAULT_MAX_BYTES, decode, parse_document, read_source
+from revtrack.ingest import DEFAULT_MAX_BYTES, decode, fingerprint, parse_document, read_source
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.stated import stated_times
 from revtrack.store import Store
@@ -173,8 +173,8 @@ def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
     if not store.exists():
         return
     latest = store.index().latest(snapshot.article)
-    if latest is None:
-        return
+    if latest is None or latest.fingerprint == fingerprint(snapshot.title, snapshot.body):
+        return  # a first version, or the latest again (nothing is recorded): no text to read from git
     previous = store.text(latest)
     before = count_words(previous.body)
     after = count_words(snapshot.body)
