@@ -823,6 +823,34 @@ def test_a_damaged_watch_state_is_one_error_line_and_stays_as_it_was(cli: Cli, t
     assert state.read_bytes() == damaged
 
 
+@pytest.mark.parametrize("entry", ["python -m revtrack", "the revtrack script"])
+def test_watch_from_the_command_line_extracts_in_spawned_workers(site: HTTPServer, tmp_path: Path, entry: str) -> None:
+    """A spawned worker starts by importing the watcher's main module: both ways of running revtrack allow it."""
+    import sys
+
+    for number in range(4):
+        site.expect_request(f"/p{number}").respond_with_data(
+            page(1 + number % 3, site.url_for(f"/p{number}")), content_type="text/html"
+        )
+    config, store = tmp_path / "watch.toml", tmp_path / "store"
+    config.write_text(
+        "".join(f'[[article]]\nurl = "{site.url_for(f"/p{n}")}"\n\n' for n in range(4))
+        + "[settings]\nextract_processes = 2\nper_host_delay = 0\n"
+    )
+    script = Path(sys.executable).parent / "revtrack"
+    program = [sys.executable, "-m", "revtrack"] if entry.startswith("python") else [str(script)]
+    ran = subprocess.run(
+        [*program, "--store", str(store), "watch", "--once", "--config", str(config)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (ran.returncode, ran.stderr) == (0, ""), ran.stderr
+    assert sorted(line.split(" rev ")[0] for line in ran.stdout.splitlines() if line.startswith("changed:")) == [
+        f"changed: localhost/p{n}" for n in range(4)
+    ]
+    counted = subprocess.run(["git", "--git-dir", str(store), "rev-list", "--count", "main"], capture_output=True)
+    assert int(counted.stdout) == 4
+
+
 @pytest.mark.slow
 def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_keeps_its_state(
     site: HTTPServer, tmp_path: Path
