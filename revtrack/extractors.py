@@ -130,6 +130,9 @@ def _explained(future: Future[Snapshot], source: str) -> Future[Snapshot]:
     told: Future[Snapshot] = Future()
 
     def tell(finished: Future[Snapshot]) -> None:
+        if finished.cancelled():  # the pool closed under it (Ctrl-C)
+            told.cancel()
+            return
         error = finished.exception()
         if isinstance(error, BrokenProcessPool):
             told.set_exception(

@@ -851,6 +851,60 @@ def test_watch_from_the_command_line_extracts_in_spawned_workers(site: HTTPServe
     assert int(counted.stdout) == 4
 
 
+def _session_processes(session: int) -> list[str]:
+    """Command lines of the live processes in a session (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(command)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from Linux's /proc")
+def test_ctrl_c_in_the_middle_of_a_watch_pass_exits_130_and_leaves_no_worker(site: HTTPServer, tmp_path: Path) -> None:
+    """Ctrl-C reaches the watcher and its workers (one process group): no traceback, no process left, no write."""
+    import os
+    import signal
+    import sys
+    import threading
+
+    asked = threading.Semaphore(0)
+
+    def answer(request: Request) -> Response:
+        asked.release()
+        return Response(page(1, request.url), content_type="text/html")
+
+    for number in range(60):
+        site.expect_request(f"/p{number}").respond_with_handler(answer)
+    config, store = tmp_path / "watch.toml", tmp_path / "store"
+    config.write_text(
+        "".join(f'[[article]]\nurl = "{site.url_for(f"/p{n}")}"\n\n' for n in range(60))
+        + "[settings]\nextract_processes = 2\nper_host_delay = 0.05\n"
+    )
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "revtrack", "--store", str(store), "watch", "--once", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for _ in range(4):  # the pass is under way: pages fetched, workers extracting
+            assert asked.acquire(timeout=60)
+        os.killpg(watcher.pid, signal.SIGINT)
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+    assert (watcher.returncode, err) == (130, ""), err
+    deadline = time.monotonic() + 10
+    while _session_processes(watcher.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_processes(watcher.pid) == []
+    assert not (store / "refs" / "heads" / "main").exists()  # the pass records only once every page is in
+
+
 @pytest.mark.slow
 def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_keeps_its_state(
     site: HTTPServer, tmp_path: Path
