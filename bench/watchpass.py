@@ -13,7 +13,9 @@ hour apart (every page due each time):
    (``extract_processes = 1``, as before session 17), for the worker processes' gain;
 3. a pass with the recorded copies' validators: every page answers 304;
 4. the same with a server that ignores them: every page comes in full and is
-   recognised by its SHA-256.
+   recognised by its SHA-256;
+5. every page served edited: most come out a new version (the rest have no
+   " and " in their text), checked for lost words and recorded.
 
 Baseline in the same run: plain GETs of every page with the same HTTP client
 (the network floor, no extraction, no store).
@@ -39,6 +41,7 @@ from bench.common import REALDATA, ROOT, markdown_table
 
 PAGES = REALDATA / "article-extraction-benchmark"
 THREADS = "unchanged, extracted in one process"
+EDITED = 'every page edited (" and " → " and also "), extracted and recorded'
 KEPT_PAGES = ROOT / "tests" / "data" / "extraction"
 
 
@@ -56,6 +59,7 @@ def _pages(tiny: bool) -> tuple[list[bytes], str]:
 class _Site(http.server.ThreadingHTTPServer):
     pages: list[bytes]
     honour: Any  # a shared multiprocessing.Value: 1 answers 304 to a matching If-None-Match
+    edit: Any  # another: 1 serves every page edited (" and " -> " and also ")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -64,6 +68,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         number = int(self.path.rsplit("/", 1)[1])
         body = self.server.pages[number]
+        if self.server.edit.value:
+            body = body.replace(b" and ", b" and also ")
         etag = f'"{hashlib.sha1(body).hexdigest()}"'
         if self.server.honour.value and self.headers.get("If-None-Match") == etag:
             self.send_response(304)
@@ -85,11 +91,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Serving:
     port: int
     honour: Any
+    edit: Any
 
 
-def _serve(pages: list[bytes], honour: Any, ready: Any) -> None:
+def _serve(pages: list[bytes], honour: Any, edit: Any, ready: Any) -> None:
     site = _Site(("127.0.0.1", 0), _Handler)
-    site.pages, site.honour = pages, honour
+    site.pages, site.honour, site.edit = pages, honour, edit
     ready.put(site.server_address[1])
     site.serve_forever()
 
@@ -98,12 +105,12 @@ def _serve(pages: list[bytes], honour: Any, ready: Any) -> None:
 def _serving(pages: list[bytes]) -> Iterator[_Serving]:
     """The site in a process of its own: a server thread in the watcher's process competes for its GIL
     (a first pass over 724 pages took 36-39 s that way, 28-29 s with the server in another process)."""
-    honour = multiprocessing.Value("b", 1)
+    honour, edit = multiprocessing.Value("b", 1), multiprocessing.Value("b", 0)
     ready: Any = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(pages, honour, ready), daemon=True)
+    server = multiprocessing.Process(target=_serve, args=(pages, honour, edit, ready), daemon=True)
     server.start()
     try:
-        yield _Serving(ready.get(timeout=60), honour)
+        yield _Serving(ready.get(timeout=60), honour, edit)
     finally:
         server.terminate()
         server.join()
@@ -162,6 +169,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
                 row("unchanged, asked with the validators", timed_pass(5), "every page a 304")
                 site.honour.value = 0
                 row("unchanged, a server that ignores them", timed_pass(6), "same bytes, not extracted")
+                site.edit.value = 1
+                row(EDITED, timed_pass(7), "each page's text checked against its latest version's")
                 state.close()
             began = time.perf_counter()
             for url in urls:

@@ -7,13 +7,14 @@ article id, the ``--at`` time), so a bad request leaves no trace.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from revtrack.errors import ExtractionSuspect, FetchError, InvalidArticleId
 from revtrack.ids import canonical_url, id_from_filename, id_from_url, validate_article_id
-from revtrack.ingest import DEFAULT_MAX_BYTES, decode, fingerprint, parse_document, read_source
-from revtrack.model import Snapshot, SnapshotResult
+from revtrack.ingest import DEFAULT_MAX_BYTES, Document, decode, fingerprint, parse_document, read_source
+from revtrack.model import Revision, Snapshot, SnapshotResult
 from revtrack.stated import stated_times
 from revtrack.store import Store
 from revtrack.timeutil import format_iso, now, parse_iso
@@ -105,11 +106,36 @@ def prepare_snapshot(
     return snapshot, notes
 
 
-def record_snapshot(store: Store, snapshot: Snapshot, request: SnapshotRequest) -> SnapshotResult:
-    """Record a prepared version; an extracted page that lost most of the text is refused unless forced."""
+def record_snapshot(
+    store: Store, snapshot: Snapshot, request: SnapshotRequest, texts: Mapping[str, Document] | None = None
+) -> SnapshotResult:
+    """Record a prepared version; an extracted page that lost most of the text is refused unless forced.
+
+    ``texts``: latest versions' texts read beforehand (see :func:`latest_texts`).
+    """
     if is_url(request.source) or request.html:
-        check_not_suspect(store, snapshot, request.force)
+        check_not_suspect(store, snapshot, request.force, texts)
     return store.snapshot(snapshot)
+
+
+def latest_texts(store: Store, snapshots: list[Snapshot]) -> dict[str, Document]:
+    """Commit -> text of the latest version of each snapshot's article that the snapshot changes, read in one go.
+
+    For the word-loss checks of a watch pass: one git process for all of
+    them, and read before the pass's batch opens. Read inside it, each check
+    first wrote the objects the batch held as a pack of their own, so that git
+    could see them (181 edited pages: 158 packs, 0.8 of 4.2 s).
+    """
+    if not store.exists():
+        return {}
+    index = store.index()
+    changed: dict[str, Revision] = {}
+    for snapshot in snapshots:
+        latest = index.latest(snapshot.article)
+        if latest is not None and latest.fingerprint != fingerprint(snapshot.title, snapshot.body):
+            changed[latest.commit] = latest
+    revisions = list(changed.values())
+    return {revision.commit: text for revision, text in zip(revisions, store.texts(revisions), strict=True)}
 
 
 def _source_name(source: str) -> str:
@@ -166,8 +192,10 @@ def redirected_home(requested: str, final: str) -> bool:
     return urlsplit(requested).path.strip("/") != "" and urlsplit(final).path.strip("/") == ""
 
 
-def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
-    """Refuse an extraction that lost most of the text (unless forced)."""
+def check_not_suspect(
+    store: Store, snapshot: Snapshot, force: bool, texts: Mapping[str, Document] | None = None
+) -> None:
+    """Refuse an extraction that lost most of the text (unless forced); ``texts`` may hold the latest one's."""
     from revtrack.tokens import count_words
 
     if not store.exists():
@@ -175,7 +203,7 @@ def check_not_suspect(store: Store, snapshot: Snapshot, force: bool) -> None:
     latest = store.index().latest(snapshot.article)
     if latest is None or latest.fingerprint == fingerprint(snapshot.title, snapshot.body):
         return  # a first version, or the latest again (nothing is recorded): no text to read from git
-    previous = store.text(latest)
+    previous = texts[latest.commit] if texts and latest.commit in texts else store.text(latest)
     before = count_words(previous.body)
     after = count_words(snapshot.body)
     if not force and (before and after < SUSPECT_SHARE * before):

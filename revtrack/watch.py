@@ -47,7 +47,7 @@ from revtrack.extractors import MOST_PROCESSES, ExtractorPool, default_processes
 from revtrack.ids import canonical_url, validate_article_id
 from revtrack.index import refused
 from revtrack.model import Snapshot, SnapshotResult
-from revtrack.snapshotting import SnapshotRequest, record_snapshot
+from revtrack.snapshotting import SnapshotRequest, latest_texts, record_snapshot
 from revtrack.store import Store
 from revtrack.timeutil import format_epoch
 from revtrack.web import LONGEST_FETCH, Validators, fetch_page, make_client
@@ -387,6 +387,8 @@ def run_pass(
         requests = [SnapshotRequest(source=item.url, article=item.article, at=observed_at) for item in due]
         outcomes = _check_politely(due, requests, config, http, pool)
         checks = _Checks()
+        found = [outcome.snapshot for outcome in outcomes if isinstance(outcome, Checked) and outcome.snapshot]
+        texts = latest_texts(store, found)
         # One write for the whole pass (see Store.batch), once every page is in and
         # extracted; what it recorded is reported once the batch has landed.
         with store.batch():
@@ -402,7 +404,9 @@ def run_pass(
                     checks.same.append((item, outcome.copy))
                 else:
                     try:
-                        checks.recorded.append((item, outcome.copy, record_snapshot(store, outcome.snapshot, request)))
+                        checks.recorded.append(
+                            (item, outcome.copy, record_snapshot(store, outcome.snapshot, request, texts))
+                        )
                     except RevtrackError as error:
                         checks.fail(item.url, error, report, note)
         checks.save(state, moment, config.schedule)

@@ -413,6 +413,35 @@ def test_watch_asks_again_with_the_recorded_copys_validators_and_extracts_only_n
     assert _revisions(cli, "localhost/a") == 2
 
 
+def test_a_watch_pass_of_edited_pages_is_one_write_and_checks_each_against_its_latest_text(
+    cli: Cli, site: HTTPServer
+) -> None:
+    """Five edited pages: one new pack for the pass (the word-loss checks read the texts before the batch).
+
+    A check reading from git inside the batch first wrote what the batch held as a pack of its own,
+    one per page. The sixth page lost most of its words and is refused, as a single snapshot would be.
+    """
+    paths = [f"/p{number}" for number in range(6)]
+    for path in paths:
+        site.expect_request(path).respond_with_data(page(2, site.url_for(path)), content_type="text/html")
+    urls = [site.url_for(path) for path in paths]
+    start = time.time()
+    assert _watch_pass(cli.store, urls, start).changed == 6
+    packs = set((cli.store / "objects" / "pack").glob("*.pack"))
+    site.clear()
+    for path in paths[:5]:
+        site.expect_request(path).respond_with_data(page(3, site.url_for(path)), content_type="text/html")
+    site.expect_request(paths[5]).respond_with_data(
+        page(2, site.url_for(paths[5])).split("<p>", 4)[0] + "<p>Most of this story was removed.</p></article>",
+        content_type="text/html",
+    )
+    edited = _watch_pass(cli.store, urls, start + 3600)
+    assert (edited.changed, edited.failed) == (5, 1)
+    assert f"failed: {urls[5]}: suspected extraction failure" in "\n".join(edited.lines)
+    assert len(set((cli.store / "objects" / "pack").glob("*.pack")) - packs) == 1
+    assert [_revisions(cli, f"localhost/p{number}") for number in range(6)] == [2, 2, 2, 2, 2, 1]
+
+
 def test_watch_asks_for_feeds_conditionally(cli: Cli, site: HTTPServer) -> None:
     web = ConditionalSite(site)
     for name in ("one", "two"):
