@@ -227,13 +227,22 @@ def import_command(
     ),
     article: str | None = typer.Option(None, "--article", help="Article id for a folder (default: the folder name)."),
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+    processes: int | None = typer.Option(
+        None,
+        "--processes",
+        min=1,
+        max=64,
+        help="Worker processes extracting a folder's saved pages (.html) [default: the cores, at most 4].",
+    ),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
     from revtrack.importer import folder_articles, folder_snapshots, jsonl_articles, jsonl_snapshots
 
     store = _store()
     if os.path.isdir(source):
-        report = _run_import(store, folder_snapshots(source, article), folder_articles(source, article))
+        report = _run_import(
+            store, folder_snapshots(source, article, store, processes), folder_articles(source, article)
+        )
     else:
         from revtrack.errors import NotText
 

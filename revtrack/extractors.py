@@ -73,8 +73,8 @@ class ExtractorPool:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, request: SnapshotRequest, page: Page) -> Future[Snapshot]:
-        """Extract ``page`` (fetched for ``request``) into a snapshot; errors come out of the future.
+    def submit(self, request: SnapshotRequest, page: Page | None = None) -> Future[Snapshot]:
+        """Extract ``page`` (fetched for ``request``; None: the file it names); errors come out of the future.
 
         Waits while every worker already has its share of pages waiting.
         """
@@ -94,7 +94,7 @@ class ExtractorPool:
         future.add_done_callback(lambda _: self._waiting.release())
         return _explained(future, request.source)
 
-    def _submit(self, request: SnapshotRequest, page: Page) -> Future[Snapshot]:
+    def _submit(self, request: SnapshotRequest, page: Page | None) -> Future[Snapshot]:
         with self._lock:
             if self._pool is not None:
                 try:
@@ -109,8 +109,8 @@ class ExtractorPool:
             return self._pool.submit(prepare, request, page)
 
 
-def prepare(request: SnapshotRequest, page: Page) -> Snapshot:
-    """The snapshot of a fetched page (in a worker process: its arguments and result are pickled)."""
+def prepare(request: SnapshotRequest, page: Page | None) -> Snapshot:
+    """The snapshot of a fetched page, or of the file ``request`` names (in a worker process: pickled both ways)."""
     from revtrack.snapshotting import prepare_snapshot
 
     snapshot, _ = prepare_snapshot(request, page=page)

@@ -3,9 +3,11 @@
 Sources: a JSONL stream of ``{"article", "observed_at", "title", "body", "url"?}``
 records (in observed order per article), or a folder holding ``versions.tsv``
 (columns ``file``, ``observed_at``, optional ``url``, ``article``) beside the
-version files, as in ``seeds/``. Each version goes through the same checks and
-the same layout (:mod:`revtrack.record`) as a single snapshot, so an imported
-store is the same store: same log, same diffs, ``git fsck`` clean.
+version files, as in ``seeds/``; a version file ending ``.html`` is a saved page,
+extracted as ``revtrack snapshot --html`` would (:func:`folder_snapshots`). Each
+version goes through the same checks and the same layout (:mod:`revtrack.record`)
+as a single snapshot, so an imported store is the same store: same log, same
+diffs, ``git fsck`` clean.
 
 The records are read twice: first only their article ids (:func:`read_ahead`),
 for their count (the progress bar's total) and their order. Where they
@@ -48,11 +50,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import IO, Any, Final
 
 from revtrack import packing, record
-from revtrack.errors import InvalidInput, InvalidTime, RevtrackError, StoreError
+from revtrack.errors import ExtractionSuspect, InvalidInput, InvalidTime, RevtrackError, StoreError
+from revtrack.extractors import ExtractorPool, default_processes
 from revtrack.gitread import ended, read_ref
 from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import Index
@@ -60,6 +64,7 @@ from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_
 from revtrack.model import Revision, Snapshot
 from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
 from revtrack.search_text import search_words
+from revtrack.snapshotting import SnapshotRequest
 from revtrack.stated import stated_times
 from revtrack.store import MAINTENANCE_FAILURES, Store
 from revtrack.timeutil import format_iso, git_date, now, parse_iso
@@ -201,8 +206,21 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def folder_snapshots(folder: str, article: str | None = None) -> Iterator[Snapshot]:
-    """Snapshots from a folder with ``versions.tsv`` (as in ``seeds/``)."""
+def folder_snapshots(
+    folder: str, article: str | None = None, store: Store | None = None, processes: int | None = None
+) -> Iterator[Snapshot]:
+    """Snapshots from a folder with ``versions.tsv`` (as in ``seeds/``).
+
+    A file ending ``.html`` or ``.htm`` is a saved page (an archive's capture,
+    say): extracted as ``revtrack snapshot FILE --html`` extracts it (headline,
+    body, the page's stated times, its canonical URL when the row has none), in
+    ``processes`` worker processes (:mod:`revtrack.extractors`; default: the
+    cores, at most four), a few pages ahead of the import, in the table's order. A page that lost most of its article's
+    previous words (in this folder, or the latest in ``store``) stops the
+    import, as it stops a single snapshot (exit 8).
+    """
+    from collections import deque
+
     table = os.path.join(folder, "versions.tsv")
     if not os.path.isfile(table):
         raise InvalidInput(f"{folder} has no versions.tsv (columns: file, observed_at, url, article)")
@@ -211,21 +229,86 @@ def folder_snapshots(folder: str, article: str | None = None) -> Iterator[Snapsh
     except (UnicodeDecodeError, csv.Error) as error:
         raise InvalidInput(f"{table} is not a UTF-8 table of tab-separated columns ({error})") from None
     inside = os.path.realpath(folder)
-    for number, row in enumerate(rows, start=2):
-        name, when = row.get("file"), row.get("observed_at")
-        if not name or not when:
-            raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
-        path = os.path.join(folder, name)
-        # A table from someone else's archive must not pull the user's own files into
-        # the store (/etc/..., ../../.ssh/...): every file is the folder's, links too.
-        if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
-            raise InvalidInput(f"{table} line {number}: {name} is not in {folder}")
-        document = parse_document(decode(read_source(path), path))
-        observed, _ = parse_iso(when)
-        article_id = validate_article_id(_row_article(row, folder, article))
-        yield Snapshot(
-            article_id, document.title, document.body, format_iso(observed), row.get("url") or None, source=name
+    # article -> its previous version in this folder (its body, or its words once counted), for the
+    # word-loss check of the pages; kept only where there are pages.
+    previous: dict[str, str | int | None] = {}
+    pages = any(_is_page(row.get("file") or "") for row in rows)
+    with ExtractorPool(processes or default_processes()) as extractors:
+        waiting: deque[tuple[int, str, Future[Snapshot], bool]] = deque()
+        for number, row in enumerate(rows, start=2):
+            name, when = row.get("file"), row.get("observed_at")
+            if not name or not when:
+                raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
+            path = os.path.join(folder, name)
+            # A table from someone else's archive must not pull the user's own files into
+            # the store (/etc/..., ../../.ssh/...): every file is the folder's, links too.
+            if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+                raise InvalidInput(f"{table} line {number}: {name} is not in {folder}")
+            observed, _ = parse_iso(when)
+            article_id = validate_article_id(_row_article(row, folder, article))
+            url = row.get("url") or None
+            page = _is_page(name)
+            if page:
+                request = SnapshotRequest(path, article_id, url, at=format_iso(observed), html=True)
+                waiting.append((number, name, extractors.submit(request), True))
+            else:
+                document = parse_document(decode(read_source(path), path))
+                snapshot = Snapshot(article_id, document.title, document.body, format_iso(observed), url, source=name)
+                waiting.append((number, name, _done(snapshot), False))
+            while len(waiting) > 2 * extractors.processes or (waiting and waiting[0][2].done()):
+                yield _checked(*waiting.popleft(), table, previous if pages else None, store)
+        while waiting:
+            yield _checked(*waiting.popleft(), table, previous if pages else None, store)
+
+
+def _is_page(name: str) -> bool:
+    return name.lower().endswith((".html", ".htm"))
+
+
+def _done(snapshot: Snapshot) -> Future[Snapshot]:
+    done: Future[Snapshot] = Future()
+    done.set_result(snapshot)
+    return done
+
+
+def _checked(
+    number: int,
+    name: str,
+    extracted: Future[Snapshot],
+    page: bool,
+    table: str,
+    previous: dict[str, str | int | None] | None,
+    store: Store | None,
+) -> Snapshot:
+    """A folder's version once extracted, refused when a page lost most of its article's previous words.
+
+    ``previous``: article -> its previous version here (body or word count), None where there are no pages.
+    """
+    from revtrack.snapshotting import lost_most_words
+    from revtrack.tokens import count_words
+
+    try:
+        snapshot = extracted.result()
+    except RevtrackError as error:
+        raise type(error)(f"{table} line {number}: {name}: {error}") from None
+    if previous is None:
+        return snapshot
+    if not page:
+        previous[snapshot.article] = snapshot.body  # counted only if a page of the article follows
+        return snapshot
+    if snapshot.article not in previous:
+        latest = store.index().latest(snapshot.article) if store is not None and store.exists() else None
+        previous[snapshot.article] = store.text(latest).body if store and latest else None
+    before = previous[snapshot.article]
+    before = count_words(before) if isinstance(before, str) else before
+    after = count_words(snapshot.body)
+    if before is not None and lost_most_words(before, after):
+        raise ExtractionSuspect(
+            f"{table} line {number}: {name}: suspected extraction failure: the body went from {before} words "
+            f"to {after}; nothing imported (remove the line, or replace the page)"
         )
+    previous[snapshot.article] = after
+    return snapshot
 
 
 def _folder_rows(folder: str) -> list[dict[str, str]]:

@@ -192,6 +192,11 @@ def redirected_home(requested: str, final: str) -> bool:
     return urlsplit(requested).path.strip("/") != "" and urlsplit(final).path.strip("/") == ""
 
 
+def lost_most_words(before: int, after: int) -> bool:
+    """Whether an extraction of ``after`` words, following one of ``before``, is more likely broken than rewritten."""
+    return bool(before) and after < SUSPECT_SHARE * before
+
+
 def check_not_suspect(
     store: Store, snapshot: Snapshot, force: bool, texts: Mapping[str, Document] | None = None
 ) -> None:
@@ -206,7 +211,7 @@ def check_not_suspect(
     previous = texts[latest.commit] if texts and latest.commit in texts else store.text(latest)
     before = count_words(previous.body)
     after = count_words(snapshot.body)
-    if not force and (before and after < SUSPECT_SHARE * before):
+    if not force and lost_most_words(before, after):
         raise ExtractionSuspect(
             f"suspected extraction failure for {snapshot.article}: the body went from {before} words "
             f"(rev {latest.rev}) to {after}; not recorded (use --force to record it anyway)"

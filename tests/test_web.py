@@ -442,6 +442,80 @@ def test_a_watch_pass_of_edited_pages_is_one_write_and_checks_each_against_its_l
     assert [_revisions(cli, f"localhost/p{number}") for number in range(6)] == [2, 2, 2, 2, 2, 1]
 
 
+_CAPTURED = ("2017-10-27T11:48:00+03:00", "2017-10-27T15:10:00+03:00", "2017-10-27T17:32:00+03:00")
+_STUB = "<html><body><article><p>Subscribe to read this story in full.</p></article></body></html>"
+
+
+def _captures(folder: Path, files: list[tuple[str, str, str]]) -> Path:
+    """A folder of saved pages (an archive's captures) with its versions.tsv: (file, observed_at, content)."""
+    folder.mkdir()
+    for name, _, content in files:
+        (folder / name).write_text(content, encoding="utf-8")
+    rows = "".join(f"{name}\t{observed}\n" for name, observed, _ in files)
+    (folder / "versions.tsv").write_text("file\tobserved_at\n" + rows, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_folder_of_saved_pages_imports_as_single_html_snapshots_would(
+    cli: Cli, tmp_path: Path, processes: str
+) -> None:
+    """Each .html/.htm file is extracted (in the import's process, or in workers) as 'snapshot FILE --html' does."""
+    canonical = "https://www.rudaw.net/english/kurdistan/271020171"
+    files = [(f"capture-{v}.{'htm' if v == 3 else 'html'}", _CAPTURED[v - 1], page(v, canonical)) for v in (1, 2, 3)]
+    folder = _captures(tmp_path / "captures", files)
+    imported = cli("import", str(folder), "--article", "story", "--processes", processes)
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.startswith("imported 3 new versions")
+    single = Cli(cli.runner, tmp_path / "single")
+    for name, observed, _ in files:
+        result = single("snapshot", str(folder / name), "--html", "--article", "story", "--at", observed)
+        assert result.exit_code == 0, result.output
+
+    def history(who: Cli) -> list[dict[str, object]]:
+        revisions = json.loads(who("log", "story", "--format", "json").stdout)["revisions"]
+        return [{key: value for key, value in revision.items() if key != "commit"} for revision in revisions]
+
+    assert history(cli) == history(single) and len(history(cli)) == 3
+    assert history(cli)[2]["url"] == canonical and history(cli)[0]["stated"]
+    for rev in ("1", "2", "3"):
+        assert cli("show", "story", rev).stdout == single("show", "story", rev).stdout
+    assert "official ceasefire" in cli("show", "story", "2").stdout
+
+
+@pytest.mark.parametrize("before", ["a page in the folder", "a text in the folder", "the store's latest"])
+def test_a_saved_page_that_lost_most_words_stops_the_import(cli: Cli, tmp_path: Path, before: str) -> None:
+    """As a single snapshot refuses it (exit 8): checked against the article's previous version, wherever it is."""
+    seed = seed_versions()[1]
+    full = {"a page in the folder": ("v2.html", page(2, "https://example.org/a")),
+            "a text in the folder": ("v2.txt", seed.path.read_text(encoding="utf-8"))}  # fmt: skip
+    files = [(*full[before][:1], _CAPTURED[1], full[before][1])] if before in full else []
+    if before == "the store's latest":
+        assert cli("snapshot", str(seed.path), "--article", "captures", "--at", _CAPTURED[0]).exit_code == 0
+    files.append(("v3.html", _CAPTURED[2], _STUB))
+    folder = _captures(tmp_path / "captures", files)
+    refused = cli("import", str(folder))
+    assert refused.exit_code == 8, refused.output
+    line = len(files) + 1
+    assert refused.stderr.startswith(f"Error: {folder / 'versions.tsv'} line {line}: v3.html: suspected extraction")
+    assert refused.stderr.count("\n") == 1
+    if before == "the store's latest":
+        assert _revisions(cli, "captures") == 1
+    else:  # the import would have created the store: it is not there
+        assert not (cli.store / "refs" / "heads" / "main").exists()
+
+
+def test_a_saved_page_with_no_article_text_stops_the_import_naming_its_line(cli: Cli, tmp_path: Path) -> None:
+    folder = _captures(
+        tmp_path / "captures",
+        [("one.html", _CAPTURED[0], page(1, "https://example.org/a")), ("empty.html", _CAPTURED[1], "<html></html>")],
+    )
+    refused = cli("import", str(folder))
+    assert refused.exit_code == 8, refused.output
+    assert refused.stderr == f"Error: {folder / 'versions.tsv'} line 3: empty.html: no article text found in the page\n"
+    assert not (cli.store / "refs" / "heads" / "main").exists()
+
+
 def test_watch_asks_for_feeds_conditionally(cli: Cli, site: HTTPServer) -> None:
     web = ConditionalSite(site)
     for name in ("one", "two"):
