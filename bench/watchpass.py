@@ -17,6 +17,9 @@ hour apart (every page due each time):
 5. every page served edited: most come out a new version (the rest have no
    " and " in their text), checked for lost words and recorded.
 
+Then the same pages saved as files are imported from a folder, extracted in
+worker processes and in the import's own process, taking turns.
+
 Baseline in the same run: plain GETs of every page with the same HTTP client
 (the network floor, no extraction, no store).
 """
@@ -189,10 +192,50 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         row[4] += f"; {before / figures[row[0]]:.1f}× less time than extracting"
     table = markdown_table(["pass", "ms", "ms per page", "changed / unchanged / not modified / failed", "note"], rows)
     total = sum(len(page) for page in pages)
+    imported = _import_saved_pages(pages, figures)
     return (
-        f"{len(pages)} real pages from {where}, {total / len(pages) / 1000:.0f} KB each on average\n\n{table}",
+        f"{len(pages)} real pages from {where}, {total / len(pages) / 1000:.0f} KB each on average\n\n{table}\n\n"
+        f"The same pages saved as files, one article each, imported from a folder (`revtrack import`):\n\n{imported}",
         figures,
     )
+
+
+def _import_saved_pages(pages: list[bytes], figures: dict[str, float]) -> str:
+    """Time ``revtrack import`` of a folder of the saved pages, in worker processes and in the import's own.
+
+    Each into a new store, taking turns, the faster of two counting.
+    """
+    from revtrack.extractors import default_processes
+    from revtrack.importer import folder_snapshots, import_snapshots
+    from revtrack.store import Store
+
+    processes = default_processes()
+    seconds: dict[int, list[float]] = {processes: [], 1: []}
+    with tempfile.TemporaryDirectory(prefix="revtrack-bench-pages-") as scratch:
+        folder = Path(scratch) / "pages"
+        folder.mkdir()
+        rows = ["file\tobserved_at\tarticle"]
+        for number, page in enumerate(pages):
+            (folder / f"{number}.html").write_bytes(page)
+            rows.append(f"{number}.html\t2024-06-01T12:00:00+00:00\tpage-{number}")
+        (folder / "versions.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        for turn, workers in enumerate([processes, 1] * 2):
+            with Store(str(Path(scratch) / f"store-{turn}")) as store:
+                began = time.perf_counter()
+                report = import_snapshots(store, folder_snapshots(str(folder), store=store, processes=workers))
+                seconds[workers].append(time.perf_counter() - began)
+            assert report.recorded == len(pages), report
+    figures["saved pages imported, workers"] = best = min(seconds[processes])
+    figures["saved pages imported, one process"] = alone = min(seconds[1])
+    return markdown_table(
+        ["extracted in", "ms", "ms per page", "note"],
+        [
+            [f"{processes} worker processes", f"{best * 1000:,.0f}", f"{best / len(pages) * 1000:.1f}",
+             "starting them included; the faster of two, taking turns with the next row"],
+            ["the import's own process (`--processes 1`)", f"{alone * 1000:,.0f}",
+             f"{alone / len(pages) * 1000:.1f}", f"{alone / best:.2f}× the time of the worker processes"],
+        ],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
