@@ -215,9 +215,10 @@ def folder_snapshots(
     say): extracted as ``revtrack snapshot FILE --html`` extracts it (headline,
     body, the page's stated times, its canonical URL when the row has none), in
     ``processes`` worker processes (:mod:`revtrack.extractors`; default: the
-    cores, at most four), a few pages ahead of the import, in the table's order. A page that lost most of its article's
-    previous words (in this folder, or the latest in ``store``) stops the
-    import, as it stops a single snapshot (exit 8).
+    cores, at most four), a few pages ahead of the import, in the table's
+    order. A page that lost most of its article's previous words (in this
+    folder, or the latest in ``store``) stops the import, as it stops a single
+    snapshot (exit 8).
     """
     from collections import deque
 
