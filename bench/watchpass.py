@@ -150,30 +150,30 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
                     seconds = time.perf_counter() - began
                     return seconds, f"{report.changed} / {report.unchanged} / {report.not_modified} / {report.failed}"
 
-                def row(label: str, timed: tuple[float, str], note: str) -> None:
+                def add_row(label: str, timed: tuple[float, str], note: str) -> None:
                     seconds, counts = timed
                     figures[label] = seconds
                     rows.append([label, f"{seconds * 1000:,.0f}", f"{seconds / len(pages) * 1000:.1f}", counts, note])
 
-                row("first pass: every page recorded", timed_pass(0), "")
+                add_row("first pass: every page recorded", timed_pass(0), "")
                 # Extracting every page again, in the worker processes and in the watcher's
                 # threads taking turns (the machine's speed drifts), each the faster of two.
                 turns: dict[int, list[tuple[float, str]]] = {config.extract_processes: [], 1: []}
                 for hours, processes in enumerate([config.extract_processes, 1] * 2, start=1):
                     state.db.execute("UPDATE urls SET etag=NULL, last_modified=NULL, page_sha256=NULL")
                     turns[processes].append(timed_pass(hours, processes))
-                row(
+                add_row(
                     "unchanged, every page fetched and extracted",
                     min(turns[config.extract_processes]),
                     f"validators and digests cleared first; in {config.extract_processes} worker processes "
                     "(starting them included); the faster of two, taking turns with the next row",
                 )
-                row(THREADS, min(turns[1]), "as above, in the watcher's threads (extract_processes = 1)")
-                row("unchanged, asked with the validators", timed_pass(5), "every page a 304")
+                add_row(THREADS, min(turns[1]), "as above, in the watcher's threads (extract_processes = 1)")
+                add_row("unchanged, asked with the validators", timed_pass(5), "every page a 304")
                 site.honour.value = 0
-                row("unchanged, a server that ignores them", timed_pass(6), "same bytes, not extracted")
+                add_row("unchanged, a server that ignores them", timed_pass(6), "same bytes, not extracted")
                 site.edit.value = 1
-                row(EDITED, timed_pass(7), "each page's text checked against its latest version's")
+                add_row(EDITED, timed_pass(7), "each page's text checked against its latest version's")
                 state.close()
             began = time.perf_counter()
             for url in urls:
