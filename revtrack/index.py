@@ -119,17 +119,26 @@ class Index:
         self.path = path
         try:
             self.db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            version = self._schema_version()
-            if version is None:
-                self._create()
-            elif version != SCHEMA_VERSION:
-                raise IndexCorrupt(f"index schema {version}, expected {SCHEMA_VERSION}")
+            try:
+                self._open()
+            except BaseException:
+                # Closed here, or the store's rebuild would delete the file under an open
+                # connection (which Windows refuses, and which keeps the old file alive).
+                self.db.close()
+                raise
         except sqlite3.DatabaseError as error:
             if refused(error):  # the file is not at fault: deleting it would cost a rebuild and win nothing
                 raise StoreError(f"cannot open the index {path} ({error})") from None
             raise IndexCorrupt(str(error)) from None
+
+    def _open(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        version = self._schema_version()
+        if version is None:
+            self._create()
+        elif version != SCHEMA_VERSION:
+            raise IndexCorrupt(f"index schema {version}, expected {SCHEMA_VERSION}")
 
     def _schema_version(self) -> str | None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

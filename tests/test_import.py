@@ -324,7 +324,7 @@ def _fts_rows(store: Path, word: str) -> list[int]:
     """Row ids the full-text table itself holds for ``word`` (not Index.search, which flushes queued words first)."""
     import sqlite3
 
-    with sqlite3.connect(store / "revtrack" / "index.sqlite") as db:
+    with contextlib.closing(sqlite3.connect(store / "revtrack" / "index.sqlite")) as db:
         return [row[0] for row in db.execute("SELECT rowid FROM search WHERE search MATCH ?", (word,))]
 
 

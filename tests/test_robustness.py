@@ -726,7 +726,8 @@ def test_a_branch_lock_left_by_a_killed_process_is_cleared(store_dir: Path, writ
     assert write(store_dir, "Two.", 2) == 1
     assert not locks[0].exists()
     assert locks[1].exists() == (write is _snapshot_one)
-    assert [r.rev for r in Store(str(store_dir)).log("a")] == [1, 2]
+    with Store(str(store_dir)) as store:
+        assert [r.rev for r in store.log("a")] == [1, 2]
 
 
 @pytest.mark.parametrize("write", [_snapshot_one, _import_one], ids=["snapshot", "import"])
@@ -750,7 +751,8 @@ def test_a_branch_lock_held_by_a_live_git_is_waited_for(store_dir: Path, write) 
     done = time.monotonic()
     holder.join()
     assert removed_at and done >= removed_at[0]  # it did not go ahead while the lock was held
-    assert [r.rev for r in Store(str(store_dir)).log("a")] == [1, 2]
+    with Store(str(store_dir)) as store:
+        assert [r.rev for r in store.log("a")] == [1, 2]
 
 
 def test_maintenance_runs_again_after_a_killed_run_left_its_locks(store_dir: Path) -> None:
@@ -970,3 +972,28 @@ def test_temporary_packs_nothing_wrote_to_for_an_hour_are_removed_by_automatic_m
         store.maintain(auto=True)
     assert sorted(name for name in os.listdir(pack_dir) if name.startswith("tmp_")) == ["tmp_pack_live03"]
     (pack_dir / "tmp_pack_live03").unlink()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads this process's open files from Linux's /proc")
+def test_an_index_it_cannot_use_is_closed_before_the_store_deletes_and_rebuilds_it(tmp_path: Path) -> None:
+    """An index of another schema is reported with its connection closed, not left open for the rebuild to delete.
+
+    (Windows refuses to delete an open file; elsewhere the connection kept the old file alive. Python 3.13
+    reports such a connection as a ResourceWarning when it is collected.)
+    """
+    from revtrack.index import Index, IndexCorrupt
+
+    path = tmp_path / "index.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('schema', '4')")
+        db.commit()
+
+    def open_here() -> list[str]:
+        return [os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink()]
+
+    with pytest.raises(IndexCorrupt) as refused:
+        Index(str(path))
+    assert "index schema 4" in str(refused.value)
+    assert refused.value.__traceback__ is not None  # the frames (and the Index) still held here
+    assert str(path) not in open_here()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import json
@@ -216,11 +217,8 @@ def test_watch_once_tracks_articles_and_feed_entries(cli: Cli, site: HTTPServer,
     assert "changed" not in again.stdout.split("watch pass")[0]
     import sqlite3
 
-    rows = (
-        sqlite3.connect(cli.store / "revtrack" / "watch.sqlite")
-        .execute("SELECT url, checks, changes, last_error IS NOT NULL FROM urls ORDER BY url")
-        .fetchall()
-    )
+    with contextlib.closing(sqlite3.connect(cli.store / "revtrack" / "watch.sqlite")) as state:
+        rows = state.execute("SELECT url, checks, changes, last_error IS NOT NULL FROM urls ORDER BY url").fetchall()
     assert len(rows) == 4 and all(checks == 1 for _, checks, _, _ in rows)
     assert sum(changes for _, _, changes, _ in rows) == 3 and sum(err for *_, err in rows) == 1
     # --status shows the same, fetching nothing.
@@ -597,6 +595,7 @@ def test_a_failed_watch_state_transaction_changes_nothing(tmp_path: Path) -> Non
     with state.transaction():  # and the connection is usable again
         state.track("https://example.org/c", None, "config", 3.0)
     assert len(state.statuses()) == 2
+    state.close()
 
 
 def _old_watch_state(path: Path) -> None:
@@ -647,7 +646,8 @@ def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
     state.track("https://example.org/a", None, "config", 1.0)
     assert state.due(2.0)[0].page_sha256 is None
     state.close()
-    columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(urls)")}
+    with contextlib.closing(sqlite3.connect(path)) as state:
+        columns = {row[1] for row in state.execute("PRAGMA table_info(urls)")}
     assert {"etag", "last_modified", "page_sha256"} <= columns
 
 
