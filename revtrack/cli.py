@@ -191,7 +191,9 @@ def snapshot(
     max_bytes: int = typer.Option(
         20 * 1024 * 1024, "--max-bytes", min=1, max=2**40, help="Refuse inputs larger than this."
     ),
-    html: bool = typer.Option(False, "--html", help="The input is an HTML page: extract the article."),
+    html: bool = typer.Option(
+        False, "--html", help="The input is an HTML page: extract the article (implied for a .html/.htm file)."
+    ),
     keep_html: bool = typer.Option(False, "--keep-html", help="Also store the HTML page in the revision."),
     force: bool = typer.Option(False, "--force", help="Record even when extraction lost most of the text."),
     timeout: float = typer.Option(20.0, "--timeout", callback=_fetch_seconds, help="Fetch: seconds before giving up."),

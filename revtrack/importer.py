@@ -64,7 +64,7 @@ from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_
 from revtrack.model import Revision, Snapshot
 from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
 from revtrack.search_text import search_words
-from revtrack.snapshotting import SnapshotRequest
+from revtrack.snapshotting import SnapshotRequest, is_saved_page
 from revtrack.stated import stated_times
 from revtrack.store import MAINTENANCE_FAILURES, Store
 from revtrack.timeutil import format_iso, git_date, now, parse_iso
@@ -233,7 +233,7 @@ def folder_snapshots(
     # article -> its previous version in this folder (its body, or its words once counted), for the
     # word-loss check of the pages; kept only where there are pages.
     previous: dict[str, str | int | None] = {}
-    pages = any(_is_page(row.get("file") or "") for row in rows)
+    pages = any(is_saved_page(row.get("file") or "") for row in rows)
     with ExtractorPool(processes or default_processes()) as extractors:
         waiting: deque[tuple[int, str, Future[Snapshot], bool]] = deque()
         for number, row in enumerate(rows, start=2):
@@ -248,7 +248,7 @@ def folder_snapshots(
             observed, _ = parse_iso(when)
             article_id = validate_article_id(_row_article(row, folder, article))
             url = row.get("url") or None
-            page = _is_page(name)
+            page = is_saved_page(name)
             if page:
                 request = SnapshotRequest(path, article_id, url, at=format_iso(observed), html=True)
                 waiting.append((number, name, extractors.submit(request), True))
@@ -260,10 +260,6 @@ def folder_snapshots(
                 yield _checked(*waiting.popleft(), table, previous if pages else None, store)
         while waiting:
             yield _checked(*waiting.popleft(), table, previous if pages else None, store)
-
-
-def _is_page(name: str) -> bool:
-    return name.lower().endswith((".html", ".htm"))
 
 
 def _done(snapshot: Snapshot) -> Future[Snapshot]:

@@ -41,6 +41,11 @@ class SnapshotRequest:
     force: bool = False
     timeout: float = 20.0
 
+    @property
+    def extracts(self) -> bool:
+        """Whether the source is a page to extract: a URL, ``--html``, or a saved page's file (``.html``)."""
+        return is_url(self.source) or self.html or is_saved_page(self.source)
+
 
 def _stdin() -> BinaryIO | None:
     return sys.stdin.buffer if sys.stdin is not None else None
@@ -48,6 +53,14 @@ def _stdin() -> BinaryIO | None:
 
 def is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
+
+
+def is_saved_page(name: str) -> bool:
+    """A file named as a saved web page (``.html``, ``.htm``): its article is extracted, not its markup kept.
+
+    Recording such a file as text kept every tag of the page as the article.
+    """
+    return not is_url(name) and name.lower().endswith((".html", ".htm"))
 
 
 def resolve_article_id(request: SnapshotRequest) -> str | None:
@@ -60,7 +73,7 @@ def resolve_article_id(request: SnapshotRequest) -> str | None:
         return validate_article_id(request.article)
     if request.url:
         return id_from_url(request.url)
-    if is_url(request.source) or request.html:
+    if request.extracts:
         return None  # the page's canonical URL names it (else the URL or file name)
     if request.source == "-":
         raise InvalidArticleId("reading standard input: give --article or --url to name the article")
@@ -91,7 +104,7 @@ def prepare_snapshot(
             notes.append(note)
     else:
         observed = now()
-    if is_url(request.source) or request.html:
+    if request.extracts:
         snapshot = _from_html(request, article, stdin, page)
     else:
         data = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
@@ -113,7 +126,7 @@ def record_snapshot(
 
     ``texts``: latest versions' texts read beforehand (see :func:`latest_texts`).
     """
-    if is_url(request.source) or request.html:
+    if request.extracts:
         check_not_suspect(store, snapshot, request.force, texts)
     return store.snapshot(snapshot)
 

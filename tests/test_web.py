@@ -481,6 +481,20 @@ def test_a_folder_of_saved_pages_imports_as_single_html_snapshots_would(
     assert "official ceasefire" in cli("show", "story", "2").stdout
 
 
+@pytest.mark.parametrize("name", ["capture.html", "CAPTURE.HTM"])
+def test_a_saved_page_named_html_is_extracted_without_html_flag(cli: Cli, tmp_path: Path, name: str) -> None:
+    """Recorded as text, the page's every tag became the article; its name says what it is, as in a folder import."""
+    saved = tmp_path / name
+    saved.write_text(page(2, "https://www.rudaw.net/english/kurdistan/271020171"), encoding="utf-8")
+    plain = cli("snapshot", str(saved), "--article", "plain", "--at", _CAPTURED[1])
+    flagged = cli("snapshot", str(saved), "--html", "--article", "flagged", "--at", _CAPTURED[1])
+    assert (plain.exit_code, flagged.exit_code) == (0, 0), plain.output + flagged.output
+    shown = cli("show", "plain").stdout
+    assert shown == cli("show", "flagged").stdout and "<p>" not in shown and "official ceasefire" in shown
+    # Without --article, the page's canonical URL names it, as with --html.
+    assert cli("snapshot", str(saved)).stdout.startswith("rudaw.net/english/kurdistan/271020171: recorded rev 1")
+
+
 @pytest.mark.parametrize("before", ["a page in the folder", "a text in the folder", "the store's latest"])
 def test_a_saved_page_that_lost_most_words_stops_the_import(cli: Cli, tmp_path: Path, before: str) -> None:
     """As a single snapshot refuses it (exit 8): checked against the article's previous version, wherever it is."""
