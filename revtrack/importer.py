@@ -230,9 +230,9 @@ def folder_snapshots(
     except (UnicodeDecodeError, csv.Error) as error:
         raise InvalidInput(f"{table} is not a UTF-8 table of tab-separated columns ({error})") from None
     inside = os.path.realpath(folder)
-    # article -> its previous version in this folder (its body, or its words once counted), for the
-    # word-loss check of the pages; kept only where there are pages.
-    previous: dict[str, str | int | None] = {}
+    # article -> the words of its previous version (in this folder, else the store's latest;
+    # None: no version yet), for the word-loss check of the pages: kept only where there are pages.
+    previous: dict[str, int | None] = {}
     pages = any(is_saved_page(row.get("file") or "") for row in rows)
     with ExtractorPool(processes or default_processes()) as extractors:
         waiting: deque[tuple[int, str, Future[Snapshot], bool]] = deque()
@@ -274,12 +274,12 @@ def _checked(
     extracted: Future[Snapshot],
     page: bool,
     table: str,
-    previous: dict[str, str | int | None] | None,
+    previous: dict[str, int | None] | None,
     store: Store | None,
 ) -> Snapshot:
     """A folder's version once extracted, refused when a page lost most of its article's previous words.
 
-    ``previous``: article -> its previous version here (body or word count), None where there are no pages.
+    ``previous``: article -> the words of its previous version, None where the folder holds no pages.
     """
     from revtrack.snapshotting import lost_most_words
     from revtrack.tokens import count_words
@@ -290,20 +290,17 @@ def _checked(
         raise type(error)(f"{table} line {number}: {name}: {error}") from None
     if previous is None:
         return snapshot
-    if not page:
-        previous[snapshot.article] = snapshot.body  # counted only if a page of the article follows
-        return snapshot
-    if snapshot.article not in previous:
-        latest = store.index().latest(snapshot.article) if store is not None and store.exists() else None
-        previous[snapshot.article] = store.text(latest).body if store and latest else None
-    before = previous[snapshot.article]
-    before = count_words(before) if isinstance(before, str) else before
     after = count_words(snapshot.body)
-    if before is not None and lost_most_words(before, after):
-        raise ExtractionSuspect(
-            f"{table} line {number}: {name}: suspected extraction failure: the body went from {before} words "
-            f"to {after}; nothing imported (remove the line, or replace the page)"
-        )
+    if page:
+        if snapshot.article not in previous:
+            latest = store.index().latest(snapshot.article) if store is not None and store.exists() else None
+            previous[snapshot.article] = count_words(store.text(latest).body) if store and latest else None
+        before = previous[snapshot.article]
+        if before is not None and lost_most_words(before, after):
+            raise ExtractionSuspect(
+                f"{table} line {number}: {name}: suspected extraction failure: the body went from {before} words "
+                f"to {after}; nothing imported (remove the line, or replace the page)"
+            )
     previous[snapshot.article] = after
     return snapshot
 
