@@ -21,14 +21,15 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
 from revtrack.errors import ExtractionSuspect
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from revtrack.model import Snapshot
     from revtrack.snapshotting import SnapshotRequest
     from revtrack.web import Page
@@ -97,6 +98,12 @@ class ExtractorPool:
         return _explained(future, request.source)
 
     def _submit(self, request: SnapshotRequest, page: Page | None) -> Future[Snapshot]:
+        # Imported here, not at start-up: multiprocessing cost `watch` and `import` 3-5 ms
+        # (of ~95) there, and most watch passes (every page a 304) and every JSON-lines
+        # import start no worker.
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         with self._lock:
             if self._pool is not None:
                 try:
@@ -132,6 +139,8 @@ def _explained(future: Future[Snapshot], source: str) -> Future[Snapshot]:
     told: Future[Snapshot] = Future()
 
     def tell(finished: Future[Snapshot]) -> None:
+        from concurrent.futures.process import BrokenProcessPool  # loaded: a pool gave this future
+
         if finished.cancelled():  # the pool closed under it (Ctrl-C)
             told.cancel()
             return
