@@ -611,10 +611,52 @@ def maintain() -> None:
 # --- entry point --------------------------------------------------------------------
 
 
+# Options of the group itself that take a value: the word after them is not a command.
+_GLOBAL_OPTIONS_WITH_VALUE = ("--store", "--lock-timeout")
+
+
+def command_named(args: list[str]) -> str | None:
+    """The command word of a command line (after the group's own options), or None when it has none."""
+    words = iter(args)
+    for word in words:
+        if word in _GLOBAL_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif word == "--":
+            return next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command ``args`` names, or every command when it names none of them.
+
+    Typer turns every registered command into a click command (signatures,
+    annotations, parameter types) each time the program starts: ~6 ms of the
+    ~85 ms any Typer + rich tool pays here (bench/RESULTS.md). A command line
+    needs only its own; the group's help, and click's "No such command" with its
+    suggestions, still see them all.
+    """
+    import copy
+
+    from typer.main import get_command_name
+
+    def name_of(info: typer.models.CommandInfo) -> str | None:
+        return info.name or (get_command_name(info.callback.__name__) if info.callback else None)
+
+    name = command_named(args)
+    named = [info for info in app.registered_commands if name is not None and name_of(info) == name]
+    if not named:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = named
+    return one
+
+
 def main() -> None:
     """Entry point (``revtrack`` and ``python -m revtrack``)."""
     try:
-        app()
+        app_for(sys.argv[1:])()
     except KeyboardInterrupt:
         sys.stderr.write("Error: interrupted\n")
         raise SystemExit(130) from None

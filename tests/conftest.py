@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from revtrack.cli import app
+from revtrack.cli import app_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "rudaw-coalition-ceasefire"
@@ -72,7 +72,8 @@ class Cli:
 
     def __call__(self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None):
         environment = {"REVTRACK_STORE": str(self.store), "NO_COLOR": "", "COLUMNS": "200", **(env or {})}
-        return self.runner.invoke(app, list(args), input=input, env=environment, catch_exceptions=False)
+        # As main() does: the app with only the command the line names.
+        return self.runner.invoke(app_for(list(args)), list(args), input=input, env=environment, catch_exceptions=False)
 
 
 @pytest.fixture

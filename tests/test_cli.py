@@ -220,6 +220,56 @@ def test_help_has_an_example_for_every_command_and_readme_shows_each() -> None:
         assert f"revtrack {name}" in readme, f"README does not show revtrack {name}"
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["diff", "a", "1", "2"], "diff"),
+        (["--store", "diff", "log", "a"], "log"),  # a store folder named like a command
+        (["--store=s", "--lock-timeout", "5", "show", "a"], "show"),
+        (["--lock-timeout", "list", "when"], "when"),
+        (["--", "search", "x"], "search"),
+        (["--version"], None),
+        (["-h"], None),
+        (["--store"], None),
+        ([], None),
+    ],
+)
+def test_command_named_skips_the_groups_own_options(args: list[str], named: str | None) -> None:
+    from revtrack.cli import command_named
+
+    assert command_named(args) == named
+
+
+def test_a_command_line_builds_only_its_command_and_says_the_same(seeded: Cli) -> None:
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from revtrack.cli import app, app_for
+
+    every = list(get_command(app).commands)  # type: ignore[attr-defined]
+    assert len(every) == 12
+    lines: list[tuple[list[str], list[str]]] = [([name, "--help"], [name]) for name in every]
+    lines += [
+        (["--store", str(seeded.store), "diff", SEED_ID, "1", "3"], ["diff"]),
+        (["log", SEED_ID, "--format", "json"], ["log"]),
+        (["show", SEED_ID, "9"], ["show"]),  # exit 3
+        (["diff", "--bogus"], ["diff"]),  # exit 2
+        (["difff"], every),  # click suggests from all of them
+        (["--help"], every),
+        ([], every),
+    ]
+    runner = CliRunner()
+    env = {"REVTRACK_STORE": str(seeded.store), "NO_COLOR": "", "COLUMNS": "200"}
+    for args, built in lines:
+        narrowed = app_for(args)
+        assert list(get_command(narrowed).commands) == built, args  # type: ignore[attr-defined]
+        full = runner.invoke(app, args, env=env)
+        alone = runner.invoke(narrowed, args, env=env)
+        assert (alone.exit_code, alone.stdout, alone.stderr) == (full.exit_code, full.stdout, full.stderr), args
+    assert "Did you mean 'diff'?" in runner.invoke(app_for(["difff"]), ["difff"]).stderr
+    assert len(app.registered_commands) == 12  # the app itself is left whole
+
+
 def test_version(cli: Cli) -> None:
     from revtrack import __version__
 
