@@ -71,7 +71,7 @@ def build(path: Path, records: list[dict[str, str]]) -> tuple[float, float]:
     start = time.perf_counter()
     with Store(str(path)) as store:
         ahead = read_ahead(jsonl_articles(stream))
-        report = import_snapshots(store, jsonl_snapshots(stream), interleaved=ahead.interleaved)
+        report = import_snapshots(store, jsonl_snapshots(stream, pages=ahead.pages), interleaved=ahead.interleaved)
     elapsed = time.perf_counter() - start
     assert report.recorded + report.unchanged == len(records), report
     return len(records) / elapsed, len(records) / (elapsed - report.seconds_packing)

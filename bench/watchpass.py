@@ -29,6 +29,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import io
 import json
 import multiprocessing
 import shutil
@@ -195,47 +196,62 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     imported = _import_saved_pages(pages, figures)
     return (
         f"{len(pages)} real pages from {where}, {total / len(pages) / 1000:.0f} KB each on average\n\n{table}\n\n"
-        f"The same pages saved as files, one article each, imported from a folder (`revtrack import`):\n\n{imported}",
+        f"The same pages, one article each, imported (`revtrack import`):\n\n{imported}",
         figures,
     )
 
 
 def _import_saved_pages(pages: list[bytes], figures: dict[str, float]) -> str:
-    """Time ``revtrack import`` of a folder of the saved pages, in worker processes and in the import's own.
+    """Time ``revtrack import`` of the pages, in worker processes and in the import's own.
 
-    Each into a new store, taking turns, the faster of two counting.
+    Twice over: as a folder of saved files, and as JSON lines whose records
+    hold each page as ``html`` (a crawler's export; the pages decoded as UTF-8,
+    any other bytes replaced). Each into a new store, taking turns, the faster
+    of two counting.
     """
     from revtrack.extractors import default_processes
-    from revtrack.importer import folder_snapshots, import_snapshots
+    from revtrack.importer import folder_snapshots, import_snapshots, jsonl_snapshots
     from revtrack.store import Store
 
     processes = default_processes()
-    seconds: dict[int, list[float]] = {processes: [], 1: []}
+    at = "2024-06-01T12:00:00+00:00"
+    sources = {"folder": "a folder of `.html` files", "jsonl": "JSON lines, `html` records"}
+    seconds: dict[tuple[str, int], list[float]] = {(source, n): [] for source in sources for n in (processes, 1)}
     with tempfile.TemporaryDirectory(prefix="revtrack-bench-pages-") as scratch:
         folder = Path(scratch) / "pages"
         folder.mkdir()
         rows = ["file\tobserved_at\tarticle"]
+        records = []
         for number, page in enumerate(pages):
             (folder / f"{number}.html").write_bytes(page)
-            rows.append(f"{number}.html\t2024-06-01T12:00:00+00:00\tpage-{number}")
+            rows.append(f"{number}.html\t{at}\tpage-{number}")
+            html = page.decode("utf-8", errors="replace")
+            records.append(json.dumps({"article": f"page-{number}", "observed_at": at, "html": html}) + "\n")
         (folder / "versions.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-        for turn, workers in enumerate([processes, 1] * 2):
+        lines = "".join(records)
+        for turn, (source, workers) in enumerate(list(seconds) * 2):
             with Store(str(Path(scratch) / f"store-{turn}")) as store:
                 began = time.perf_counter()
-                report = import_snapshots(store, folder_snapshots(str(folder), store=store, processes=workers))
-                seconds[workers].append(time.perf_counter() - began)
+                snapshots = (
+                    folder_snapshots(str(folder), store=store, processes=workers)
+                    if source == "folder"
+                    else jsonl_snapshots(io.StringIO(lines), store=store, processes=workers, pages=True)
+                )
+                report = import_snapshots(store, snapshots)
+                seconds[source, workers].append(time.perf_counter() - began)
             assert report.recorded == len(pages), report
-    figures["saved pages imported, workers"] = best = min(seconds[processes])
-    figures["saved pages imported, one process"] = alone = min(seconds[1])
-    return markdown_table(
-        ["extracted in", "ms", "ms per page", "note"],
-        [
-            [f"{processes} worker processes", f"{best * 1000:,.0f}", f"{best / len(pages) * 1000:.1f}",
-             "starting them included; the faster of two, taking turns with the next row"],
-            ["the import's own process (`--processes 1`)", f"{alone * 1000:,.0f}",
+    table = []
+    for source, name in sources.items():
+        best, alone = min(seconds[source, processes]), min(seconds[source, 1])
+        prefix = "saved pages" if source == "folder" else "html records"
+        figures[f"{prefix} imported, workers"], figures[f"{prefix} imported, one process"] = best, alone
+        table += [
+            [name, f"{processes} worker processes", f"{best * 1000:,.0f}", f"{best / len(pages) * 1000:.1f}",
+             "starting them included; the faster of two, taking turns with the other rows"],
+            [name, "the import's own process (`--processes 1`)", f"{alone * 1000:,.0f}",
              f"{alone / len(pages) * 1000:.1f}", f"{alone / best:.2f}× the time of the worker processes"],
-        ],
-    )  # fmt: skip
+        ]  # fmt: skip
+    return markdown_table(["source", "extracted in", "ms", "ms per page", "note"], table)
 
 
 if __name__ == "__main__":

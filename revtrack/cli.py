@@ -16,9 +16,9 @@ import typer
 from revtrack import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
-    from revtrack.importer import ImportReport
+    from revtrack.importer import ImportReport, ReadAhead
     from revtrack.model import Revision, Snapshot
     from revtrack.store import Store
 
@@ -234,7 +234,7 @@ def import_command(
         "--processes",
         min=1,
         max=64,
-        help="Worker processes extracting a folder's saved pages (.html) [default: the cores, at most 4].",
+        help="Worker processes extracting pages (.html files, html records) [default: the cores, at most 4].",
     ),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
@@ -243,7 +243,7 @@ def import_command(
     store = _store()
     if os.path.isdir(source):
         report = _run_import(
-            store, folder_snapshots(source, article, store, processes), folder_articles(source, article)
+            store, lambda _: folder_snapshots(source, article, store, processes), folder_articles(source, article)
         )
     else:
         from revtrack.errors import NotText
@@ -255,8 +255,12 @@ def import_command(
         with (
             open(source, encoding="utf-8", errors="surrogateescape") if source != "-" else _stdin_text(store.path)
         ) as stream:
-            report = _run_import(store, jsonl_snapshots(stream, source if source != "-" else "stdin"),
-                                 jsonl_articles(stream))  # fmt: skip
+            where = source if source != "-" else "stdin"
+
+            def snapshots(ahead: ReadAhead) -> Iterable[Snapshot]:
+                return jsonl_snapshots(stream, where, store, processes, pages=ahead.pages)
+
+            report = _run_import(store, snapshots, jsonl_articles(stream))
     if report.packing_failed is not None:
         _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
               "run 'revtrack maintain' to pack it")  # fmt: skip
@@ -270,15 +274,17 @@ def import_command(
         )
 
 
-def _run_import(store: Store, snapshots: Iterable[Snapshot], articles: Iterable[str]) -> ImportReport:
-    """Read the records' article ids ahead (their count and order), then import them, showing progress on a terminal."""
+def _run_import(
+    store: Store, snapshots: Callable[[ReadAhead], Iterable[Snapshot]], heads: Iterable[tuple[str, bool]]
+) -> ImportReport:
+    """Read the records' heads ahead (count, order, any page), then import them, showing progress on a terminal."""
     from revtrack.importer import import_snapshots, read_ahead
     from revtrack.render.progress import counter
 
     with counter("reading ahead", sys.stderr) as (progress, _):
-        ahead = read_ahead(articles, progress)
+        ahead = read_ahead(heads, progress)
     with counter("importing", sys.stderr, ahead.records) as (progress, stage):
-        return import_snapshots(store, snapshots, progress, ahead.interleaved, stage)
+        return import_snapshots(store, snapshots(ahead), progress, ahead.interleaved, stage)
 
 
 def _stdin_text(beside: str) -> TextIO:

@@ -1,4 +1,4 @@
-"""Extract pages in worker processes, so that a watch pass, or an import of saved pages, uses every core.
+"""Extract pages in worker processes, so that a watch pass, or an import of pages, uses every core.
 
 trafilatura and lxml hold Python's lock for most of an extraction (25-40 ms a
 real news page here), so the watcher's fetch threads, however many, extracted
@@ -11,9 +11,9 @@ A worker that dies (a segfault in a parser, the kernel's out-of-memory killer)
 fails only the pages in its pool at the time, each reported as an extraction
 failure, and the next page starts a new pool; before, the same crash in a
 thread ended the watcher. ``processes = 1`` extracts in the calling thread, as
-the watcher did before, with no process started. An import of a folder of saved
-pages (:func:`revtrack.importer.folder_snapshots`) hands them over the same way,
-a few ahead, and takes them back in its table's order.
+the watcher did before, with no process started. An import of pages (a folder's
+saved pages, JSON lines' html records: :mod:`revtrack.importer`) hands them over
+the same way, a few ahead, and takes them back in its records' order.
 """
 
 from __future__ import annotations

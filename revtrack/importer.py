@@ -3,8 +3,9 @@
 Sources: a JSONL stream of ``{"article", "observed_at", "title", "body", "url"?}``
 records (in observed order per article), or a folder holding ``versions.tsv``
 (columns ``file``, ``observed_at``, optional ``url``, ``article``) beside the
-version files, as in ``seeds/``; a version file ending ``.html`` is a saved page,
-extracted as ``revtrack snapshot --html`` would (:func:`folder_snapshots`). Each
+version files, as in ``seeds/``. Pages are extracted as ``revtrack snapshot
+--html`` would: a version file ending ``.html`` (:func:`folder_snapshots`), a
+record with ``html`` in place of ``body`` (:func:`jsonl_snapshots`). Each
 version goes through the same checks and the same layout (:mod:`revtrack.record`)
 as a single snapshot, so an imported store is the same store: same log, same
 diffs, ``git fsck`` clean.
@@ -52,15 +53,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 from revtrack import packing, record
-from revtrack.errors import ExtractionSuspect, InvalidInput, InvalidTime, RevtrackError, StoreError
+from revtrack.errors import ExtractionSuspect, InvalidInput, InvalidTime, NotText, RevtrackError, StoreError
 from revtrack.extractors import ExtractorPool, default_processes
 from revtrack.gitread import ended, read_ref
 from revtrack.ids import article_path, check_new_article, file_path, validate_article_id
 from revtrack.index import Index
-from revtrack.ingest import collapse, decode, fingerprint, parse_document, read_source
+from revtrack.ingest import DEFAULT_MAX_BYTES, collapse, decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
 from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
 from revtrack.search_text import search_words
@@ -90,14 +91,15 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class ReadAhead:
-    """What a first reading of the records tells the import: how many there are, and their order."""
+    """What a first reading of the records tells the import: how many, in what order, and whether any is a page."""
 
     records: int
     interleaved: bool  # see read_ahead
+    pages: bool = False  # any record a page to extract (the word-loss check then counts every version's words)
 
 
-def read_ahead(articles: Iterable[str], progress: Callable[[int], None] | None = None) -> ReadAhead:
-    """Count the records (given as their article ids, in order), and tell whether they interleave articles.
+def read_ahead(heads: Iterable[tuple[str, bool]], progress: Callable[[int], None] | None = None) -> ReadAhead:
+    """Count the records (given as their article id and whether each is a page, in order), and tell their order.
 
     In the records' order each run of one article's records would start a new
     chain of text deltas in fast-import's pack (:class:`_TextsInline`). They
@@ -110,18 +112,20 @@ def read_ahead(articles: Iterable[str], progress: Callable[[int], None] | None =
     records = runs = 0
     seen: set[str] = set()
     previous = None
-    for records, article in enumerate(articles, start=1):
+    pages = False
+    for records, (article, page) in enumerate(heads, start=1):
+        pages = pages or page
         if article != previous:
             runs += 1
             previous = article
             seen.add(article)
         if progress is not None and records % 1_000 == 0:
             progress(records)
-    return ReadAhead(records, (runs - len(seen)) * 100 > records - len(seen))
+    return ReadAhead(records, (runs - len(seen)) * 100 > records - len(seen), pages)
 
 
-def jsonl_articles(stream: IO[str]) -> Iterator[str]:
-    """Each JSON line's article id, read ahead of the import; then the stream is rewound to where it was.
+def jsonl_articles(stream: IO[str]) -> Iterator[tuple[str, bool]]:
+    """Each JSON line's article id and whether it is a page (``html``), read ahead; then the stream is rewound.
 
     Reading stops at the first line that is not a record (blank lines aside):
     the import stops there too, and says why. A stream that cannot be rewound
@@ -134,27 +138,50 @@ def jsonl_articles(stream: IO[str]) -> Iterator[str]:
         if not line.strip():
             continue
         try:
-            article = _json_line(line).get("article")
+            item = _json_line(line)
+            article = item.get("article")
         except (ValueError, AttributeError):
             break
         if not isinstance(article, str):
             break
-        yield article
+        yield article, "html" in item
     stream.seek(start)
 
 
-def folder_articles(folder: str, article: str | None = None) -> Iterator[str]:
-    """Each ``versions.tsv`` row's article id (as :func:`folder_snapshots` reads them), ahead of the import."""
+def folder_articles(folder: str, article: str | None = None) -> Iterator[tuple[str, bool]]:
+    """Each ``versions.tsv`` row's article id and whether it is a saved page, as :func:`folder_snapshots` reads them."""
     try:
         rows = _folder_rows(folder)
     except (OSError, ValueError, csv.Error):  # the import stops at the same place, and says why
         return
     for row in rows:
-        yield _row_article(row, folder, article)
+        yield _row_article(row, folder, article), is_saved_page(row.get("file") or "")
 
 
-def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]:
-    """Snapshots from JSON lines; a bad line stops the import, naming the line."""
+def jsonl_snapshots(
+    stream: IO[str],
+    where: str = "input",
+    store: Store | None = None,
+    processes: int | None = None,
+    pages: bool | None = None,
+) -> Iterator[Snapshot]:
+    """Snapshots from JSON lines; a bad line stops the import, naming the line.
+
+    A record with ``html`` in place of ``body`` is a page (a crawler's copy):
+    extracted as ``revtrack snapshot - --html --url URL`` extracts it (headline
+    unless the record gives ``title``, body, the page's stated times, its
+    canonical URL when the record has no ``url``), in ``processes`` worker
+    processes, as a folder's saved pages are (:func:`folder_snapshots`), and
+    checked the same way for lost words. ``pages``: whether any record is a
+    page (from :func:`read_ahead`); None when not known, which counts the
+    words of every version (~0.15 ms a 4 KB text) in case a page follows.
+    """
+    with ExtractorPool(processes or default_processes()) as extractors:
+        records = _jsonl_records(stream, where, extractors)
+        yield from _in_order(records, extractors, {} if pages is not False else None, store)
+
+
+def _jsonl_records(stream: IO[str], where: str, extractors: ExtractorPool) -> Iterator[_Pending]:
     valid_ids: set[str] = set()  # checked once each: an article usually has several lines
     for number, line in enumerate(stream, start=1):
         if not line.strip():
@@ -165,12 +192,18 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
             raise InvalidInput(f"{where} line {number}: not JSON ({error})") from None
         if not isinstance(item, dict):
             raise InvalidInput(f"{where} line {number}: expected a JSON object")
-        missing = [key for key in ("article", "observed_at", "title", "body") if not isinstance(item.get(key), str)]
+        page = "html" in item
+        if page and "body" in item:
+            raise InvalidInput(f"{where} line {number}: give either body (the text) or html (the page), not both")
+        needed = ("article", "observed_at", "html") if page else ("article", "observed_at", "title", "body")
+        missing = [key for key in needed if not isinstance(item.get(key), str)]
+        if page and not isinstance(item.get("title", ""), str):
+            missing.append("title")
         if missing:
             raise InvalidInput(f"{where} line {number}: missing or non-text field(s): {', '.join(missing)}")
         if not isinstance(item.get("url", ""), (str, type(None))):
             raise InvalidInput(f"{where} line {number}: url must be text")
-        if not _is_unicode(item.get("url") or "") or not _is_unicode(item["title"]):
+        if not _is_unicode(item.get("url") or "") or not _is_unicode(item.get("title") or ""):
             raise InvalidInput(f"{where} line {number}: {_NOT_UNICODE}")
         try:
             observed, _ = parse_iso(item["observed_at"])
@@ -178,10 +211,29 @@ def jsonl_snapshots(stream: IO[str], where: str = "input") -> Iterator[Snapshot]
                 valid_ids.add(validate_article_id(item["article"]))
         except RevtrackError as error:
             raise type(error)(f"{where} line {number}: {error}") from None
-        yield Snapshot(
+        if page:
+            _check_page_text(item["html"], f"{where} line {number}")
+            request = SnapshotRequest(
+                "import", item["article"], item.get("url"), title=item.get("title"), at=format_iso(observed),
+                html=True, content=item["html"],
+            )  # fmt: skip
+            yield _Pending(f"{where} line {number}", extractors.submit(request))
+            continue
+        snapshot = Snapshot(
             item["article"], collapse(item["title"]), item["body"], format_iso(observed),
             item.get("url"), source="import",
         )  # fmt: skip
+        yield _Pending(f"{where} line {number}", snapshot)
+
+
+def _check_page_text(html: str, where: str) -> None:
+    """A record's page is storable text within a single snapshot's limit (it goes whole to a worker)."""
+    try:
+        size = len(html.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{where}: {_NOT_UNICODE}") from None
+    if size > DEFAULT_MAX_BYTES:
+        raise NotText(f"{where}: the page is larger than the limit of {DEFAULT_MAX_BYTES:,} bytes")
 
 
 def _json_line(line: str) -> Any:
@@ -220,8 +272,6 @@ def folder_snapshots(
     folder, or the latest in ``store``) stops the import, as it stops a single
     snapshot (exit 8).
     """
-    from collections import deque
-
     table = os.path.join(folder, "versions.tsv")
     if not os.path.isfile(table):
         raise InvalidInput(f"{folder} has no versions.tsv (columns: file, observed_at, url, article)")
@@ -229,76 +279,95 @@ def folder_snapshots(
         rows = _folder_rows(folder)
     except (UnicodeDecodeError, csv.Error) as error:
         raise InvalidInput(f"{table} is not a UTF-8 table of tab-separated columns ({error})") from None
-    inside = os.path.realpath(folder)
-    # article -> the words of its previous version (in this folder, else the store's latest;
-    # None: no version yet), for the word-loss check of the pages: kept only where there are pages.
-    previous: dict[str, int | None] = {}
     pages = any(is_saved_page(row.get("file") or "") for row in rows)
     with ExtractorPool(processes or default_processes()) as extractors:
-        waiting: deque[tuple[int, str, Future[Snapshot], bool]] = deque()
-        for number, row in enumerate(rows, start=2):
-            name, when = row.get("file"), row.get("observed_at")
-            if not name or not when:
-                raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
-            path = os.path.join(folder, name)
-            # A table from someone else's archive must not pull the user's own files into
-            # the store (/etc/..., ../../.ssh/...): every file is the folder's, links too.
-            if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
-                raise InvalidInput(f"{table} line {number}: {name} is not in {folder}")
-            observed, _ = parse_iso(when)
-            article_id = validate_article_id(_row_article(row, folder, article))
-            url = row.get("url") or None
-            page = is_saved_page(name)
-            if page:
-                request = SnapshotRequest(path, article_id, url, at=format_iso(observed), html=True)
-                waiting.append((number, name, extractors.submit(request), True))
-            else:
-                document = parse_document(decode(read_source(path), path))
-                snapshot = Snapshot(article_id, document.title, document.body, format_iso(observed), url, source=name)
-                waiting.append((number, name, _done(snapshot), False))
-            while len(waiting) > 2 * extractors.processes or (waiting and waiting[0][2].done()):
-                yield _checked(*waiting.popleft(), table, previous if pages else None, store)
-        while waiting:
-            yield _checked(*waiting.popleft(), table, previous if pages else None, store)
+        records = _folder_records(folder, table, rows, article, extractors)
+        yield from _in_order(records, extractors, {} if pages else None, store)
 
 
-def _done(snapshot: Snapshot) -> Future[Snapshot]:
-    done: Future[Snapshot] = Future()
-    done.set_result(snapshot)
-    return done
+def _folder_records(
+    folder: str, table: str, rows: list[dict[str, str]], article: str | None, extractors: ExtractorPool
+) -> Iterator[_Pending]:
+    inside = os.path.realpath(folder)
+    for number, row in enumerate(rows, start=2):
+        name, when = row.get("file"), row.get("observed_at")
+        if not name or not when:
+            raise InvalidInput(f"{table} line {number}: needs 'file' and 'observed_at'")
+        path = os.path.join(folder, name)
+        # A table from someone else's archive must not pull the user's own files into
+        # the store (/etc/..., ../../.ssh/...): every file is the folder's, links too.
+        if os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+            raise InvalidInput(f"{table} line {number}: {name} is not in {folder}")
+        observed, _ = parse_iso(when)
+        article_id = validate_article_id(_row_article(row, folder, article))
+        url = row.get("url") or None
+        if is_saved_page(name):
+            request = SnapshotRequest(path, article_id, url, at=format_iso(observed), html=True)
+            yield _Pending(f"{table} line {number}: {name}", extractors.submit(request))
+        else:
+            document = parse_document(decode(read_source(path), path))
+            snapshot = Snapshot(article_id, document.title, document.body, format_iso(observed), url, source=name)
+            yield _Pending(f"{table} line {number}: {name}", snapshot)
 
 
-def _checked(
-    number: int,
-    name: str,
-    extracted: Future[Snapshot],
-    page: bool,
-    table: str,
-    previous: dict[str, int | None] | None,
-    store: Store | None,
-) -> Snapshot:
-    """A folder's version once extracted, refused when a page lost most of its article's previous words.
+class _Pending(NamedTuple):
+    """A record's version: a text as read, or a page being extracted; ``where`` names the record in errors."""
 
-    ``previous``: article -> the words of its previous version, None where the folder holds no pages.
+    where: str
+    snapshot: Snapshot | Future[Snapshot]  # a future: a page
+
+    @property
+    def page(self) -> bool:
+        return isinstance(self.snapshot, Future)
+
+
+def _in_order(
+    records: Iterator[_Pending], extractors: ExtractorPool, previous: dict[str, int | None] | None, store: Store | None
+) -> Iterator[Snapshot]:
+    """The records' versions in their order, pages extracted a few ahead (two a worker), each :func:`_checked`."""
+    from collections import deque
+
+    waiting: deque[_Pending] = deque()
+    for pending in records:
+        if not waiting and not pending.page:
+            yield _checked(pending, previous, store)  # the usual record, a text: nothing to wait for
+            continue
+        waiting.append(pending)
+        while len(waiting) > 2 * extractors.processes or (waiting and _ready(waiting[0])):
+            yield _checked(waiting.popleft(), previous, store)
+    while waiting:
+        yield _checked(waiting.popleft(), previous, store)
+
+
+def _ready(pending: _Pending) -> bool:
+    return not isinstance(pending.snapshot, Future) or pending.snapshot.done()
+
+
+def _checked(pending: _Pending, previous: dict[str, int | None] | None, store: Store | None) -> Snapshot:
+    """A record's version once extracted, refused when a page lost most of its article's previous words.
+
+    ``previous``: article -> the words of its previous version (in these
+    records, else the store's latest; None: no version yet); None where no
+    record is a page.
     """
     from revtrack.snapshotting import lost_most_words
     from revtrack.tokens import count_words
 
     try:
-        snapshot = extracted.result()
+        snapshot = pending.snapshot.result() if isinstance(pending.snapshot, Future) else pending.snapshot
     except RevtrackError as error:
-        raise type(error)(f"{table} line {number}: {name}: {error}") from None
+        raise type(error)(f"{pending.where}: {error}") from None
     if previous is None:
         return snapshot
     after = count_words(snapshot.body)
-    if page:
+    if pending.page:
         if snapshot.article not in previous:
             latest = store.index().latest(snapshot.article) if store is not None and store.exists() else None
             previous[snapshot.article] = count_words(store.text(latest).body) if store and latest else None
         before = previous[snapshot.article]
         if before is not None and lost_most_words(before, after):
             raise ExtractionSuspect(
-                f"{table} line {number}: {name}: suspected extraction failure: the body went from {before} words "
+                f"{pending.where}: suspected extraction failure: the body went from {before} words "
                 f"to {after}; nothing imported (remove the line, or replace the page)"
             )
     previous[snapshot.article] = after

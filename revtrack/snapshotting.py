@@ -40,6 +40,7 @@ class SnapshotRequest:
     keep_html: bool = False
     force: bool = False
     timeout: float = 20.0
+    content: str | None = None  # the page itself, already read (a JSON-lines import's "html"): source only names it
 
     @property
     def extracts(self) -> bool:
@@ -159,6 +160,7 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
     from revtrack.web import extract_article, fetch_page
 
     url: str | None
+    html: bytes | str
     if is_url(request.source):
         page = page or fetch_page(request.source, timeout=request.timeout, max_bytes=request.max_bytes)
         html, url = page.content, page.url
@@ -171,6 +173,8 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
                 "('revtrack snapshot --force' records it anyway)",
                 status=404,
             )
+    elif request.content is not None:
+        html, url = request.content, request.url
     else:
         html = read_source(request.source, request.max_bytes, stdin if stdin is not None else _stdin())
         url = request.url
@@ -194,7 +198,7 @@ def _from_html(request: SnapshotRequest, article: str | None, stdin: BinaryIO | 
         source=url or _source_name(request.source),
         extractor=extracted.extractor,
         byline=extracted.byline,
-        html=html if request.keep_html else None,
+        html=(html.encode("utf-8") if isinstance(html, str) else html) if request.keep_html else None,
     )
 
 

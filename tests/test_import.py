@@ -918,29 +918,33 @@ def test_reading_ahead_counts_the_records_and_tells_when_they_interleave_article
     """Interleaved: the runs of one article beyond one an article are over 1% of the records after each first."""
     from revtrack.importer import ReadAhead, read_ahead
 
-    assert read_ahead(["a", "a", "b", "b", "c"]) == ReadAhead(5, False)
-    assert read_ahead(["a", "b", "a", "b"]) == ReadAhead(4, True)
+    def texts(*articles: str) -> list[tuple[str, bool]]:
+        return [(article, False) for article in articles]
+
+    assert read_ahead(texts("a", "a", "b", "b", "c")) == ReadAhead(5, False)
+    assert read_ahead(texts("a", "b", "a", "b")) == ReadAhead(4, True)
     assert read_ahead([]) == ReadAhead(0, False)
     by_article = [f"story-{n}" for n in range(100) for _ in range(2)]  # 100 records after each article's first
     one_off = by_article[1:] + by_article[:1]  # story-0's first record last: one run more
-    assert read_ahead(one_off) == ReadAhead(200, False)
+    assert read_ahead(texts(*one_off)) == ReadAhead(200, False)
     two_off = by_article[1:3] + by_article[4:] + by_article[:1] + by_article[3:4]  # two runs more
-    assert read_ahead(two_off) == ReadAhead(200, True)
+    assert read_ahead(texts(*two_off)) == ReadAhead(200, True)
     counted: list[int] = []
-    read_ahead(["a"] * 2_500, counted.append)
+    read_ahead(texts(*["a"] * 2_500), counted.append)
     assert counted == [1_000, 2_000]
+    assert read_ahead([("a", False), ("a", True), ("b", False)]) == ReadAhead(3, False, pages=True)
 
 
 def test_json_lines_are_read_ahead_up_to_the_first_line_that_is_not_a_record_and_rewound() -> None:
     from revtrack.importer import jsonl_articles
 
-    text = '{"article": "a"}\n\n{"article": "b", "body": "x"}\n{"article": 3}\n{"article": "c"}\n'
+    text = '{"article": "a"}\n\n{"article": "b", "body": "x"}\n{"article": "c", "html": "<p>x"}\n{"article": 3}\n'
     stream = io.StringIO(text)
     stream.readline()  # read ahead from where the stream is, and back to there
-    assert list(jsonl_articles(stream)) == ["b"]
+    assert list(jsonl_articles(stream)) == [("b", False), ("c", True)]
     assert stream.read() == text[len('{"article": "a"}\n') :]
     for bad in ("not json\n", "[1]\n"):
-        assert list(jsonl_articles(io.StringIO('{"article": "a"}\n' + bad + '{"article": "b"}\n'))) == ["a"]
+        assert list(jsonl_articles(io.StringIO('{"article": "a"}\n' + bad + '{"article": "b"}\n'))) == [("a", False)]
 
     class Pipe(io.StringIO):
         def seekable(self) -> bool:
@@ -952,11 +956,11 @@ def test_json_lines_are_read_ahead_up_to_the_first_line_that_is_not_a_record_and
 def test_a_folders_rows_are_read_ahead_with_the_article_each_would_import_as(tmp_path: Path) -> None:
     from revtrack.importer import folder_articles
 
-    assert list(folder_articles(str(SEEDS))) == [SEED_ID] * 3
-    assert list(folder_articles(str(SEEDS), "chosen")) == ["chosen"] * 3
-    rows = ["file\tobserved_at\tarticle", "v1.txt\t2024-01-01T00:00:00Z\tx/y", "v2.txt\t\t"]
+    assert list(folder_articles(str(SEEDS))) == [(SEED_ID, False)] * 3
+    assert list(folder_articles(str(SEEDS), "chosen")) == [("chosen", False)] * 3
+    rows = ["file\tobserved_at\tarticle", "v1.txt\t2024-01-01T00:00:00Z\tx/y", "v2.HTM\t\t"]
     (tmp_path / "versions.tsv").write_text("\n".join(rows) + "\n")
-    assert list(folder_articles(str(tmp_path))) == ["x/y", tmp_path.name]
+    assert list(folder_articles(str(tmp_path))) == [("x/y", False), (tmp_path.name, True)]
     assert list(folder_articles(str(tmp_path / "missing"))) == []
 
 

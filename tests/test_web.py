@@ -528,6 +528,122 @@ def test_a_saved_page_with_no_article_text_stops_the_import_naming_its_line(cli:
     assert not (cli.store / "refs" / "heads" / "main").exists()
 
 
+def _jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_json_lines_with_pages_import_as_single_html_snapshots_would(cli: Cli, tmp_path: Path, processes: str) -> None:
+    """A record with html in place of body is extracted as 'snapshot - --html' extracts the same page."""
+    canonical = "https://www.rudaw.net/english/kurdistan/271020171"
+    records: list[dict[str, object]] = [
+        {"article": "story", "observed_at": _CAPTURED[0], "html": page(1, canonical)},
+        {"article": "other", "observed_at": _CAPTURED[0], "title": "A text", "body": "Told in plain text."},
+        {"article": "story", "observed_at": _CAPTURED[1], "html": page(2, canonical), "url": canonical + "?amp"},
+        {"article": "story", "observed_at": _CAPTURED[2], "html": page(3, canonical), "title": "Given headline"},
+    ]
+    imported = cli("import", str(_jsonl(tmp_path / "pages.jsonl", records)), "--processes", processes)
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.startswith("imported 4 new versions")
+    single = Cli(cli.runner, tmp_path / "single")
+    for record in records:
+        if "html" not in record:
+            continue
+        options = [f"--{key}={record[key]}" for key in ("url", "title") if key in record]
+        args = ["snapshot", "-", "--html", "--article", "story", "--at", str(record["observed_at"]), *options]
+        result = single(*args, input=str(record["html"]))
+        assert result.exit_code == 0, result.output
+
+    def history(who: Cli) -> list[dict[str, object]]:
+        revisions = json.loads(who("log", "story", "--format", "json").stdout)["revisions"]
+        return [{key: value for key, value in revision.items() if key != "commit"} for revision in revisions]
+
+    assert history(cli) == history(single) and len(history(cli)) == 3
+    assert [revision["url"] for revision in history(cli)] == [canonical, canonical + "?amp", canonical]
+    assert history(cli)[0]["stated"] and history(cli)[2]["title"] == "Given headline"
+    for rev in ("1", "2", "3"):
+        assert cli("show", "story", rev).stdout == single("show", "story", rev).stdout
+    assert "official ceasefire" in cli("show", "story", "2").stdout and "<p>" not in cli("show", "story", "2").stdout
+    assert cli("show", "other").stdout == "A text\n\nTold in plain text."
+
+
+@pytest.mark.parametrize("before", ["a page", "a text", "the store's latest"])
+def test_a_json_lines_page_that_lost_most_words_stops_the_import(cli: Cli, tmp_path: Path, before: str) -> None:
+    """Checked against the article's previous version: a record before it (page or text), or the store's latest."""
+    seed = seed_versions()[1]
+    records: list[dict[str, object]] = []
+    if before == "a page":
+        records.append({"article": "a", "observed_at": _CAPTURED[1], "html": page(2, "https://example.org/a")})
+    elif before == "a text":
+        title, body = seed.path.read_text(encoding="utf-8").split("\n\n", 1)
+        records.append({"article": "a", "observed_at": _CAPTURED[1], "title": title, "body": body})
+    else:
+        assert cli("snapshot", str(seed.path), "--article", "a", "--at", _CAPTURED[0]).exit_code == 0
+    records.append({"article": "a", "observed_at": _CAPTURED[2], "html": _STUB})
+    stream = _jsonl(tmp_path / "pages.jsonl", records)
+    refused = cli("import", str(stream))
+    assert refused.exit_code == 8, refused.output
+    assert refused.stderr.startswith(f"Error: {stream} line {len(records)}: suspected extraction failure")
+    assert refused.stderr.count("\n") == 1
+    if before == "the store's latest":
+        assert _revisions(cli, "a") == 1
+        return
+    assert not (cli.store / "refs").exists()
+    # The stub alone, with no version before it to lose words from, imports.
+    alone = cli("import", str(_jsonl(tmp_path / "stub.jsonl", records[-1:])), "--format", "json")
+    assert (alone.exit_code, json.loads(alone.stdout)["recorded"]) == (0, 1), alone.output
+
+
+def test_json_lines_pages_checked_without_reading_ahead(cli: Cli, tmp_path: Path) -> None:
+    """A caller of the library that does not read ahead (pages unknown) still gets the word-loss check."""
+    import io
+
+    from revtrack.errors import ExtractionSuspect
+    from revtrack.importer import import_snapshots, jsonl_snapshots
+    from revtrack.store import Store
+
+    title, body = seed_versions()[1].path.read_text(encoding="utf-8").split("\n\n", 1)
+    records = [
+        {"article": "a", "observed_at": _CAPTURED[1], "title": title, "body": body},
+        {"article": "a", "observed_at": _CAPTURED[2], "html": _STUB},
+    ]
+    with Store(str(cli.store)) as store, pytest.raises(ExtractionSuspect, match="^input line 2: suspected"):
+        import_snapshots(
+            store, jsonl_snapshots(io.StringIO("".join(json.dumps(r) + "\n" for r in records)), store=store)
+        )
+    assert not (cli.store / "refs" / "heads" / "main").exists()
+
+
+@pytest.mark.parametrize(
+    ("record", "code", "said"),
+    [
+        ({"html": "<p>x</p>", "body": "x"}, 4, "line 1: give either body (the text) or html (the page), not both"),
+        ({"html": 3}, 4, "line 1: missing or non-text field(s): html"),
+        ({"html": page(1, "https://example.org/a"), "title": 3}, 4, "line 1: missing or non-text field(s): title"),
+        ({"html": "<p>\ud800</p>"}, 4, "line 1: the text is not valid UTF-8"),
+        (
+            {"html": "<html></html>", "url": "https://example.org/a"},
+            8,
+            "line 1: no article text found in https://example.org/a",
+        ),
+        (
+            {"html": "<p>" + "x" * (20 * 1024 * 1024) + "</p>"},
+            4,
+            "line 1: the page is larger than the limit of 20,971,520",
+        ),
+    ],  # fmt: skip
+)
+def test_a_bad_json_lines_page_stops_the_import_naming_its_line(
+    cli: Cli, tmp_path: Path, record: dict[str, object], code: int, said: str
+) -> None:
+    stream = _jsonl(tmp_path / "pages.jsonl", [{"article": "a", "observed_at": _CAPTURED[0], **record}])
+    refused = cli("import", str(stream))
+    assert refused.exit_code == code, refused.output
+    assert refused.stderr.startswith(f"Error: {stream} {said}") and refused.stderr.count("\n") == 1
+    assert not (cli.store / "refs").exists()
+
+
 def test_watch_asks_for_feeds_conditionally(cli: Cli, site: HTTPServer) -> None:
     web = ConditionalSite(site)
     for name in ("one", "two"):
