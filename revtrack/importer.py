@@ -324,11 +324,23 @@ class _Pending(NamedTuple):
 def _in_order(
     records: Iterator[_Pending], extractors: ExtractorPool, previous: dict[str, int | None] | None, store: Store | None
 ) -> Iterator[Snapshot]:
-    """The records' versions in their order, pages extracted a few ahead (two a worker), each :func:`_checked`."""
+    """The records' versions in their order, pages extracted a few ahead (two a worker), each :func:`_checked`.
+
+    A record that cannot be read stops the import once the pages before it
+    are checked: the first bad record is the one the error names.
+    """
     from collections import deque
 
     waiting: deque[_Pending] = deque()
-    for pending in records:
+    while True:
+        try:
+            pending = next(records)
+        except StopIteration:
+            break
+        except RevtrackError:
+            while waiting:
+                yield _checked(waiting.popleft(), previous, store)
+            raise
         if not waiting and not pending.page:
             yield _checked(pending, previous, store)  # the usual record, a text: nothing to wait for
             continue

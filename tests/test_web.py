@@ -644,6 +644,27 @@ def test_a_bad_json_lines_page_stops_the_import_naming_its_line(
     assert not (cli.store / "refs").exists()
 
 
+@pytest.mark.parametrize("source", ["folder", "json lines"])
+def test_the_first_bad_record_is_the_one_named_while_pages_are_extracted_ahead(
+    cli: Cli, tmp_path: Path, source: str
+) -> None:
+    """A page with no text, then a record that cannot be read: the page's error, though it was still extracting."""
+    if source == "folder":
+        files = [("empty.html", _CAPTURED[0], "<html></html>"), ("missing.txt", _CAPTURED[1], "x")]
+        folder = _captures(tmp_path / "captures", files)
+        (folder / "missing.txt").unlink()
+        given, first = str(folder), f"{folder / 'versions.tsv'} line 2: empty.html: "
+    else:
+        stream = _jsonl(tmp_path / "pages.jsonl", [{"article": "a", "observed_at": _CAPTURED[0], "html": "<p></p>"}])
+        with stream.open("a") as handle:
+            handle.write("not json\n")
+        given, first = str(stream), f"{stream} line 1: "
+    refused = cli("import", given, "--processes", "2")
+    assert refused.exit_code == 8, refused.output
+    assert refused.stderr == f"Error: {first}no article text found in the page\n"
+    assert not (cli.store / "refs").exists()
+
+
 def test_watch_asks_for_feeds_conditionally(cli: Cli, site: HTTPServer) -> None:
     web = ConditionalSite(site)
     for name in ("one", "two"):
