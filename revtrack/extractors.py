@@ -21,7 +21,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
@@ -107,7 +109,7 @@ class ExtractorPool:
         with self._lock:
             if self._pool is not None:
                 try:
-                    return self._pool.submit(prepare, request, page)
+                    return _submitted(self._pool, request, page)
                 except BrokenProcessPool:  # a worker died: its pages have failed, and a new pool takes this one
                     self._pool.shutdown(wait=False, cancel_futures=True)
             import multiprocessing
@@ -115,7 +117,15 @@ class ExtractorPool:
             self._pool = ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
             )
-            return self._pool.submit(prepare, request, page)
+            return _submitted(self._pool, request, page)
+
+
+def _submitted(pool: ProcessPoolExecutor, request: SnapshotRequest, page: Page | None) -> Future[Snapshot]:
+    """``pool.submit``, which starts a worker while the pool has fewer than it may, with SIGINT held back."""
+    # Not around the pool's creation: it starts multiprocessing's resource tracker,
+    # which unblocks SIGINT in the calling thread afterwards (whatever it was before).
+    with _sigint_blocked():
+        return pool.submit(prepare, request, page)
 
 
 def prepare(request: SnapshotRequest, page: Page | None) -> Snapshot:
@@ -126,11 +136,35 @@ def prepare(request: SnapshotRequest, page: Page | None) -> Snapshot:
     return snapshot
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held back from this thread, and from the processes it starts, until they ignore it.
+
+    Ctrl-C reaches every process of the terminal's group. A worker it reached
+    while Python was still starting printed "Fatal Python error:
+    init_import_site" and a traceback, before :func:`_start_worker` could
+    ignore it. A process inherits its starter's signal mask, so the signal
+    waits until the worker ignores it. (CPython starts its resource tracker
+    so.) Here, a Ctrl-C meanwhile is raised as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to signal
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _start_worker() -> None:
-    # Ctrl-C reaches every process of the terminal's group: the watcher stops
-    # its workers itself, and a worker's own KeyboardInterrupt would only print
-    # a traceback and break the pool under pages still waiting.
+    # The watcher (or import) stops its workers itself at Ctrl-C; a worker's own
+    # KeyboardInterrupt would only print a traceback and break the pool under
+    # pages still waiting. The signal was blocked since the worker started
+    # (_sigint_blocked): ignored now, one that came meanwhile is dropped.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     import trafilatura  # noqa: F401 (imported once, while the watcher still fetches)
 
 

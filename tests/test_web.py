@@ -971,6 +971,32 @@ def test_ctrl_c_in_the_terminal_does_not_break_the_extracting_workers() -> None:
         assert first.body != second.body and set(workers) == set(_pool_workers())
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the workers' signal masks from /proc")
+def test_a_worker_holds_sigint_back_from_its_start_until_it_ignores_it() -> None:
+    """A Ctrl-C while a worker was still starting Python printed "Fatal Python error" and a traceback."""
+    import os
+    import signal
+
+    from revtrack.extractors import ExtractorPool
+    from revtrack.snapshotting import SnapshotRequest
+    from revtrack.web import Page
+
+    def held_back(pid: int) -> bool:  # SIGINT (signal 2: bit 1) blocked or ignored
+        status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        return bool((int(status["SigBlk"], 16) | int(status["SigIgn"], 16)) & 1 << (signal.SIGINT - 1))
+
+    url = "https://example.org/news/a"
+    request = SnapshotRequest(source=url, article="a", at="2026-11-27T03:00:00+00:00")
+    fetched = Page(url, page(1, url).encode("utf-8"), "text/html")
+    with ExtractorPool(2) as pool:
+        started = pool.submit(request, fetched)
+        workers = _pool_workers()  # at once: Python is still starting in them
+        assert workers and all(held_back(pid) for pid in workers)
+        started.result(timeout=60)
+        assert all(held_back(pid) for pid in workers)  # and ignored once started
+    assert not held_back(os.getpid())  # the import or watcher itself still stops at Ctrl-C
+
+
 def test_a_recorded_page_that_answers_404_or_410_is_gone_until_it_comes_back(cli: Cli, site: HTTPServer) -> None:
     """Not a failure but news: the page was taken down. Its versions stay; the watch keeps checking."""
     web = ConditionalSite(site)
@@ -1157,6 +1183,39 @@ def test_ctrl_c_in_the_middle_of_a_watch_pass_exits_130_and_leaves_no_worker(sit
         time.sleep(0.1)
     assert _session_processes(watcher.pid) == []
     assert not (store / "refs" / "heads" / "main").exists()  # the pass records only once every page is in
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from Linux's /proc")
+def test_ctrl_c_in_the_middle_of_an_import_of_pages_exits_130_and_leaves_no_worker(tmp_path: Path) -> None:
+    """As for a watch pass: the import and its extracting workers stop, nothing on stderr, nothing recorded."""
+    import os
+    import signal
+    import sys
+
+    canonical = "https://example.org/story"
+    records = [
+        {"article": f"a{n}", "observed_at": _CAPTURED[0], "html": page(1 + n % 3, canonical)} for n in range(400)
+    ]
+    stream, store = _jsonl(tmp_path / "pages.jsonl", records), tmp_path / "store"
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "revtrack", "--store", str(store), "import", str(stream), "--processes", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(_session_processes(importer.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the workers run (the import, its resource tracker, workers)
+        assert importer.poll() is None, "the import ended before its workers were seen"
+        os.killpg(importer.pid, signal.SIGINT)
+        out, err = importer.communicate(timeout=60)
+    finally:
+        importer.kill()
+    assert (importer.returncode, err) == (130, ""), err
+    deadline = time.monotonic() + 10
+    while _session_processes(importer.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_processes(importer.pid) == []
+    assert not (store / "refs" / "heads" / "main").exists()
 
 
 @pytest.mark.slow
