@@ -8,6 +8,7 @@ import html
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -1145,11 +1146,27 @@ def _session_processes(session: int) -> list[str]:
     return found
 
 
+def _interrupt(group: subprocess.Popen[str], under_way: Callable[[], bool]) -> None:
+    """Ctrl-C to a revtrack process's group once ``under_way()``: exit 130, nothing on stderr, no process left."""
+    import os
+    import signal
+
+    try:
+        assert under_way()
+        os.killpg(group.pid, signal.SIGINT)
+        _, err = group.communicate(timeout=60)
+    finally:
+        group.kill()
+    assert (group.returncode, err) == (130, ""), err
+    deadline = time.monotonic() + 10
+    while _session_processes(group.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_processes(group.pid) == []
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from Linux's /proc")
 def test_ctrl_c_in_the_middle_of_a_watch_pass_exits_130_and_leaves_no_worker(site: HTTPServer, tmp_path: Path) -> None:
     """Ctrl-C reaches the watcher and its workers (one process group): no traceback, no process left, no write."""
-    import os
-    import signal
     import sys
     import threading
 
@@ -1170,26 +1187,14 @@ def test_ctrl_c_in_the_middle_of_a_watch_pass_exits_130_and_leaves_no_worker(sit
         [sys.executable, "-m", "revtrack", "--store", str(store), "watch", "--once", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    try:
-        for _ in range(4):  # the pass is under way: pages fetched, workers extracting
-            assert asked.acquire(timeout=60)
-        os.killpg(watcher.pid, signal.SIGINT)
-        out, err = watcher.communicate(timeout=60)
-    finally:
-        watcher.kill()
-    assert (watcher.returncode, err) == (130, ""), err
-    deadline = time.monotonic() + 10
-    while _session_processes(watcher.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _session_processes(watcher.pid) == []
+    # Under way once four pages are fetched: workers extracting.
+    _interrupt(watcher, lambda: all(asked.acquire(timeout=60) for _ in range(4)))
     assert not (store / "refs" / "heads" / "main").exists()  # the pass records only once every page is in
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from Linux's /proc")
 def test_ctrl_c_in_the_middle_of_an_import_of_pages_exits_130_and_leaves_no_worker(tmp_path: Path) -> None:
     """As for a watch pass: the import and its extracting workers stop, nothing on stderr, nothing recorded."""
-    import os
-    import signal
     import sys
 
     canonical = "https://example.org/story"
@@ -1201,20 +1206,14 @@ def test_ctrl_c_in_the_middle_of_an_import_of_pages_exits_130_and_leaves_no_work
         [sys.executable, "-m", "revtrack", "--store", str(store), "import", str(stream), "--processes", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    try:
+
+    def workers_started() -> bool:  # the import, its resource tracker, a worker (still starting, most often)
         deadline = time.monotonic() + 60
         while len(_session_processes(importer.pid)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)  # until the workers run (the import, its resource tracker, workers)
-        assert importer.poll() is None, "the import ended before its workers were seen"
-        os.killpg(importer.pid, signal.SIGINT)
-        out, err = importer.communicate(timeout=60)
-    finally:
-        importer.kill()
-    assert (importer.returncode, err) == (130, ""), err
-    deadline = time.monotonic() + 10
-    while _session_processes(importer.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _session_processes(importer.pid) == []
+            time.sleep(0.01)
+        return importer.poll() is None
+
+    _interrupt(importer, workers_started)
     assert not (store / "refs" / "heads" / "main").exists()
 
 
