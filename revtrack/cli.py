@@ -236,14 +236,29 @@ def import_command(
         max=64,
         help="Worker processes extracting pages (.html files, html records) [default: the cores, at most 4].",
     ),
+    skip_failed_pages: bool = typer.Option(
+        False,
+        "--skip-failed-pages",
+        help="Leave out a page with no article text, or one that lost most of its article's words, "
+        "saying so on stderr, instead of stopping the import.",
+    ),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
     from revtrack.importer import folder_articles, folder_snapshots, jsonl_articles, jsonl_snapshots
 
     store = _store()
+    skipped: list[str] = []
+
+    def skip(why: str) -> None:
+        _warn(f"skipped {why}")
+        skipped.append(why)
+
+    skipping = skip if skip_failed_pages else None
     if os.path.isdir(source):
         report = _run_import(
-            store, lambda _: folder_snapshots(source, article, store, processes), folder_articles(source, article)
+            store,
+            lambda _: folder_snapshots(source, article, store, processes, skipped=skipping),
+            folder_articles(source, article),
         )
     else:
         from revtrack.errors import NotText
@@ -258,19 +273,20 @@ def import_command(
             where = source if source != "-" else "stdin"
 
             def snapshots(ahead: ReadAhead) -> Iterable[Snapshot]:
-                return jsonl_snapshots(stream, where, store, processes, pages=ahead.pages)
+                return jsonl_snapshots(stream, where, store, processes, pages=ahead.pages, skipped=skipping)
 
             report = _run_import(store, snapshots, jsonl_articles(stream))
     if report.packing_failed is not None:
         _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
               "run 'revtrack maintain' to pack it")  # fmt: skip
+    read = report.read + len(skipped)  # every record: recorded, unchanged or skipped
     if output == TextOrJson.json:
-        _emit_json({"read": report.read, "recorded": report.recorded, "unchanged": report.unchanged,
-                    "new_articles": report.articles})  # fmt: skip
+        _emit_json({"read": read, "recorded": report.recorded, "unchanged": report.unchanged,
+                    "skipped": len(skipped), "new_articles": report.articles})  # fmt: skip
     else:
         typer.echo(
-            f"imported {report.recorded} new versions ({report.unchanged} unchanged) "
-            f"of {report.read} read; {report.articles} new articles"
+            f"imported {report.recorded} new versions ({report.unchanged} unchanged) of {read} read; "
+            f"{report.articles} new articles" + (f"; {len(skipped)} pages skipped" if skip_failed_pages else "")
         )
 
 

@@ -164,6 +164,7 @@ def jsonl_snapshots(
     store: Store | None = None,
     processes: int | None = None,
     pages: bool | None = None,
+    skipped: Callable[[str], None] | None = None,
 ) -> Iterator[Snapshot]:
     """Snapshots from JSON lines; a bad line stops the import, naming the line.
 
@@ -175,10 +176,11 @@ def jsonl_snapshots(
     checked the same way for lost words. ``pages``: whether any record is a
     page (from :func:`read_ahead`); None when not known, which counts the
     words of every version (~0.15 ms a 4 KB text) in case a page follows.
+    ``skipped``: see :func:`folder_snapshots`.
     """
     with ExtractorPool(processes or default_processes()) as extractors:
         records = _jsonl_records(stream, where, extractors)
-        yield from _in_order(records, extractors, {} if pages is not False else None, store)
+        yield from _in_order(records, extractors, _PageChecks(pages is not False, store, skipped))
 
 
 def _jsonl_records(stream: IO[str], where: str, extractors: ExtractorPool) -> Iterator[_Pending]:
@@ -259,7 +261,11 @@ def _is_unicode(text: str) -> bool:
 
 
 def folder_snapshots(
-    folder: str, article: str | None = None, store: Store | None = None, processes: int | None = None
+    folder: str,
+    article: str | None = None,
+    store: Store | None = None,
+    processes: int | None = None,
+    skipped: Callable[[str], None] | None = None,
 ) -> Iterator[Snapshot]:
     """Snapshots from a folder with ``versions.tsv`` (as in ``seeds/``).
 
@@ -270,7 +276,8 @@ def folder_snapshots(
     cores, at most four), a few pages ahead of the import, in the table's
     order. A page that lost most of its article's previous words (in this
     folder, or the latest in ``store``) stops the import, as it stops a single
-    snapshot (exit 8).
+    snapshot (exit 8), as does a page with no article text; with ``skipped``,
+    such a page is left out instead, and ``skipped`` told which and why.
     """
     table = os.path.join(folder, "versions.tsv")
     if not os.path.isfile(table):
@@ -282,7 +289,7 @@ def folder_snapshots(
     pages = any(is_saved_page(row.get("file") or "") for row in rows)
     with ExtractorPool(processes or default_processes()) as extractors:
         records = _folder_records(folder, table, rows, article, extractors)
-        yield from _in_order(records, extractors, {} if pages else None, store)
+        yield from _in_order(records, extractors, _PageChecks(pages, store, skipped))
 
 
 def _folder_records(
@@ -321,10 +328,16 @@ class _Pending(NamedTuple):
         return isinstance(self.snapshot, Future)
 
 
-def _in_order(
-    records: Iterator[_Pending], extractors: ExtractorPool, previous: dict[str, int | None] | None, store: Store | None
-) -> Iterator[Snapshot]:
-    """The records' versions in their order, pages extracted a few ahead (two a worker), each :func:`_checked`.
+def _in_order(records: Iterator[_Pending], extractors: ExtractorPool, checks: _PageChecks) -> Iterator[Snapshot]:
+    """The records' versions in their order, pages extracted a few ahead, each through ``checks``."""
+    for pending in _ahead(records, extractors):
+        snapshot = checks.checked(pending)
+        if snapshot is not None:
+            yield snapshot
+
+
+def _ahead(records: Iterator[_Pending], extractors: ExtractorPool) -> Iterator[_Pending]:
+    """The records in their order, each once ready, reading on while pages are extracted (two a worker).
 
     A record that cannot be read stops the import once the pages before it
     are checked: the first bad record is the one the error names.
@@ -339,51 +352,76 @@ def _in_order(
             break
         except RevtrackError:
             while waiting:
-                yield _checked(waiting.popleft(), previous, store)
+                yield waiting.popleft()
             raise
         if not waiting and not pending.page:
-            yield _checked(pending, previous, store)  # the usual record, a text: nothing to wait for
+            yield pending  # the usual record, a text: nothing to wait for
             continue
         waiting.append(pending)
         while len(waiting) > 2 * extractors.processes or (waiting and _ready(waiting[0])):
-            yield _checked(waiting.popleft(), previous, store)
+            yield waiting.popleft()
     while waiting:
-        yield _checked(waiting.popleft(), previous, store)
+        yield waiting.popleft()
 
 
 def _ready(pending: _Pending) -> bool:
     return not isinstance(pending.snapshot, Future) or pending.snapshot.done()
 
 
-def _checked(pending: _Pending, previous: dict[str, int | None] | None, store: Store | None) -> Snapshot:
-    """A record's version once extracted, refused when a page lost most of its article's previous words.
+class _PageChecks:
+    """What a single snapshot would refuse of a page: no article text, or most of its article's words lost.
 
-    ``previous``: article -> the words of its previous version (in these
-    records, else the store's latest; None: no version yet); None where no
-    record is a page.
+    Either stops the import (exit 8), naming the record; or, with
+    ``skipped``, the page is left out and ``skipped`` told why, as a single
+    snapshot of it would have recorded nothing.
     """
-    from revtrack.snapshotting import lost_most_words
-    from revtrack.tokens import count_words
 
-    try:
-        snapshot = pending.snapshot.result() if isinstance(pending.snapshot, Future) else pending.snapshot
-    except RevtrackError as error:
-        raise type(error)(f"{pending.where}: {error}") from None
-    if previous is None:
+    def __init__(self, pages: bool, store: Store | None, skipped: Callable[[str], None] | None) -> None:
+        # article -> the words of its previous version (in these records, else the store's
+        # latest; None: no version yet): counted only where a record is a page.
+        self.previous: dict[str, int | None] | None = {} if pages else None
+        self.store = store
+        self.skipped = skipped
+
+    def checked(self, pending: _Pending) -> Snapshot | None:
+        """A record's version once extracted; None for a page skipped."""
+        from revtrack.snapshotting import lost_most_words
+        from revtrack.tokens import count_words
+
+        try:
+            snapshot = pending.snapshot.result() if isinstance(pending.snapshot, Future) else pending.snapshot
+        except ExtractionSuspect as error:
+            self._failed(f"{pending.where}: {error}")
+            return None
+        except RevtrackError as error:
+            raise type(error)(f"{pending.where}: {error}") from None
+        if self.previous is None:
+            return snapshot
+        after = count_words(snapshot.body)
+        if pending.page:
+            before = self._words_before(snapshot.article)
+            if before is not None and lost_most_words(before, after):
+                self._failed(
+                    f"{pending.where}: suspected extraction failure: the body went from {before} words to {after}"
+                )
+                return None
+        self.previous[snapshot.article] = after
         return snapshot
-    after = count_words(snapshot.body)
-    if pending.page:
-        if snapshot.article not in previous:
-            latest = store.index().latest(snapshot.article) if store is not None and store.exists() else None
-            previous[snapshot.article] = count_words(store.text(latest).body) if store and latest else None
-        before = previous[snapshot.article]
-        if before is not None and lost_most_words(before, after):
-            raise ExtractionSuspect(
-                f"{pending.where}: suspected extraction failure: the body went from {before} words "
-                f"to {after}; nothing imported (remove the line, or replace the page)"
-            )
-    previous[snapshot.article] = after
-    return snapshot
+
+    def _words_before(self, article: str) -> int | None:
+        from revtrack.tokens import count_words
+
+        assert self.previous is not None
+        if article not in self.previous:
+            store = self.store
+            latest = store.index().latest(article) if store is not None and store.exists() else None
+            self.previous[article] = count_words(store.text(latest).body) if store and latest else None
+        return self.previous[article]
+
+    def _failed(self, why: str) -> None:
+        if self.skipped is None:
+            raise ExtractionSuspect(f"{why}; nothing imported (remove the line, or give --skip-failed-pages)")
+        self.skipped(why)
 
 
 def _folder_rows(folder: str) -> list[dict[str, str]]:

@@ -71,7 +71,7 @@ def test_jsonl_import_from_stdin_continues_an_existing_store(seeded: Cli) -> Non
     ]
     result = seeded("import", "-", "--format", "json", input="\n".join(json.dumps(x) for x in lines) + "\n")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"read": 4, "recorded": 3, "unchanged": 1, "new_articles": 1}
+    assert json.loads(result.stdout) == {"read": 4, "recorded": 3, "unchanged": 1, "skipped": 0, "new_articles": 1}
     log = json.loads(seeded("log", SEED_ID, "--format", "json").stdout)["revisions"]
     assert [r["rev"] for r in log] == [1, 2, 3, 4] and log[3]["title"] == "Coalition: talks go on"
     other = json.loads(seeded("log", "other/story", "--format", "json").stdout)["revisions"]
@@ -307,7 +307,7 @@ def test_a_version_repeated_at_the_same_time_is_a_repeat_as_for_single_snapshots
     bodies = ["One.", "Two.", "One.", "Three.", "Two."]
     lines = [{"article": "x", "observed_at": "2020-01-01T00:00:00Z", "title": "T", "body": body} for body in bodies]
     result = cli("import", "-", "--format", "json", input="\n".join(json.dumps(line) for line in lines) + "\n")
-    assert json.loads(result.stdout) == {"read": 5, "recorded": 3, "unchanged": 2, "new_articles": 1}
+    assert json.loads(result.stdout) == {"read": 5, "recorded": 3, "unchanged": 2, "skipped": 0, "new_articles": 1}
     single = Cli(cli.runner, tmp_path / "single")
     for body in bodies:
         recorded = single("snapshot", "-", "--article", "x", "--at", "2020-01-01T00:00:00Z", input=f"T\n\n{body}\n")
@@ -502,7 +502,7 @@ def test_a_version_repeated_out_of_order_is_a_repeat_as_for_single_snapshots(cli
     records = [{"article": "x", "observed_at": when, "title": "T", "body": body} for when, body in first + second]
     result = cli("import", "-", "--format", "json", input="".join(json.dumps(r) + "\n" for r in records))
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"read": 6, "recorded": 4, "unchanged": 2, "new_articles": 1}
+    assert json.loads(result.stdout) == {"read": 6, "recorded": 4, "unchanged": 2, "skipped": 0, "new_articles": 1}
     single = Cli(cli.runner, tmp_path / "single")
     for record in records:
         text = f"T\n\n{record['body']}\n"
@@ -618,7 +618,7 @@ def test_a_failed_packing_after_an_import_is_a_warning_not_the_imports_error(
     monkeypatch.setattr(packing, "pack_all", full_disk)
     result = cli("import", "-", "--format", "json", input=_records(["alpha", "bravo"]))
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"read": 2, "recorded": 2, "unchanged": 0, "new_articles": 1}
+    assert json.loads(result.stdout) == {"read": 2, "recorded": 2, "unchanged": 0, "skipped": 0, "new_articles": 1}
     assert result.stderr.startswith("Warning: the versions are recorded, but packing the store after the import failed")
     assert "No space left on device" in result.stderr and "revtrack maintain" in result.stderr
     assert [r["rev"] for r in json.loads(cli("log", "x", "--format", "json").stdout)["revisions"]] == [1, 2]

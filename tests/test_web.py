@@ -525,7 +525,10 @@ def test_a_saved_page_with_no_article_text_stops_the_import_naming_its_line(cli:
     )
     refused = cli("import", str(folder))
     assert refused.exit_code == 8, refused.output
-    assert refused.stderr == f"Error: {folder / 'versions.tsv'} line 3: empty.html: no article text found in the page\n"
+    assert refused.stderr == (
+        f"Error: {folder / 'versions.tsv'} line 3: empty.html: no article text found in the page; "
+        "nothing imported (remove the line, or give --skip-failed-pages)\n"
+    )
     assert not (cli.store / "refs" / "heads" / "main").exists()
 
 
@@ -646,6 +649,38 @@ def test_a_bad_json_lines_page_stops_the_import_naming_its_line(
 
 
 @pytest.mark.parametrize("source", ["folder", "json lines"])
+def test_failed_pages_can_be_skipped_as_single_snapshots_would_record_nothing(
+    cli: Cli, tmp_path: Path, source: str
+) -> None:
+    """--skip-failed-pages: each left out, said on stderr; the next page is checked against the last one kept."""
+    url = "https://example.org/a"
+    pages = [page(1, url), _STUB, _STUB, "<html></html>", page(3, url)]
+    at = [f"2024-06-0{day}T12:00:00+00:00" for day in range(1, 6)]
+    if source == "folder":
+        given = _captures(tmp_path / "captures", [(f"v{n}.html", at[n], html) for n, html in enumerate(pages)])
+        where = [f"{given / 'versions.tsv'} line {n + 2}: v{n}.html" for n in range(5)]
+        args = ["import", str(given), "--article", "a"]
+    else:
+        given = _jsonl(
+            tmp_path / "pages.jsonl",
+            [{"article": "a", "observed_at": at[n], "html": html} for n, html in enumerate(pages)],
+        )
+        where = [f"{given} line {n + 1}" for n in range(5)]
+        args = ["import", str(given)]
+    imported = cli(*args, "--skip-failed-pages", "--processes", "2", "--format", "json")
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout) == {"read": 5, "recorded": 2, "unchanged": 0, "skipped": 3, "new_articles": 1}
+    lines = imported.stderr.splitlines()
+    assert [line.split(": suspected")[0] for line in lines[:2]] == [f"Warning: skipped {where[n]}" for n in (1, 2)]
+    assert "the body went from" in lines[0] and "the body went from" in lines[1]
+    assert lines[2:] == [f"Warning: skipped {where[3]}: no article text found in the page"]
+    revisions = json.loads(cli("log", "a", "--format", "json").stdout)["revisions"]
+    assert [revision["observed_at"] for revision in revisions] == [at[0], at[4]]
+    again = cli(*args, "--skip-failed-pages")
+    assert again.stdout.strip() == "imported 0 new versions (2 unchanged) of 5 read; 0 new articles; 3 pages skipped"
+
+
+@pytest.mark.parametrize("source", ["folder", "json lines"])
 def test_the_first_bad_record_is_the_one_named_while_pages_are_extracted_ahead(
     cli: Cli, tmp_path: Path, source: str
 ) -> None:
@@ -662,7 +697,7 @@ def test_the_first_bad_record_is_the_one_named_while_pages_are_extracted_ahead(
         given, first = str(stream), f"{stream} line 1: "
     refused = cli("import", given, "--processes", "2")
     assert refused.exit_code == 8, refused.output
-    assert refused.stderr == f"Error: {first}no article text found in the page\n"
+    assert refused.stderr.startswith(f"Error: {first}no article text found in the page; nothing imported")
     assert not (cli.store / "refs").exists()
 
 
