@@ -163,6 +163,11 @@ def _parse(html: bytes | str) -> Any:
     import lxml.html
 
     try:
+        if isinstance(html, str):
+            # Text already decoded (a JSON-lines import's page). lxml refuses text that
+            # declares an encoding (an XHTML page's <?xml ... encoding="..."?>), which lost
+            # the page's canonical URL and stated times: it goes as UTF-8, said so.
+            return lxml.html.fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
         return lxml.html.fromstring(html)
     except (ValueError, TypeError, lxml.etree.ParserError):
         return None

@@ -572,6 +572,31 @@ def test_json_lines_with_pages_import_as_single_html_snapshots_would(cli: Cli, t
     assert cli("show", "other").stdout == "A text\n\nTold in plain text."
 
 
+def test_an_xhtml_page_in_a_json_lines_record_keeps_its_canonical_url_and_stated_times(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """lxml refuses decoded text that declares its encoding (<?xml ... encoding=...?>): the page's metadata was lost."""
+    canonical = "https://www.rudaw.net/english/kurdistan/271020171"
+    xhtml = page(2, canonical).replace(
+        "<!doctype html><html>",
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml">',
+    )
+    stream = _jsonl(tmp_path / "pages.jsonl", [{"article": "story", "observed_at": _CAPTURED[1], "html": xhtml}])
+    assert cli("import", str(stream)).exit_code == 0
+    single = Cli(cli.runner, tmp_path / "single")
+    assert single("snapshot", "-", "--html", "--article", "story", "--at", _CAPTURED[1], input=xhtml).exit_code == 0
+    imported, snapped = (
+        json.loads(who("log", "story", "--format", "json").stdout)["revisions"][0] for who in (cli, single)
+    )
+    assert imported["url"] == canonical
+    assert (
+        imported["stated"]
+        == snapped["stated"]
+        == {"published": "2017-10-27T11:40:00+03:00", "updated": "2017-10-27T15:10:00+03:00"}
+    )
+
+
 @pytest.mark.parametrize("before", ["a page", "a text", "the store's latest"])
 def test_a_json_lines_page_that_lost_most_words_stops_the_import(cli: Cli, tmp_path: Path, before: str) -> None:
     """Checked against the article's previous version: a record before it (page or text), or the store's latest."""
