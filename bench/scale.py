@@ -26,6 +26,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -155,6 +156,26 @@ def grow_to_twenty(path: Path, article: str, rng: random.Random, pool: list[str]
             revision = store.revision(article)
 
 
+def _cli_snapshot_seconds(folder: Path, articles: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median seconds of ``revtrack snapshot`` of a new version as a whole process, the stores taking turns.
+
+    In one process (the rates above) the smaller store's trees stay in the
+    writer's cache from one snapshot to the next, and the larger store's
+    mostly do not; a command reads its store's trees afresh at any size.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in articles}
+    source = folder / "cli-version.txt"
+    for turn in range(repeat):
+        for name, article in articles.items():
+            source.write_text(f"Version {turn}\n\n" + f"A new paragraph {turn} of {name}. " * 20, encoding="utf-8")
+            at = f"2030-01-01T00:{turn // 60:02d}:{turn % 60:02d}+00:00"
+            command = [python(), "-m", "revtrack", "--store", str(folder / name), "snapshot", str(source)]
+            start = time.perf_counter()
+            subprocess.run([*command, "--article", article, "--at", at], check=True, capture_output=True)
+            seconds[name].append(time.perf_counter() - start)
+    return {f"cli_snapshot_{name}": statistics.median(values) for name, values in seconds.items()}
+
+
 def repo_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (path / "objects").rglob("*") if p.is_file())
 
@@ -216,6 +237,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
             reads[f"search_common_{name}"] = [*command, "search", "the", "--format", "json"]
         # Both stores' commands take turns, so that the machine's phases fall on both.
         figures.update(interleaved_process_seconds(reads, repeat))
+        last_articles = {"small": small_records[-1]["article"], "big": big_records[-1]["article"]}
+        figures.update(_cli_snapshot_seconds(folder, last_articles, repeat))
         figures["files_per_snapshot"] = _files_floor(folder)
         figures["flushes_per_snapshot"] = _flush_floor(folder, 20 if tiny else 100)
     # The same snapshots with the store in memory (tmpfs), where there is one:
@@ -236,6 +259,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         [f"snapshots per second through `Store.batch`, {BATCH} a batch, maintenance included",
          f"{figures['snap_batched_small']:.0f}", f"{figures['snap_batched_big']:.0f}",
          f"{figures['snap_batched_small'] / figures['snap_batched_big']:.2f}×", "≥ 300/s; ≤ 1.2×"],
+        ["`revtrack snapshot` of a new version (process, ms)", f"{figures['cli_snapshot_small'] * 1e3:.0f}",
+         f"{figures['cli_snapshot_big'] * 1e3:.0f}",
+         f"{figures['cli_snapshot_big'] / figures['cli_snapshot_small']:.2f}×", "(each process reads its trees anew)"],
         ["`log` of a 20-revision article (process, ms)", f"{figures['log_small'] * 1e3:.0f}",
          f"{figures['log_big'] * 1e3:.0f}", f"{figures['log_big'] / figures['log_small']:.2f}×", "≤ 1.2×"],
         ["`search` of a phrase (process, ms)", f"{figures['search_small'] * 1e3:.0f}",

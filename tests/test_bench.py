@@ -17,3 +17,5 @@ def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]
     assert "| unchanged, asked with the validators |" in out and "0 / 5 / 5 / 0" in out
     assert "| the same for real revisions: Wikipedia pages" in out
     assert "(a snapshot's two flushes), ms |" in out and "disk floor per single snapshot: at most" in out
+    assert "| `revtrack snapshot` of a new version (process, ms) |" in out
+    assert "| JSON lines, `html` records |" in out
