@@ -210,7 +210,7 @@ def _import_saved_pages(pages: list[bytes], figures: dict[str, float]) -> str:
     of two counting.
     """
     from revtrack.extractors import default_processes
-    from revtrack.importer import folder_snapshots, import_snapshots, jsonl_snapshots
+    from revtrack.importer import PageOptions, folder_snapshots, import_snapshots, jsonl_snapshots
     from revtrack.store import Store
 
     processes = default_processes()
@@ -233,9 +233,9 @@ def _import_saved_pages(pages: list[bytes], figures: dict[str, float]) -> str:
             with Store(str(Path(scratch) / f"store-{turn}")) as store:
                 began = time.perf_counter()
                 snapshots = (
-                    folder_snapshots(str(folder), store=store, processes=workers)
+                    folder_snapshots(str(folder), store=store, options=PageOptions(workers))
                     if source == "folder"
-                    else jsonl_snapshots(io.StringIO(lines), store=store, processes=workers, pages=True)
+                    else jsonl_snapshots(io.StringIO(lines), store=store, pages=True, options=PageOptions(workers))
                 )
                 report = import_snapshots(store, snapshots)
                 seconds[source, workers].append(time.perf_counter() - began)

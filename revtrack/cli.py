@@ -242,9 +242,10 @@ def import_command(
         help="Leave out a page with no article text, or one that lost most of its article's words, "
         "saying so on stderr, instead of stopping the import.",
     ),
+    keep_html: bool = typer.Option(False, "--keep-html", help="Also store each page in its revision."),
 ) -> None:
     """Load many versions at once (git fast-import), in observed order per article."""
-    from revtrack.importer import folder_articles, folder_snapshots, jsonl_articles, jsonl_snapshots
+    from revtrack.importer import PageOptions, folder_articles, folder_snapshots, jsonl_articles, jsonl_snapshots
 
     store = _store()
     skipped: list[str] = []
@@ -253,12 +254,10 @@ def import_command(
         _warn(f"skipped {why}")
         skipped.append(why)
 
-    skipping = skip if skip_failed_pages else None
+    options = PageOptions(processes, keep_html, skip if skip_failed_pages else None)
     if os.path.isdir(source):
         report = _run_import(
-            store,
-            lambda _: folder_snapshots(source, article, store, processes, skipped=skipping),
-            folder_articles(source, article),
+            store, lambda _: folder_snapshots(source, article, store, options), folder_articles(source, article)
         )
     else:
         from revtrack.errors import NotText
@@ -273,7 +272,7 @@ def import_command(
             where = source if source != "-" else "stdin"
 
             def snapshots(ahead: ReadAhead) -> Iterable[Snapshot]:
-                return jsonl_snapshots(stream, where, store, processes, pages=ahead.pages, skipped=skipping)
+                return jsonl_snapshots(stream, where, store, ahead.pages, options)
 
             report = _run_import(store, snapshots, jsonl_articles(stream))
     if report.packing_failed is not None:

@@ -98,6 +98,17 @@ class ReadAhead:
     pages: bool = False  # any record a page to extract (the word-loss check then counts every version's words)
 
 
+@dataclass(frozen=True)
+class PageOptions:
+    """What an import does with its pages (a folder's ``.html`` files, JSON lines' ``html`` records)."""
+
+    processes: int | None = None  # worker processes extracting them (None: the cores, at most four)
+    keep_html: bool = False  # store each page beside its text, as ``snapshot --keep-html`` does
+    # Told each page left out (no article text, or most words lost), with its record and why;
+    # None: such a page stops the import (exit 8), as it stops a single snapshot.
+    skipped: Callable[[str], None] | None = None
+
+
 def read_ahead(heads: Iterable[tuple[str, bool]], progress: Callable[[int], None] | None = None) -> ReadAhead:
     """Count the records (given as their article id and whether each is a page, in order), and tell their order.
 
@@ -162,28 +173,26 @@ def jsonl_snapshots(
     stream: IO[str],
     where: str = "input",
     store: Store | None = None,
-    processes: int | None = None,
     pages: bool | None = None,
-    skipped: Callable[[str], None] | None = None,
+    options: PageOptions = PageOptions(),
 ) -> Iterator[Snapshot]:
     """Snapshots from JSON lines; a bad line stops the import, naming the line.
 
     A record with ``html`` in place of ``body`` is a page (a crawler's copy):
     extracted as ``revtrack snapshot - --html --url URL`` extracts it (headline
     unless the record gives ``title``, body, the page's stated times, its
-    canonical URL when the record has no ``url``), in ``processes`` worker
-    processes, as a folder's saved pages are (:func:`folder_snapshots`), and
-    checked the same way for lost words. ``pages``: whether any record is a
-    page (from :func:`read_ahead`); None when not known, which counts the
-    words of every version (~0.15 ms a 4 KB text) in case a page follows.
-    ``skipped``: see :func:`folder_snapshots`.
+    canonical URL when the record has no ``url``), as a folder's saved pages
+    are (:func:`folder_snapshots`, ``options``), and checked the same way for
+    lost words. ``pages``: whether any record is a page (from
+    :func:`read_ahead`); None when not known, which counts the words of every
+    version (~0.15 ms a 4 KB text) in case a page follows.
     """
-    with ExtractorPool(processes or default_processes()) as extractors:
-        records = _jsonl_records(stream, where, extractors)
-        yield from _in_order(records, extractors, _PageChecks(pages is not False, store, skipped))
+    with ExtractorPool(options.processes or default_processes()) as extractors:
+        records = _jsonl_records(stream, where, extractors, options.keep_html)
+        yield from _in_order(records, extractors, _PageChecks(pages is not False, store, options.skipped))
 
 
-def _jsonl_records(stream: IO[str], where: str, extractors: ExtractorPool) -> Iterator[_Pending]:
+def _jsonl_records(stream: IO[str], where: str, extractors: ExtractorPool, keep_html: bool) -> Iterator[_Pending]:
     valid_ids: set[str] = set()  # checked once each: an article usually has several lines
     for number, line in enumerate(stream, start=1):
         if not line.strip():
@@ -217,7 +226,7 @@ def _jsonl_records(stream: IO[str], where: str, extractors: ExtractorPool) -> It
             _check_page_text(item["html"], f"{where} line {number}")
             request = SnapshotRequest(
                 "import", item["article"], item.get("url"), title=item.get("title"), at=format_iso(observed),
-                html=True, content=item["html"],
+                html=True, keep_html=keep_html, content=item["html"],
             )  # fmt: skip
             yield _Pending(f"{where} line {number}", extractors.submit(request))
             continue
@@ -261,23 +270,18 @@ def _is_unicode(text: str) -> bool:
 
 
 def folder_snapshots(
-    folder: str,
-    article: str | None = None,
-    store: Store | None = None,
-    processes: int | None = None,
-    skipped: Callable[[str], None] | None = None,
+    folder: str, article: str | None = None, store: Store | None = None, options: PageOptions = PageOptions()
 ) -> Iterator[Snapshot]:
     """Snapshots from a folder with ``versions.tsv`` (as in ``seeds/``).
 
     A file ending ``.html`` or ``.htm`` is a saved page (an archive's capture,
     say): extracted as ``revtrack snapshot FILE --html`` extracts it (headline,
     body, the page's stated times, its canonical URL when the row has none), in
-    ``processes`` worker processes (:mod:`revtrack.extractors`; default: the
-    cores, at most four), a few pages ahead of the import, in the table's
-    order. A page that lost most of its article's previous words (in this
-    folder, or the latest in ``store``) stops the import, as it stops a single
-    snapshot (exit 8), as does a page with no article text; with ``skipped``,
-    such a page is left out instead, and ``skipped`` told which and why.
+    worker processes (:mod:`revtrack.extractors`), a few pages ahead of the
+    import, in the table's order. A page that lost most of its article's
+    previous words (in this folder, or the latest in ``store``) stops the
+    import, as it stops a single snapshot (exit 8), as does a page with no
+    article text, unless ``options`` says to skip such pages (:class:`PageOptions`).
     """
     table = os.path.join(folder, "versions.tsv")
     if not os.path.isfile(table):
@@ -287,13 +291,18 @@ def folder_snapshots(
     except (UnicodeDecodeError, csv.Error) as error:
         raise InvalidInput(f"{table} is not a UTF-8 table of tab-separated columns ({error})") from None
     pages = any(is_saved_page(row.get("file") or "") for row in rows)
-    with ExtractorPool(processes or default_processes()) as extractors:
-        records = _folder_records(folder, table, rows, article, extractors)
-        yield from _in_order(records, extractors, _PageChecks(pages, store, skipped))
+    with ExtractorPool(options.processes or default_processes()) as extractors:
+        records = _folder_records(folder, table, rows, article, extractors, options.keep_html)
+        yield from _in_order(records, extractors, _PageChecks(pages, store, options.skipped))
 
 
 def _folder_records(
-    folder: str, table: str, rows: list[dict[str, str]], article: str | None, extractors: ExtractorPool
+    folder: str,
+    table: str,
+    rows: list[dict[str, str]],
+    article: str | None,
+    extractors: ExtractorPool,
+    keep_html: bool,
 ) -> Iterator[_Pending]:
     inside = os.path.realpath(folder)
     for number, row in enumerate(rows, start=2):
@@ -309,7 +318,7 @@ def _folder_records(
         article_id = validate_article_id(_row_article(row, folder, article))
         url = row.get("url") or None
         if is_saved_page(name):
-            request = SnapshotRequest(path, article_id, url, at=format_iso(observed), html=True)
+            request = SnapshotRequest(path, article_id, url, at=format_iso(observed), html=True, keep_html=keep_html)
             yield _Pending(f"{table} line {number}: {name}", extractors.submit(request))
         else:
             document = parse_document(decode(read_source(path), path))

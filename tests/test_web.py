@@ -674,6 +674,42 @@ def test_a_bad_json_lines_page_stops_the_import_naming_its_line(
 
 
 @pytest.mark.parametrize("source", ["folder", "json lines"])
+def test_an_import_keeps_each_page_beside_its_text_as_snapshot_keep_html_does(
+    cli: Cli, tmp_path: Path, source: str
+) -> None:
+    canonical = "https://www.rudaw.net/english/kurdistan/271020171"
+    files = [(f"v{v}.html", _CAPTURED[v - 1], page(v, canonical)) for v in (1, 2)]
+    folder = _captures(tmp_path / "captures", files)
+    if source == "folder":
+        given = [str(folder), "--article", "story"]
+    else:
+        records = [{"article": "story", "observed_at": at, "html": html} for _, at, html in files]
+        given = [str(_jsonl(tmp_path / "pages.jsonl", records))]
+    assert cli("import", *given, "--keep-html").exit_code == 0
+    single = Cli(cli.runner, tmp_path / "single")
+    for name, at, _ in files:
+        assert single("snapshot", str(folder / name), "--article", "story", "--at", at, "--keep-html").exit_code == 0
+
+    def tree(store: Path) -> list[str]:
+        listed = subprocess.run(
+            ["git", "--git-dir", str(store), "ls-tree", "-r", "main"], capture_output=True, text=True
+        )
+        return listed.stdout.splitlines()
+
+    kept = [line for line in tree(cli.store) if line.endswith(".page.html")]
+    assert len(kept) == 1 and kept == [line for line in tree(single.store) if line.endswith(".page.html")]
+    shown = subprocess.run(
+        ["git", "--git-dir", str(cli.store), "cat-file", "blob", kept[0].split()[2]], capture_output=True
+    )
+    assert shown.stdout == (folder / "v2.html").read_bytes()
+    first = subprocess.run(
+        ["git", "--git-dir", str(cli.store), "show", "--stat", "--format=", "main~1"], capture_output=True, text=True
+    )
+    assert ".page.html" in first.stdout  # the first version's page too, in its own commit
+    assert cli("show", "story", "2").stdout == single("show", "story", "2").stdout
+
+
+@pytest.mark.parametrize("source", ["folder", "json lines"])
 def test_failed_pages_can_be_skipped_as_single_snapshots_would_record_nothing(
     cli: Cli, tmp_path: Path, source: str
 ) -> None:
