@@ -65,10 +65,11 @@ from revtrack.ingest import DEFAULT_MAX_BYTES, collapse, decode, fingerprint, pa
 from revtrack.model import Revision, Snapshot
 from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
 from revtrack.search_text import search_words
-from revtrack.snapshotting import SnapshotRequest, is_saved_page
+from revtrack.snapshotting import SnapshotRequest, is_saved_page, lost_most_words
 from revtrack.stated import stated_times
 from revtrack.store import MAINTENANCE_FAILURES, Store
 from revtrack.timeutil import format_iso, git_date, now, parse_iso
+from revtrack.tokens import count_words
 
 # glibc hands the ~270 KB that zlib allocates for each object back to the
 # system after every object and faults it in again for the next: 3.6 s of
@@ -197,44 +198,45 @@ def _jsonl_records(stream: IO[str], where: str, extractors: ExtractorPool, keep_
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
+        at_line = f"{where} line {number}"
         try:
             item = _json_line(line)
         except ValueError as error:
-            raise InvalidInput(f"{where} line {number}: not JSON ({error})") from None
+            raise InvalidInput(f"{at_line}: not JSON ({error})") from None
         if not isinstance(item, dict):
-            raise InvalidInput(f"{where} line {number}: expected a JSON object")
+            raise InvalidInput(f"{at_line}: expected a JSON object")
         page = "html" in item
         if page and "body" in item:
-            raise InvalidInput(f"{where} line {number}: give either body (the text) or html (the page), not both")
+            raise InvalidInput(f"{at_line}: give either body (the text) or html (the page), not both")
         needed = ("article", "observed_at", "html") if page else ("article", "observed_at", "title", "body")
         missing = [key for key in needed if not isinstance(item.get(key), str)]
         if page and not isinstance(item.get("title", ""), str):
             missing.append("title")
         if missing:
-            raise InvalidInput(f"{where} line {number}: missing or non-text field(s): {', '.join(missing)}")
+            raise InvalidInput(f"{at_line}: missing or non-text field(s): {', '.join(missing)}")
         if not isinstance(item.get("url", ""), (str, type(None))):
-            raise InvalidInput(f"{where} line {number}: url must be text")
+            raise InvalidInput(f"{at_line}: url must be text")
         if not _is_unicode(item.get("url") or "") or not _is_unicode(item.get("title") or ""):
-            raise InvalidInput(f"{where} line {number}: {_NOT_UNICODE}")
+            raise InvalidInput(f"{at_line}: {_NOT_UNICODE}")
         try:
             observed, _ = parse_iso(item["observed_at"])
             if item["article"] not in valid_ids:
                 valid_ids.add(validate_article_id(item["article"]))
         except RevtrackError as error:
-            raise type(error)(f"{where} line {number}: {error}") from None
+            raise type(error)(f"{at_line}: {error}") from None
         if page:
-            _check_page_text(item["html"], f"{where} line {number}")
+            _check_page_text(item["html"], at_line)
             request = SnapshotRequest(
                 "import", item["article"], item.get("url"), title=item.get("title"), at=format_iso(observed),
                 html=True, keep_html=keep_html, content=item["html"],
             )  # fmt: skip
-            yield _Pending(f"{where} line {number}", extractors.submit(request))
+            yield _Pending(at_line, extractors.submit(request))
             continue
         snapshot = Snapshot(
             item["article"], collapse(item["title"]), item["body"], format_iso(observed),
             item.get("url"), source="import",
         )  # fmt: skip
-        yield _Pending(f"{where} line {number}", snapshot)
+        yield _Pending(at_line, snapshot)
 
 
 def _check_page_text(html: str, where: str) -> None:
@@ -394,9 +396,6 @@ class _PageChecks:
 
     def checked(self, pending: _Pending) -> Snapshot | None:
         """A record's version once extracted; None for a page skipped."""
-        from revtrack.snapshotting import lost_most_words
-        from revtrack.tokens import count_words
-
         try:
             snapshot = pending.snapshot.result() if isinstance(pending.snapshot, Future) else pending.snapshot
         except ExtractionSuspect as error:
@@ -418,8 +417,6 @@ class _PageChecks:
         return snapshot
 
     def _words_before(self, article: str) -> int | None:
-        from revtrack.tokens import count_words
-
         assert self.previous is not None
         if article not in self.previous:
             store = self.store
