@@ -632,7 +632,8 @@ def maintain() -> None:
 # --- entry point --------------------------------------------------------------------
 
 
-# Options of the group itself that take a value: the word after them is not a command.
+# Options of the group itself (_global) that take a value: the word after them is not a
+# command (tests/test_cli.py checks this against the group's own options).
 _GLOBAL_OPTIONS_WITH_VALUE = ("--store", "--lock-timeout")
 
 
@@ -666,7 +667,7 @@ def app_for(args: list[str]) -> typer.Typer:
         return info.name or (get_command_name(info.callback.__name__) if info.callback else None)
 
     name = command_named(args)
-    named = [info for info in app.registered_commands if name is not None and name_of(info) == name]
+    named = [info for info in app.registered_commands if name_of(info) == name] if name is not None else []
     if not named:
         return app
     one = copy.copy(app)

@@ -240,6 +240,16 @@ def test_command_named_skips_the_groups_own_options(args: list[str], named: str 
     assert command_named(args) == named
 
 
+def test_the_groups_options_that_take_a_value_are_the_ones_command_named_skips() -> None:
+    """A new global option with a value, left out there, would have its value read as the command."""
+    from typer.main import get_command
+
+    from revtrack.cli import _GLOBAL_OPTIONS_WITH_VALUE, app
+
+    taking_values = {name for p in get_command(app).params if not getattr(p, "is_flag", True) for name in p.opts}
+    assert taking_values == set(_GLOBAL_OPTIONS_WITH_VALUE)
+
+
 def test_a_command_line_builds_only_its_command_and_says_the_same(seeded: Cli) -> None:
     from typer.main import get_command
     from typer.testing import CliRunner
