@@ -445,6 +445,12 @@ _CAPTURED = ("2017-10-27T11:48:00+03:00", "2017-10-27T15:10:00+03:00", "2017-10-
 _STUB = "<html><body><article><p>Subscribe to read this story in full.</p></article></body></html>"
 
 
+def _history(who: Cli, article: str = "story") -> list[dict[str, object]]:
+    """An article's revisions as `log --format json` gives them, less their commits (which differ between stores)."""
+    revisions = json.loads(who("log", article, "--format", "json").stdout)["revisions"]
+    return [{key: value for key, value in revision.items() if key != "commit"} for revision in revisions]
+
+
 def _captures(folder: Path, files: list[tuple[str, str, str]]) -> Path:
     """A folder of saved pages (an archive's captures) with its versions.tsv: (file, observed_at, content)."""
     folder.mkdir()
@@ -471,12 +477,8 @@ def test_a_folder_of_saved_pages_imports_as_single_html_snapshots_would(
         result = single("snapshot", str(folder / name), "--html", "--article", "story", "--at", observed)
         assert result.exit_code == 0, result.output
 
-    def history(who: Cli) -> list[dict[str, object]]:
-        revisions = json.loads(who("log", "story", "--format", "json").stdout)["revisions"]
-        return [{key: value for key, value in revision.items() if key != "commit"} for revision in revisions]
-
-    assert history(cli) == history(single) and len(history(cli)) == 3
-    assert history(cli)[2]["url"] == canonical and history(cli)[0]["stated"]
+    assert _history(cli) == _history(single) and len(_history(cli)) == 3
+    assert _history(cli)[2]["url"] == canonical and _history(cli)[0]["stated"]
     for rev in ("1", "2", "3"):
         assert cli("show", "story", rev).stdout == single("show", "story", rev).stdout
     assert "official ceasefire" in cli("show", "story", "2").stdout
@@ -559,13 +561,9 @@ def test_json_lines_with_pages_import_as_single_html_snapshots_would(cli: Cli, t
         result = single(*args, input=str(record["html"]))
         assert result.exit_code == 0, result.output
 
-    def history(who: Cli) -> list[dict[str, object]]:
-        revisions = json.loads(who("log", "story", "--format", "json").stdout)["revisions"]
-        return [{key: value for key, value in revision.items() if key != "commit"} for revision in revisions]
-
-    assert history(cli) == history(single) and len(history(cli)) == 3
-    assert [revision["url"] for revision in history(cli)] == [canonical, canonical + "?amp", canonical]
-    assert history(cli)[0]["stated"] and history(cli)[2]["title"] == "Given headline"
+    assert _history(cli) == _history(single) and len(_history(cli)) == 3
+    assert [revision["url"] for revision in _history(cli)] == [canonical, canonical + "?amp", canonical]
+    assert _history(cli)[0]["stated"] and _history(cli)[2]["title"] == "Given headline"
     for rev in ("1", "2", "3"):
         assert cli("show", "story", rev).stdout == single("show", "story", rev).stdout
     assert "official ceasefire" in cli("show", "story", "2").stdout and "<p>" not in cli("show", "story", "2").stdout
@@ -586,9 +584,7 @@ def test_an_xhtml_page_in_a_json_lines_record_keeps_its_canonical_url_and_stated
     assert cli("import", str(stream)).exit_code == 0
     single = Cli(cli.runner, tmp_path / "single")
     assert single("snapshot", "-", "--html", "--article", "story", "--at", _CAPTURED[1], input=xhtml).exit_code == 0
-    imported, snapped = (
-        json.loads(who("log", "story", "--format", "json").stdout)["revisions"][0] for who in (cli, single)
-    )
+    imported, snapped = (_history(who)[0] for who in (cli, single))
     assert imported["url"] == canonical
     assert (
         imported["stated"]
