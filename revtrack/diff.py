@@ -17,7 +17,7 @@ from typing import Final
 from revtrack.engine import DELETE, EQUAL, INSERT, LARGE_BLOCK, Move, Op, align, token_diff
 from revtrack.ingest import collapse
 from revtrack.segment import Paragraphs, Span, content_end, index_of, paragraph_spans, sentence_spans
-from revtrack.tokens import count_words, is_number, is_word, tokenize
+from revtrack.tokens import count_words, is_number, words
 
 
 @dataclass(frozen=True)
@@ -386,7 +386,7 @@ def typographic_key(text: str) -> str:
 
 def numbers_in(text: str) -> list[str]:
     """Number tokens of ``text`` in order (digits in any script, English number words)."""
-    return [token for token in tokenize(text) if is_word(token) and is_number(token)]
+    return [word for word in words(text) if is_number(word)]
 
 
 def _flags(old_text: str, new_text: str, kind: str) -> list[str]:

@@ -143,6 +143,8 @@ def is_word(token: str) -> bool:
 
 def is_number(token: str) -> bool:
     """True for digit tokens (any script) and English number words."""
+    if token.isalpha():  # most words: no digit can be in them (one C call, not a loop over characters)
+        return token.lower() in NUMBER_WORDS
     return any(ch.isdigit() for ch in token) or token.lower() in NUMBER_WORDS
 
 

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revtrack import tokens
-from revtrack.tokens import full_patterns, pieces, split_piece, tokenize, words
+from revtrack.diff import numbers_in
+from revtrack.tokens import NUMBER_WORDS, full_patterns, pieces, split_piece, tokenize, words
 
 
 @pytest.mark.parametrize(
@@ -70,3 +71,14 @@ def test_text_with_marks_or_unspaced_scripts_takes_the_full_path() -> None:
     for text in ("e\u0301", "हिन्दी", "ไทย", "漢字", "a\u200db"):
         assert not tokens._simple(text)
     assert tokens._simple("“Plain” news — with 3.2% and café.")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60) | LATIN | st.sampled_from(["twelve 12 ٣ ² ½ 3.2% Ⅻ TWENTY-one", "฿5 ๕ 十二"]))
+def test_numbers_are_the_number_tokens_among_all_tokens(text: str) -> None:
+    """The diff's numbers come from the word tokens alone (the 'number' flag, the log's number changes)."""
+    every_token = tokenize(text)
+    expected = [
+        t for t in every_token if tokens.is_word(t) and (any(c.isdigit() for c in t) or t.lower() in NUMBER_WORDS)
+    ]
+    assert numbers_in(text) == expected
