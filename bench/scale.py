@@ -1,4 +1,4 @@
-"""Cost against store size: snapshots, history, bulk import, storage, search.
+"""Cost against store size: snapshots, history, bulk import, storage, search, the watch's schedule.
 
 Two stores are built with ``revtrack import`` from real news paragraphs: 10
 articles and 10,000 articles, 3 versions each. In both, the same work is timed:
@@ -239,6 +239,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         figures.update(interleaved_process_seconds(reads, repeat))
         last_articles = {"small": small_records[-1]["article"], "big": big_records[-1]["article"]}
         figures.update(_cli_snapshot_seconds(folder, last_articles, repeat))
+        for name, tracked in (("small", 10), ("big", big_count)):
+            figures[f"watch_due_ms_{name}"] = _watch_due_ms(folder / f"watch-{name}.sqlite", tracked)
         figures["files_per_snapshot"] = _files_floor(folder)
         figures["flushes_per_snapshot"] = _flush_floor(folder, 20 if tiny else 100)
     # The same snapshots with the store in memory (tmpfs), where there is one:
@@ -269,6 +271,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         ["`search the` (in nearly every article; 100 shown) (process, ms)",
          f"{figures['search_common_small'] * 1e3:.0f}", f"{figures['search_common_big'] * 1e3:.0f}",
          f"{figures['search_common_big'] / figures['search_common_small']:.2f}×", "flat"],
+        ["a watch pass's due URLs and next wake, 10 due (ms; URLs tracked as articles)",
+         f"{figures['watch_due_ms_small']:.3f}", f"{figures['watch_due_ms_big']:.3f}",
+         f"{figures['watch_due_ms_big'] / figures['watch_due_ms_small']:.2f}×", "flat"],
         ["import, versions per second (before the final repack)", f"{figures['import_small_unpacked']:.0f}",
          f"{figures['import_big_unpacked']:.0f}", f"git fast-import alone: {figures['fast_import_alone']:.0f}/s "
          f"({figures['fast_import_tuned']:.0f}/s with revtrack's memory setting)",
@@ -319,6 +324,31 @@ def real_pairs_storage(path: Path, per_language: int | None) -> dict[str, float]
     subprocess.run(["git", "--git-dir", str(path), "gc", "--quiet"], check=True)
     raw = sum(len(f"{r['title']}\n\n{r['body']}".encode()) for r in records)
     return {"wikipedia_storage_ratio": repo_bytes(path) / raw, "wikipedia_raw_mb": raw / 1e6}
+
+
+def _watch_due_ms(path: Path, tracked: int) -> float:
+    """Median milliseconds for a watch pass's two schedule lookups: the URLs due now, and when the next one is.
+
+    ``tracked`` URLs, 10 of them due and a third past their schedule (no
+    longer checked, still listed for ``watch --status``).
+    """
+    from revtrack.watch import WatchState
+
+    state = WatchState(str(path))
+    now = 1_700_000_000.0
+    with state.transaction():
+        for number in range(tracked):
+            state.track(f"https://example.org/news/{number:07d}", None, "config", now - 86_400)
+        state.db.execute("UPDATE urls SET next_due = CASE WHEN rowid % 3 = 0 THEN NULL ELSE ? + rowid END", (now,))
+        state.db.execute("UPDATE urls SET next_due = ? WHERE url IN (SELECT url FROM urls LIMIT 10)", (now - 5,))
+    seconds = []
+    for _ in range(200):
+        start = time.perf_counter()
+        due, _ = state.due(now), state.next_wake()
+        seconds.append(time.perf_counter() - start)
+    assert len(due) == min(tracked, 10)
+    state.close()
+    return statistics.median(seconds) * 1e3
 
 
 def _flush_floor(folder: Path, rounds: int) -> float:

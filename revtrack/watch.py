@@ -221,6 +221,10 @@ class WatchState:
                     if "duplicate column" not in str(error):
                         raise
         self.db.execute("CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT)")
+        # Each pass asks for the URLs due and the watcher for the next one due: without
+        # this index both read every URL ever tracked (7-8 ms each at 100,000 URLs, and
+        # growing with the list; URLs past their schedule stay listed, for --status).
+        self.db.execute("CREATE INDEX IF NOT EXISTS urls_by_next_due ON urls (next_due) WHERE next_due IS NOT NULL")
 
     def close(self) -> None:
         self.db.close()
