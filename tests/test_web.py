@@ -879,10 +879,31 @@ def test_the_urls_due_are_looked_up_in_an_index_not_by_reading_every_url(tmp_pat
     state.close()
 
 
+def test_an_up_to_date_watch_state_opens_while_a_pass_holds_its_write_lock(tmp_path: Path) -> None:
+    """`watch --status` during a pass: opening writes nothing, so it does not wait (30 s, then an error)."""
+    import sqlite3
+
+    from revtrack.watch import WatchState
+
+    path = tmp_path / "watch.sqlite"
+    WatchState(str(path)).close()
+    with contextlib.closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as pass_in_progress:
+        pass_in_progress.execute("BEGIN IMMEDIATE")
+        pass_in_progress.execute("UPDATE urls SET checks = checks + 1")
+        state = WatchState(str(path))
+        assert state.statuses() == []
+        state.close()
+        pass_in_progress.execute("ROLLBACK")
+
+
 def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two watchers (or a watcher and --status) opening an old state at once both add the new columns."""
+    """Two watchers (or a watcher and --status) opening an old state at once: the second finds it brought up to date.
+
+    The other process upgrades the file between this one's look at its schema
+    and its own upgrade (which then adds nothing twice).
+    """
     import sqlite3
 
     from revtrack.watch import WatchState
@@ -892,17 +913,17 @@ def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
     connect = sqlite3.connect
 
     class Raced:
-        """A connection whose ALTER TABLE finds that another connection made the same change first."""
+        """A connection that another process's WatchState beats to the upgrade, once it has looked."""
+
+        raced = False
 
         def __init__(self, *args: object, **kwargs: object) -> None:
             self.inner = connect(*args, **kwargs)  # type: ignore[arg-type]
 
         def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-            if sql.startswith("ALTER TABLE"):
-                other = connect(path)
-                other.execute(sql)
-                other.commit()
-                other.close()
+            if sql.startswith("BEGIN IMMEDIATE") and not Raced.raced:
+                Raced.raced = True
+                WatchState(str(path)).close()  # through this class too: it must not race itself
             return self.inner.execute(sql, *args)
 
         def __getattr__(self, name: str) -> object:
@@ -911,12 +932,15 @@ def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
     monkeypatch.setattr(sqlite3, "connect", Raced)
     state = WatchState(str(path))
     monkeypatch.undo()
+    assert Raced.raced
     state.track("https://example.org/a", None, "config", 1.0)
     assert state.due(2.0)[0].page_sha256 is None
     state.close()
     with contextlib.closing(sqlite3.connect(path)) as state:
         columns = {row[1] for row in state.execute("PRAGMA table_info(urls)")}
-    assert {"etag", "last_modified", "page_sha256"} <= columns
+        made = {row[0] for row in state.execute("SELECT name FROM sqlite_master")}
+    assert {"etag", "last_modified", "page_sha256", "gone_since"} <= columns
+    assert {"feeds", "urls_by_next_due"} <= made
 
 
 def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
@@ -1343,6 +1367,9 @@ def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_kee
     is reported as such: not called unreadable with advice to move it aside,
     which would throw away its schedules and first sightings. The next pass
     without the limit records all six pages, and the store checks clean.
+    The limits fall midway between whole frames of SQLite's write-ahead log
+    (32 bytes, then 4,120 a page): the watch state's schema takes 8 frames,
+    its first transaction the 9th, the index's schema then follows.
     """
     import resource
     import sys
@@ -1352,7 +1379,7 @@ def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_kee
             page(1 + number % 3, site.url_for(f"/p{number}")), content_type="text/html"
         )
     complaints = []
-    for limit in [3_000 * 2**power for power in range(1, 7)]:
+    for limit in [32 + 4_120 * frames + 2_060 for frames in (1, 7, 8, 9, 16, 32, 46)]:
         store, config = tmp_path / f"store-{limit}", tmp_path / f"watch-{limit}.toml"
         config.write_text("".join(f'[[article]]\nurl = "{site.url_for(f"/p{n}")}"\n\n' for n in range(6)))
         command = [sys.executable, "-m", "revtrack", "--store", str(store), "watch", "--once", "--config", str(config)]
