@@ -34,10 +34,10 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -49,7 +49,7 @@ from revtrack.index import refused
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest, latest_texts, record_snapshot
 from revtrack.store import Store
-from revtrack.timeutil import format_epoch
+from revtrack.timeutil import format_epoch, parse_iso
 from revtrack.web import LONGEST_FETCH, Validators, fetch_page, make_client
 
 DEFAULT_SCHEDULE: Final = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("365d", "30d"))
@@ -394,7 +394,17 @@ def run_pass(
     without one, the pass starts its own, when its first page needs extracting.
     """
     moment = time.time() if now is None else now
+    started = time.monotonic()
     report = PassReport()
+
+    def fetched_at() -> str:
+        """Now, on the pass's clock: each version is dated when its page arrived, not when the pass began.
+
+        A pass of many pages on one host spaces them ``per_host_delay`` apart
+        (1,000 pages: ~17 minutes at the default); dated at the pass's start,
+        a page fetched at its end claimed its text minutes before it was seen.
+        """
+        return datetime.fromtimestamp(moment + time.monotonic() - started, timezone.utc).astimezone().isoformat()
 
     def note(line: str) -> None:
         report.lines.append(line)
@@ -406,16 +416,18 @@ def run_pass(
     try:
         _track(state, config, http, moment, report, note)
         due = state.due(moment)
-        observed_at = datetime.fromtimestamp(moment, timezone.utc).astimezone().isoformat()
-        requests = [SnapshotRequest(source=item.url, article=item.article, at=observed_at) for item in due]
-        outcomes = _check_politely(due, requests, config, http, pool)
+        requests = [SnapshotRequest(source=item.url, article=item.article) for item in due]
+        outcomes = _check_politely(due, requests, config, http, pool, fetched_at)
         checks = _Checks()
         found = [outcome.snapshot for outcome in outcomes if isinstance(outcome, Checked) and outcome.snapshot]
         texts = latest_texts(store, found)
         # One write for the whole pass (see Store.batch), once every page is in and
         # extracted; what it recorded is reported once the batch has landed.
         with store.batch():
-            for item, request, outcome in zip(due, requests, outcomes, strict=True):
+            # In the order the pages arrived: two URLs of one article (its page and
+            # its AMP copy, say) fetched by two host workers become versions in the
+            # order they were seen, as single snapshots must be.
+            for item, request, outcome in _by_arrival(zip(due, requests, outcomes, strict=True)):
                 report.checked += 1
                 if _gone(item, outcome):
                     # An article taken down (or moved without a redirect) is news in itself:
@@ -512,6 +524,23 @@ class _Checks:
                 report.unchanged += 1
 
 
+def _by_arrival(
+    checks: Iterable[tuple[DueUrl, SnapshotRequest, Checked | RevtrackError]],
+) -> list[tuple[DueUrl, SnapshotRequest, Checked | RevtrackError]]:
+    """A pass's checks with their new versions in the order their pages arrived (the rest as they were)."""
+
+    def arrived(check: tuple[DueUrl, SnapshotRequest, Checked | RevtrackError]) -> datetime:
+        outcome = check[2]
+        if isinstance(outcome, Checked) and outcome.snapshot is not None:
+            return parse_iso(outcome.snapshot.observed_at)[0]
+        return _NO_VERSION
+
+    return sorted(checks, key=arrived)
+
+
+_NO_VERSION: Final = datetime.min.replace(tzinfo=timezone.utc)
+
+
 def _gone(item: DueUrl, outcome: Checked | RevtrackError) -> bool:
     """Whether a page that was recorded before now answers 404 Not Found or 410 Gone."""
     return item.recorded and isinstance(outcome, FetchError) and outcome.status in (404, 410)
@@ -539,7 +568,12 @@ def feed_links(
 
 
 def _check_politely(
-    due: list[DueUrl], requests: list[SnapshotRequest], config: WatchConfig, client: Any, extractors: ExtractorPool
+    due: list[DueUrl],
+    requests: list[SnapshotRequest],
+    config: WatchConfig,
+    client: Any,
+    extractors: ExtractorPool,
+    fetched_at: Callable[[], str],
 ) -> list[Checked | RevtrackError]:
     """Fetch and extract the due pages, one host at a time per worker, waiting between requests to a host.
 
@@ -558,12 +592,13 @@ def _check_politely(
 
     def check(item: DueUrl, request: SnapshotRequest) -> Checked | _Extracting:
         page = fetch_page(item.url, timeout=config.timeout, client=client, validators=item.validators)
+        arrived = fetched_at()
         if page.not_modified:
             return Checked(None, None)
         copy = PageCopy(page.validators, hashlib.sha256(page.content).hexdigest())
         if copy.sha256 == item.page_sha256:
             return Checked(None, copy)  # extracting it again would find the same text
-        extracting = extractors.submit(request, page)
+        extracting = extractors.submit(replace(request, at=arrived), page)
         extracting.add_done_callback(stop_at_a_bug)
         return _Extracting(extracting, copy)
 

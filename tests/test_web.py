@@ -412,6 +412,43 @@ def test_watch_asks_again_with_the_recorded_copys_validators_and_extracts_only_n
     assert _revisions(cli, "localhost/a") == 2
 
 
+def test_each_version_a_watch_pass_finds_is_dated_when_its_page_arrived(cli: Cli, site: HTTPServer) -> None:
+    """Not when the pass began: a host's pages come per_host_delay apart (1,000 pages: ~17 minutes at the default).
+
+    The article's page and a copy of it on a second host (same canonical URL,
+    so one article) arrive in the other order than the pass lists them; they
+    are recorded in the order they arrived, where an earlier time after a later
+    one would be refused.
+    """
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    story = site.url_for("/story")
+    for path, version, canonical in (("/other", 1, site.url_for("/other")), ("/story", 1, story), ("/copy", 3, story)):
+        site.expect_request(path).respond_with_data(page(version, canonical), content_type="text/html")
+    second_host = site.url_for("/copy").replace("localhost", "127.0.0.1")
+    urls = [site.url_for("/other"), story, second_host]  # /story waits behind /other on its host
+    config = WatchConfig(articles=[(url, None) for url in urls], per_host_delay=1.2, extract_processes=1)
+    began = datetime(2030, 1, 1, 12, 0, 0).astimezone()
+    with Store(str(cli.store)) as store:
+        store.ensure()
+        state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
+        report = run_pass(store, config, state, now=began.timestamp())
+        state.close()
+    assert (report.checked, report.changed, report.failed) == (3, 3, 0), report.lines
+
+    def observed(article: str) -> list[float]:
+        revisions = json.loads(cli("log", article, "--format", "json").stdout)["revisions"]
+        return [datetime.fromisoformat(r["observed_at"]).timestamp() - began.timestamp() for r in revisions]
+
+    other, versions = observed("localhost/other"), observed("localhost/story")
+    assert other == [0.0]  # the first page of its host, fetched at once (times are kept to the second)
+    assert len(versions) == 2 and versions[0] == 0.0 and 1.0 <= versions[1] < 10.0, versions
+    titles = [r["title"] for r in json.loads(cli("log", "localhost/story", "--format", "json").stdout)["revisions"]]
+    seeds = [parse_document(seed.path.read_text(encoding="utf-8")).title for seed in seed_versions()]
+    assert titles == [seeds[2], seeds[0]]  # the second host's copy (v3) came first
+
+
 def test_a_watch_pass_of_edited_pages_is_one_write_and_checks_each_against_its_latest_text(
     cli: Cli, site: HTTPServer
 ) -> None:
