@@ -14,6 +14,7 @@ The watch list is TOML (default ``revtrack.toml`` beside the store)::
     concurrency = 4               # hosts fetched at once (1 to 1,024)
     extract_processes = 2         # pages extracted at once (1 to 64; default: the cores, at most 4)
     timeout = 20.0                # seconds per fetch (up to a day)
+    record_every = 60.0           # seconds: a longer pass records what it has so far, then goes on
     schedule = [["3h", "15m"], ["1d", "1h"], ["7d", "3h"], ["30d", "3d"], ["365d", "30d"]]
 
 An article is rechecked every 15 minutes for its first 3 hours, hourly for its
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import re
 import sqlite3
@@ -37,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -87,6 +89,7 @@ class WatchConfig:
     concurrency: int = 4
     timeout: float = 20.0
     extract_processes: int = field(default_factory=default_processes)
+    record_every: float = 60.0  # seconds: a longer pass records what it has found so far, then goes on
 
 
 def load_config(path: str) -> WatchConfig:
@@ -115,6 +118,7 @@ def load_config(path: str) -> WatchConfig:
             extract_processes=int(
                 _number_setting(settings, "extract_processes", default_processes(), 1, MOST_PROCESSES)
             ),
+            record_every=_number_setting(settings, "record_every", 60.0, 0, 86_400),
         )
         rows = settings.get("schedule", DEFAULT_SCHEDULE)
         config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
@@ -122,7 +126,7 @@ def load_config(path: str) -> WatchConfig:
         raise InvalidInput(f"{path}: {error}") from None
     except (TypeError, ValueError) as error:
         raise InvalidInput(
-            f"{path}: bad [settings] ({error}); per_host_delay and timeout are seconds, concurrency and "
+            f"{path}: bad [settings] ({error}); per_host_delay, timeout and record_every are seconds, concurrency and "
             'extract_processes whole numbers, schedule a list of [age, interval] pairs such as ["3h", "15m"]'
         ) from None
     for entry in data.get("article", []):
@@ -390,6 +394,9 @@ def run_pass(
 ) -> PassReport:
     """One pass: refresh feeds, then fetch every due article (politely) and record changes.
 
+    In rounds of ``config.record_every`` seconds, each recorded as one write
+    (a short pass is one round).
+
     ``extractors`` is a pool kept from pass to pass (see :func:`watch_forever`);
     without one, the pass starts its own, when its first page needs extracting.
     """
@@ -416,42 +423,65 @@ def run_pass(
     try:
         _track(state, config, http, moment, report, note)
         due = state.due(moment)
-        requests = [SnapshotRequest(source=item.url, article=item.article) for item in due]
-        outcomes = _check_politely(due, requests, config, http, pool, fetched_at)
-        checks = _Checks()
-        found = [outcome.snapshot for outcome in outcomes if isinstance(outcome, Checked) and outcome.snapshot]
-        texts = latest_texts(store, found)
-        # One write for the whole pass (see Store.batch), once every page is in and
-        # extracted; what it recorded is reported once the batch has landed.
-        with store.batch():
-            # In the order the pages arrived: two URLs of one article (its page and
-            # its AMP copy, say) fetched by two host workers become versions in the
-            # order they were seen, as single snapshots must be.
-            for item, request, outcome in _by_arrival(zip(due, requests, outcomes, strict=True)):
-                report.checked += 1
-                if _gone(item, outcome):
-                    # An article taken down (or moved without a redirect) is news in itself:
-                    # its versions stay, and the watch keeps checking in case it comes back.
-                    checks.gone.append((item, str(outcome)))
-                elif isinstance(outcome, RevtrackError):
-                    checks.fail(item.url, outcome, report, note)
-                elif outcome.snapshot is None:
-                    checks.same.append((item, outcome.copy))
-                else:
-                    try:
-                        checks.recorded.append(
-                            (item, outcome.copy, record_snapshot(store, outcome.snapshot, request, texts))
-                        )
-                    except RevtrackError as error:
-                        checks.fail(item.url, error, report, note)
-        checks.save(state, moment, config.schedule)
-        checks.tell(report, note)
+        last_fetch: dict[str, float] = {}  # host -> when its last fetch ended (time.monotonic), across rounds
+        checked_at = moment  # a round's checks are noted at its start (the pass's moment for the first)
+        while due:
+            # A round fetches for up to record_every seconds, then records what it
+            # found as one write: a long pass (a host's pages come per_host_delay
+            # apart) keeps its versions as it goes, and Ctrl-C loses one round at most.
+            deadline = time.monotonic() + config.record_every
+            outcomes = _check_politely(due, config, http, pool, fetched_at, deadline, last_fetch)
+            reached = [(item, outcome) for item, outcome in zip(due, outcomes, strict=True) if outcome is not None]
+            due = [item for item, outcome in zip(due, outcomes, strict=True) if outcome is None]
+            _record_round(store, state, config, reached, checked_at, report, note)
+            checked_at = moment + time.monotonic() - started
     finally:
         if own_extractors:
             pool.close()
         if client is None:
             http.close()
     return report
+
+
+def _record_round(
+    store: Store,
+    state: WatchState,
+    config: WatchConfig,
+    reached: list[tuple[DueUrl, Checked | RevtrackError]],
+    checked_at: float,
+    report: PassReport,
+    note: Callable[[str], None],
+) -> None:
+    """Record a round's new versions as one write, then note its checks in the state and tell what changed."""
+    checks = _Checks()
+    found = [outcome.snapshot for _, outcome in reached if isinstance(outcome, Checked) and outcome.snapshot]
+    texts = latest_texts(store, found)
+    # One write for the round (see Store.batch), once every page is in and
+    # extracted; what it recorded is reported once the batch has landed.
+    with store.batch():
+        # In the order the pages arrived: two URLs of one article (its page and
+        # its AMP copy, say) fetched by two host workers become versions in the
+        # order they were seen, as single snapshots must be.
+        for item, outcome in _by_arrival(reached):
+            report.checked += 1
+            if _gone(item, outcome):
+                # An article taken down (or moved without a redirect) is news in itself:
+                # its versions stay, and the watch keeps checking in case it comes back.
+                checks.gone.append((item, str(outcome)))
+            elif isinstance(outcome, RevtrackError):
+                checks.fail(item.url, outcome, report, note)
+            elif outcome.snapshot is None:
+                checks.same.append((item, outcome.copy))
+            else:
+                request = SnapshotRequest(source=item.url, article=item.article)  # a page: its word loss is checked
+                try:
+                    checks.recorded.append(
+                        (item, outcome.copy, record_snapshot(store, outcome.snapshot, request, texts))
+                    )
+                except RevtrackError as error:
+                    checks.fail(item.url, error, report, note)
+    checks.save(state, checked_at, config.schedule)
+    checks.tell(report, note)
 
 
 def _track(
@@ -525,12 +555,12 @@ class _Checks:
 
 
 def _by_arrival(
-    checks: Iterable[tuple[DueUrl, SnapshotRequest, Checked | RevtrackError]],
-) -> list[tuple[DueUrl, SnapshotRequest, Checked | RevtrackError]]:
-    """A pass's checks with their new versions in the order their pages arrived (the rest as they were)."""
+    checks: Iterable[tuple[DueUrl, Checked | RevtrackError]],
+) -> list[tuple[DueUrl, Checked | RevtrackError]]:
+    """A round's checks with their new versions in the order their pages arrived (the rest as they were)."""
 
-    def arrived(check: tuple[DueUrl, SnapshotRequest, Checked | RevtrackError]) -> datetime:
-        outcome = check[2]
+    def arrived(check: tuple[DueUrl, Checked | RevtrackError]) -> datetime:
+        outcome = check[1]
         if isinstance(outcome, Checked) and outcome.snapshot is not None:
             return parse_iso(outcome.snapshot.observed_at)[0]
         return _NO_VERSION
@@ -569,14 +599,19 @@ def feed_links(
 
 def _check_politely(
     due: list[DueUrl],
-    requests: list[SnapshotRequest],
     config: WatchConfig,
     client: Any,
     extractors: ExtractorPool,
     fetched_at: Callable[[], str],
-) -> list[Checked | RevtrackError]:
-    """Fetch and extract the due pages, one host at a time per worker, waiting between requests to a host.
+    deadline: float,
+    last_fetch: dict[str, float],
+) -> list[Checked | RevtrackError | None]:
+    """Fetch and extract due pages until ``deadline``, one host at a time per worker, waiting between a host's pages.
 
+    None for a page left for the next round: one whose fetch would start
+    after ``deadline`` (a host's first page in a round is always fetched, so
+    every round gets on). ``last_fetch`` carries each host's last fetch from
+    round to round, so its pages stay ``per_host_delay`` apart across them.
     A page whose last copy was recorded is asked for conditionally (its
     validators), and not extracted when it is that copy. A new page goes to
     ``extractors`` while its worker fetches the host's next one; only the
@@ -590,7 +625,7 @@ def _check_politely(
     for index, item in enumerate(due):
         by_host[urlsplit(item.url).netloc].append(index)
 
-    def check(item: DueUrl, request: SnapshotRequest) -> Checked | _Extracting:
+    def check(item: DueUrl) -> Checked | _Extracting:
         page = fetch_page(item.url, timeout=config.timeout, client=client, validators=item.validators)
         arrived = fetched_at()
         if page.not_modified:
@@ -598,7 +633,8 @@ def _check_politely(
         copy = PageCopy(page.validators, hashlib.sha256(page.content).hexdigest())
         if copy.sha256 == item.page_sha256:
             return Checked(None, copy)  # extracting it again would find the same text
-        extracting = extractors.submit(replace(request, at=arrived), page)
+        request = SnapshotRequest(source=item.url, article=item.article, at=arrived)
+        extracting = extractors.submit(request, page)
         extracting.add_done_callback(stop_at_a_bug)
         return _Extracting(extracting, copy)
 
@@ -610,17 +646,22 @@ def _check_politely(
         if not extracted.cancelled() and not isinstance(extracted.exception(), (RevtrackError, type(None))):
             stopping.set()
 
-    def host_worker(indices: list[int]) -> None:
+    def host_worker(host: str, indices: list[int]) -> None:
         for number, index in enumerate(indices):
-            if stopping.wait(config.per_host_delay if number else 0):
+            wait = max(0.0, last_fetch.get(host, -math.inf) + config.per_host_delay - time.monotonic())
+            if number and time.monotonic() + wait >= deadline:
+                return  # its next page would start after the round's end: the next round fetches it
+            if stopping.wait(wait):
                 return
             try:
-                results[index] = check(due[index], requests[index])
+                results[index] = check(due[index])
             except RevtrackError as error:
                 results[index] = error
+            finally:
+                last_fetch[host] = time.monotonic()
 
     with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
-        futures = [pool.submit(host_worker, indices) for indices in by_host.values()]
+        futures = [pool.submit(host_worker, host, indices) for host, indices in by_host.items()]
         try:
             for future in as_completed(futures):
                 future.result()
@@ -629,7 +670,7 @@ def _check_politely(
             # where leaving the pool would wait for every page still due on their hosts.
             stopping.set()
             raise
-    return [_extracted(result) for result in results]
+    return [None if result is None else _extracted(result) for result in results]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -1229,23 +1230,54 @@ def test_watch_once_exits_7_only_when_every_check_failed(cli: Cli, site: HTTPSer
     assert down.exit_code == 7 and "failed: http://127.0.0.1:9/nothing" in down.stdout
 
 
-def test_a_pass_that_breaks_stops_every_host_worker_soon(
-    cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ctrl-C, or a bug in one worker, must not wait for every page still due on the other hosts.
+def _paced_site(site: HTTPServer, count: int) -> tuple[list[str], list[float]]:
+    """``count`` pages on one host, and the moments (time.monotonic) the server began answering each request."""
+    arrivals: list[float] = []
+    urls = [site.url_for(f"/p{number}") for number in range(count)]
 
-    The bug is put into extraction in the watcher's process (extract_processes = 1); in a worker
-    process it reaches the watcher the same way, through the page's future.
-    """
+    def answer(request: Request) -> Response:
+        arrivals.append(time.monotonic())
+        return Response(page(1 + int(request.path[2:]) % 3, site.url_for(request.path)), content_type="text/html")
+
+    for number in range(count):
+        site.expect_request(f"/p{number}").respond_with_handler(answer)
+    return urls, arrivals
+
+
+def test_a_pass_longer_than_record_every_records_as_it_goes_and_stays_polite(cli: Cli, site: HTTPServer) -> None:
+    """A host's pages come per_host_delay apart, so a long list on one site spans minutes: each round's
+    versions are written when the round ends (here after 0.5 s: a page or two), not all at the end."""
+    from revtrack.store import Store
+    from revtrack.watch import WatchConfig, WatchState, run_pass
+
+    urls, arrivals = _paced_site(site, 5)
+    config = WatchConfig(
+        articles=[(url, None) for url in urls], per_host_delay=0.3, extract_processes=1, record_every=0.5
+    )
+    config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+    said: list[str] = []
+    with Store(str(cli.store)) as store:
+        store.ensure()
+        state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
+        report = run_pass(store, config, state, say=said.append)
+        state.close()
+    assert (report.checked, report.changed, report.failed) == (5, 5, 0), report.lines
+    moves = subprocess.run(["git", "--git-dir", str(cli.store), "reflog", "main"], capture_output=True, text=True)
+    batches = [line for line in moves.stdout.splitlines() if "in one batch" in line]
+    assert 2 <= len(batches) <= 4, moves.stdout  # rounds of one or two pages (in-thread extraction takes time too)
+    assert said == [f"changed: localhost/p{number} rev 1" for number in range(5)]
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(arrivals) == 5 and min(gaps) >= 0.3, gaps  # across rounds too
+
+
+def _pass_with_a_bug(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, urls: list[str], broken: str, **settings: Any
+) -> dict[str, int]:
+    """A pass over ``urls`` whose extraction of ``broken`` has a bug (in this process); each URL's checks after."""
     from revtrack import extractors
     from revtrack.store import Store
     from revtrack.watch import WatchConfig, WatchState, run_pass
 
-    broken = site.url_for("/a").replace("localhost", "127.0.0.1")  # a host of its own
-    slow = [site.url_for(f"/b{number}") for number in range(20)]  # a second host, a page every 0.2 s
-    for url in [broken, *slow]:
-        path = url.split(str(site.port), 1)[1]
-        site.expect_request(path).respond_with_data(page(1, url), content_type="text/html")
     prepare = extractors.prepare
 
     def failing_prepare(request, page):  # type: ignore[no-untyped-def]
@@ -1254,14 +1286,44 @@ def test_a_pass_that_breaks_stops_every_host_worker_soon(
         return prepare(request, page)
 
     monkeypatch.setattr(extractors, "prepare", failing_prepare)
-    config = WatchConfig(articles=[(url, None) for url in [broken, *slow]], per_host_delay=0.2, extract_processes=1)
+    config = WatchConfig(articles=[(url, None) for url in urls], extract_processes=1, **settings)
     config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
     with Store(str(cli.store)) as store:
         store.ensure()
         state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
         with pytest.raises(RuntimeError, match="a bug in extraction"):
             run_pass(store, config, state)
+        checks = {status.url: status.checks for status in state.statuses()}
         state.close()
+    return checks
+
+
+def test_a_pass_that_breaks_keeps_the_rounds_it_recorded(
+    cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (or Ctrl-C) in a pass's second round loses that round, not the first one's versions and checks."""
+    urls, _ = _paced_site(site, 4)
+    checks = _pass_with_a_bug(cli, monkeypatch, urls, urls[3], per_host_delay=0.3, record_every=0.5)
+    kept = sorted(url.rsplit("/", 1)[1] for url, count in checks.items() if count)
+    assert checks[urls[0]] == 1 and checks[urls[3]] == 0 and set(checks.values()) == {0, 1}, checks
+    listed = json.loads(cli("list", "--format", "json").stdout)["articles"]
+    assert sorted(article["article"] for article in listed) == [f"localhost/{name}" for name in kept]
+
+
+def test_a_pass_that_breaks_stops_every_host_worker_soon(
+    cli: Cli, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C, or a bug in one worker, must not wait for every page still due on the other hosts.
+
+    The bug is put into extraction in the watcher's process (extract_processes = 1); in a worker
+    process it reaches the watcher the same way, through the page's future.
+    """
+    broken = site.url_for("/a").replace("localhost", "127.0.0.1")  # a host of its own
+    slow = [site.url_for(f"/b{number}") for number in range(20)]  # a second host, a page every 0.2 s
+    for url in [broken, *slow]:
+        path = url.split(str(site.port), 1)[1]
+        site.expect_request(path).respond_with_data(page(1, url), content_type="text/html")
+    _pass_with_a_bug(cli, monkeypatch, [broken, *slow], broken, per_host_delay=0.2)
     served = [request.path for request, _ in site.log if request.path.startswith("/b")]
     assert 1 <= len(served) < 5, served
 
@@ -1457,6 +1519,8 @@ def test_a_watch_pass_the_file_system_refuses_anywhere_is_one_error_line_and_kee
         ("[settings]\nextract_processes = 0", "extract_processes must be a number from 1 to 64"),
         ("[settings]\nextract_processes = 65", "extract_processes must be a number from 1 to 64"),
         ("[settings]\nextract_processes = true", "extract_processes must be a number"),
+        ("[settings]\nrecord_every = -1", "record_every must be a number from 0 to 86,400"),
+        ("[settings]\nrecord_every = inf", "record_every must be a number from 0 to 86,400"),
         ('[settings]\nschedule = [["99999999999999999999h", "1m"]]', "longer than a century"),
         ('[settings]\nschedule = [["3h"]]', "bad [settings]"),
         ('[[article]]\nurl = "https://example.org/a"\nid = 5', "the id must be a string, not 5"),
@@ -1476,11 +1540,12 @@ def test_a_watch_list_within_range_is_read_as_written(tmp_path: Path) -> None:
     config = tmp_path / "watch.toml"
     config.write_text(
         '[[article]]\nurl = "https://example.org/a"\nid = "site/a"\n\n'
-        "[settings]\ntimeout = 5\nper_host_delay = 0\nconcurrency = 2\nextract_processes = 3\n"
+        "[settings]\ntimeout = 5\nper_host_delay = 0\nconcurrency = 2\nextract_processes = 3\nrecord_every = 30\n"
         'schedule = [["1d", "2h"]]\n'
     )
     read = load_config(str(config))
     assert (read.timeout, read.per_host_delay, read.concurrency, read.extract_processes) == (5.0, 0.0, 2, 3)
+    assert read.record_every == 30.0
     assert read.articles == [("https://example.org/a", "site/a")]
     assert read.schedule == [(timedelta(days=1), timedelta(hours=2))]
 
