@@ -448,21 +448,39 @@ def show(
     write_show(document, terminal=sys.stdout.isatty())
 
 
-@app.command("list", epilog="Example:  revtrack list --format json")
+@app.command("list", epilog="Examples:  revtrack list --since 2017-10-27T12:00+03:00   |   revtrack list --format json")
 def list_command(
+    since: str | None = typer.Option(
+        None, "--since", metavar="TIME", help="Only articles changed at or after TIME (ISO 8601, as --at)."
+    ),
+    limit: int = typer.Option(0, "--limit", min=0, help="Show at most this many articles (by id); 0: all."),
     output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
     color: ColorChoice = typer.Option(ColorChoice.auto, "--color", help="Colour: auto, always or never."),
 ) -> None:
     """List every article: latest headline, revisions, first seen, last changed."""
-    articles = _store().articles()
+    from revtrack.timeutil import format_iso, parse_iso
+
+    after = None
+    if since is not None:
+        moment, assumed = parse_iso(since)
+        after = format_iso(moment)
+        if assumed:
+            _note(assumed)
+    store = _store()
+    articles = store.articles(after, limit or None)
+    total = store.count_articles(after) if limit and len(articles) == limit else len(articles)
     if output == TableOrJson.json:
         from revtrack.render.jsonout import list_json
 
-        _emit_json(list_json(articles))
-        return
-    from revtrack.render.text import TextOutput, use_color
+        _emit_json(list_json(articles, total))
+    else:
+        from revtrack.render.text import TextOutput, use_color
 
-    TextOutput(use_color(color.value)).articles(articles)
+        TextOutput(use_color(color.value)).articles(articles)
+        if total > len(articles):
+            _note(f"{len(articles)} of {total:,} articles shown (by id); --limit 0 shows all")
+    if since is not None and not articles:
+        raise typer.Exit(1)  # nothing changed since then: no match, as for search and when
 
 
 @app.command(

@@ -315,12 +315,25 @@ class Index:
         )
         return [_revision(row) for row in rows]
 
-    def articles(self) -> list[ArticleSummary]:
+    def articles(self, since: str | None = None, limit: int | None = None) -> list[ArticleSummary]:
+        """Articles by id: those whose latest version was observed at or after ``since`` (ISO 8601), at most ``limit``.
+
+        SQLite's julianday() reads each time's UTC offset, so times with
+        different offsets compare as instants. In id order, a limit stops the
+        scan early: the first 100 of a million articles read 100 rows.
+        """
+        where, parameters = _since_clause(since)
+        limit_clause = " LIMIT ?" if limit else ""
         rows = self.db.execute(
-            """SELECT a.article, r.title, a.latest_rev, a.first_seen, a.last_changed, r.url
-               FROM articles a JOIN revisions r ON r.id = a.latest_id ORDER BY a.article"""
+            f"""SELECT a.article, r.title, a.latest_rev, a.first_seen, a.last_changed, r.url
+                FROM articles a JOIN revisions r ON r.id = a.latest_id{where} ORDER BY a.article{limit_clause}""",
+            (*parameters, limit) if limit else parameters,
         )
         return [ArticleSummary(*row) for row in rows]
+
+    def count_articles(self, since: str | None = None) -> int:
+        where, parameters = _since_clause(since)
+        return int(self.db.execute(f"SELECT count(*) FROM articles a{where}", parameters).fetchone()[0])
 
     def last_row(self) -> int:
         """Row number of the newest revision (O(log n), unlike count(*))."""
@@ -432,3 +445,10 @@ def _revision(row: tuple[Any, ...]) -> Revision:
     return Revision(
         article, rev, commit, observed_at, title, url, json.loads(stated), fingerprint, added, deleted, summary, path
     )
+
+
+def _since_clause(since: str | None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its parameter) keeping articles last changed at or after ``since``."""
+    if since is None:
+        return "", ()
+    return " WHERE julianday(a.last_changed) >= julianday(?)", (since,)

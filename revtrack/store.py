@@ -667,10 +667,14 @@ class Store:
     def text(self, revision: Revision) -> Document:
         return self.texts([revision])[0]
 
-    def articles(self) -> list[ArticleSummary]:
+    def articles(self, since: str | None = None, limit: int | None = None) -> list[ArticleSummary]:
+        """Articles by id; ``since``: only those changed at or after it (ISO 8601); ``limit``: at most that many."""
         if not self.exists():
             return []
-        return self.index().articles()
+        return self.index().articles(since, limit)
+
+    def count_articles(self, since: str | None = None) -> int:
+        return self.index().count_articles(since) if self.exists() else 0
 
 
 @dataclass

@@ -146,6 +146,34 @@ def test_list(seeded: Cli) -> None:
     assert row["first_seen"] == "2017-10-27T11:48:00+03:00" and row["last_changed"] == "2017-10-27T17:32:00+03:00"
     table = seeded("list").stdout
     assert SEED_ID in table and "UPDATE: Coalition" in table
+    assert data["total"] == 1
+
+
+def test_list_since_a_time_and_with_a_limit(seeded: Cli, tmp_path: Path) -> None:
+    """What changed since this morning, in any offset; and the first N of many, with the total."""
+    for name, at in (("b", "2017-10-27T09:00:00Z"), ("c", "2017-10-28T08:00:00+05:00")):
+        (tmp_path / f"{name}.txt").write_text(f"Story {name}\n\nIts one paragraph.\n", encoding="utf-8")
+        assert seeded("snapshot", str(tmp_path / f"{name}.txt"), "--article", name, "--at", at).exit_code == 0
+
+    def listed(*args: str) -> tuple[list[str], int]:
+        result = seeded("list", *args, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        return [row["article"] for row in data["articles"]], data["total"]
+
+    # The seed article last changed at 17:32+03:00 = 14:32Z; b at 09:00Z; c at 03:00Z the next day.
+    assert listed() == (["b", "c", SEED_ID], 3)
+    assert listed("--since", "2017-10-27T14:32:00Z") == (["c", SEED_ID], 2)  # at or after, as an instant
+    assert listed("--since", "2017-10-27T17:33:00+03:00") == (["c"], 1)
+    assert listed("--since", "2017-10-27T04:00:01-05:00") == (["c", SEED_ID], 2)  # 09:00:01Z: b a second before
+    assert listed("--limit", "2") == (["b", "c"], 3)
+    assert listed("--since", "2017-10-27T10:00:00Z", "--limit", "1") == (["c"], 2)
+    cut = seeded("list", "--limit", "1")
+    assert cut.stdout.count("\n") == 2 and "note: 1 of 3 articles shown (by id); --limit 0 shows all" in cut.stderr
+    nothing = seeded("list", "--since", "2018-01-01")
+    assert nothing.exit_code == 1 and "no articles" in nothing.stdout
+    bad = seeded("list", "--since", "yesterday")
+    assert bad.exit_code == 4 and bad.stderr.startswith("Error: not an ISO 8601 time")
 
 
 def test_log_table_marks_headline_changes_and_stated_time(seeded: Cli) -> None:

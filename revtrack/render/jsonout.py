@@ -117,8 +117,9 @@ def show_json(revision: Revision, document: Document) -> dict[str, Any]:
     }
 
 
-def list_json(articles: list[ArticleSummary]) -> dict[str, Any]:
-    return {"articles": [asdict(item) for item in articles]}
+def list_json(articles: list[ArticleSummary], total: int) -> dict[str, Any]:
+    """``total``: the articles that match, of which ``articles`` are the first (a --limit cuts the list)."""
+    return {"total": total, "articles": [asdict(item) for item in articles]}
 
 
 def watch_status_json(statuses: list[UrlStatus]) -> dict[str, Any]:
