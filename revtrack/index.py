@@ -29,7 +29,7 @@ SCHEMA_VERSION: Final = "5"
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
 FLUSH_PENDING_AT: Final = 256
 FTS_AUTOMERGE: Final = 16  # see Index._set_automerge
-_ALL: Final = 2**62  # a search limit above this is no limit
+_ALL: Final = 2**62  # a limit (search, list) above this is no limit
 _BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
 
 _SCHEMA: Final = """
@@ -323,11 +323,10 @@ class Index:
         scan early: the first 100 of a million articles read 100 rows.
         """
         where, parameters = _since_clause(since)
-        limit_clause = " LIMIT ?" if limit else ""
         rows = self.db.execute(
             f"""SELECT a.article, r.title, a.latest_rev, a.first_seen, a.last_changed, r.url
-                FROM articles a JOIN revisions r ON r.id = a.latest_id{where} ORDER BY a.article{limit_clause}""",
-            (*parameters, limit) if limit else parameters,
+                FROM articles a JOIN revisions r ON r.id = a.latest_id{where} ORDER BY a.article LIMIT ?""",
+            (*parameters, -1 if limit is None or limit > _ALL else limit),  # SQLite's integers end at 2**63
         )
         return [ArticleSummary(*row) for row in rows]
 

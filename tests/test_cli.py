@@ -500,6 +500,7 @@ def test_readme_shows_the_seed_diff_exactly_as_revtrack_prints_it(seeded: Cli) -
         (["snapshot", "http://127.0.0.1:9/x", "--timeout", "1e300"], 2, "Invalid value for '--timeout'"),
         (["snapshot", "http://127.0.0.1:9/x", "--timeout", "0"], 2, "Invalid value for '--timeout'"),
         (["search", "Peshmerga", "--limit", "99999999999999999999"], 0, SEED_ID),
+        (["list", "--limit", "99999999999999999999"], 0, SEED_ID),
         (["import", "seeds/rudaw-coalition-ceasefire", "--processes", "0"], 2, "Invalid value for '--processes'"),
         (["import", "seeds/rudaw-coalition-ceasefire", "--processes", "65"], 2, "Invalid value for '--processes'"),
     ],
