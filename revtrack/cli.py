@@ -167,6 +167,12 @@ def _note(message: str) -> None:
     sys.stderr.write(f"note: {visible(message)}\n")
 
 
+def _note_cut(shown: int, total: int) -> None:
+    """The note under a table that ``--limit`` cut (``list``, ``search``)."""
+    if total > shown:
+        _note(f"{shown} of {total:,} articles shown (by id); --limit 0 shows all")
+
+
 def _warn(message: str) -> None:
     from revtrack.render.safe import visible
 
@@ -477,8 +483,7 @@ def list_command(
         from revtrack.render.text import TextOutput, use_color
 
         TextOutput(use_color(color.value)).articles(articles)
-        if total > len(articles):
-            _note(f"{len(articles)} of {total:,} articles shown (by id); --limit 0 shows all")
+        _note_cut(len(articles), total)
     if since is not None and not articles:
         raise typer.Exit(1)  # nothing changed since then: no match, as for search and when
 
@@ -529,8 +534,7 @@ def search(
         from revtrack.render.text import TextOutput, use_color
 
         TextOutput(use_color(color.value)).search(phrase, found.hits)
-        if found.total > len(found.hits):
-            _note(f"{len(found.hits)} of {found.total:,} articles shown (by id); --limit 0 shows all")
+        _note_cut(len(found.hits), found.total)
     if not found.hits:
         raise typer.Exit(1)
 
