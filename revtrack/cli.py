@@ -167,10 +167,10 @@ def _note(message: str) -> None:
     sys.stderr.write(f"note: {visible(message)}\n")
 
 
-def _note_cut(shown: int, total: int) -> None:
-    """The note under a table that ``--limit`` cut (``list``, ``search``)."""
+def _note_cut(shown: int, total: int, what: str = "articles", order: str = "id") -> None:
+    """The note under a table that ``--limit`` cut (``list``, ``search``, ``watch --status``)."""
     if total > shown:
-        _note(f"{shown} of {total:,} articles shown (by id); --limit 0 shows all")
+        _note(f"{shown} of {total:,} {what} shown (by {order}); --limit 0 shows all")
 
 
 def _warn(message: str) -> None:
@@ -574,6 +574,8 @@ def watch(
     status: bool = typer.Option(
         False, "--status", help="List every tracked URL: checks, changes, last check, next due, last error."
     ),
+    failing: bool = typer.Option(False, "--failing", help="With --status: only URLs whose last check failed."),
+    limit: int = typer.Option(0, "--limit", min=0, help="With --status: at most this many URLs (by URL); 0: all."),
     output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format of --status."),
 ) -> None:
     """Re-fetch tracked articles and feeds on an age-based schedule, recording every change."""
@@ -584,8 +586,12 @@ def watch(
 
     store = _store()
     if status:
-        _watch_status(store, output)
+        _watch_status(store, output, failing, limit or None)
         return
+    if failing or limit:
+        from revtrack.errors import InvalidInput
+
+        raise InvalidInput("--failing and --limit go with --status")
     settings = load_config(config or default_config_path(store.path))
     store.ensure()
     state = WatchState(os.path.join(store.meta_dir, "watch.sqlite"))
@@ -607,7 +613,9 @@ def watch(
         state.close()
 
 
-def _watch_status(store: Store, output: TableOrJson) -> None:
+def _watch_status(store: Store, output: TableOrJson, failing: bool, limit: int | None) -> None:
+    import time
+
     from revtrack.errors import NotFound
     from revtrack.watch import WatchState
 
@@ -616,17 +624,23 @@ def _watch_status(store: Store, output: TableOrJson) -> None:
         raise NotFound(f"nothing watched yet: no {path} (run 'revtrack watch --once' first)")
     state = WatchState(path)
     try:
-        statuses = state.statuses()
+        with state.reading():  # the list and its counts from one moment, even while a pass records
+            statuses = state.statuses(failing, limit)
+            counts = state.counts(time.time())
     finally:
         state.close()
+    total = counts.failing if failing else counts.tracked
     if output == TableOrJson.json:
         from revtrack.render.jsonout import watch_status_json
 
-        _emit_json(watch_status_json(statuses))
-        return
-    from revtrack.render.text import TextOutput, use_color
+        _emit_json(watch_status_json(statuses, total, counts))
+    else:
+        from revtrack.render.text import TextOutput, use_color
 
-    TextOutput(use_color("auto")).watch_status(statuses)
+        TextOutput(use_color("auto")).watch_status(statuses, counts, failing)
+        _note_cut(len(statuses), total, "URLs", "URL")
+    if failing and not statuses:
+        raise typer.Exit(1)  # no URL failing: no match, as for search and list --since
 
 
 @app.command(epilog="Example:  revtrack check")

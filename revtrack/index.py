@@ -29,7 +29,7 @@ SCHEMA_VERSION: Final = "5"
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
 FLUSH_PENDING_AT: Final = 256
 FTS_AUTOMERGE: Final = 16  # see Index._set_automerge
-_ALL: Final = 2**62  # a limit (search, list) above this is no limit
+_ALL: Final = 2**62  # a limit (search, list, watch --status) above this is no limit
 _BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
 
 _SCHEMA: Final = """
@@ -326,7 +326,7 @@ class Index:
         rows = self.db.execute(
             f"""SELECT a.article, r.title, a.latest_rev, a.first_seen, a.last_changed, r.url
                 FROM articles a JOIN revisions r ON r.id = a.latest_id{where} ORDER BY a.article LIMIT ?""",
-            (*parameters, -1 if limit is None or limit > _ALL else limit),  # SQLite's integers end at 2**63
+            (*parameters, sql_limit(limit)),
         )
         return [ArticleSummary(*row) for row in rows]
 
@@ -417,9 +417,14 @@ class Index:
                 LEFT JOIN articles a ON a.article = h.article
                 LEFT JOIN revisions t ON t.id = a.latest_id
                 ORDER BY h.article""",
-            (query, -1 if limit is None or limit > _ALL else limit),  # SQLite's integers end at 2**63
+            (query, sql_limit(limit)),
         ).fetchall()
         return [SearchRow(*row[:7]) for row in found], int(found[0][7]) if found else 0
+
+
+def sql_limit(limit: int | None) -> int:
+    """``limit`` as a LIMIT parameter: -1 (none) for None, and for a number past SQLite's integers (2**63)."""
+    return -1 if limit is None or limit > _ALL else limit
 
 
 def _row(revision: Revision) -> tuple[Any, ...]:

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 from revtrack.errors import FetchError, InvalidInput, RevtrackError, StoreError
 from revtrack.extractors import MOST_PROCESSES, ExtractorPool, default_processes
 from revtrack.ids import canonical_url, validate_article_id
-from revtrack.index import refused
+from revtrack.index import refused, sql_limit
 from revtrack.model import Snapshot, SnapshotResult
 from revtrack.snapshotting import SnapshotRequest, latest_texts, record_snapshot
 from revtrack.store import Store
@@ -177,6 +177,17 @@ class UrlStatus:
 
 
 @dataclass(frozen=True)
+class WatchCounts:
+    """The watch list at a glance (``revtrack watch --status``)."""
+
+    tracked: int
+    scheduled: int  # still on the schedule (the rest are past it: no longer checked)
+    due: int  # scheduled for now or earlier: the next pass checks them
+    failing: int  # whose last check failed, gone pages included
+    gone: int  # recorded pages answering 404 or 410
+
+
+@dataclass(frozen=True)
 class DueUrl:
     """A tracked URL due for a check, with what the last recorded copy of its page left behind."""
 
@@ -271,6 +282,15 @@ class WatchState:
                 raise StoreError(f"cannot write the watch state {self.path} ({error})") from None
             raise
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """The queries inside see one moment of the state, whatever a pass commits meanwhile (a WAL read)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
     def track(self, url: str, article: str | None, origin: str, now: float) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO urls (url, article, origin, first_seen, next_due) VALUES (?, ?, ?, ?, ?)",
@@ -343,13 +363,28 @@ class WatchState:
         row = self.db.execute("SELECT min(next_due) FROM urls WHERE next_due IS NOT NULL").fetchone()
         return float(row[0]) if row[0] is not None else None
 
-    def statuses(self) -> list[UrlStatus]:
-        """Every tracked URL, by URL: what ``revtrack watch --status`` shows."""
+    def statuses(self, failing: bool = False, limit: int | None = None) -> list[UrlStatus]:
+        """Tracked URLs by URL, at most ``limit``: what ``revtrack watch --status`` shows.
+
+        ``failing``: only those whose last check failed (gone pages included).
+        In URL order (the primary key), a limit stops the scan early.
+        """
+        where = " WHERE last_error IS NOT NULL" if failing else ""
         rows = self.db.execute(
             "SELECT url, article, origin, first_seen, last_checked, next_due, last_error, checks, changes, gone_since "
-            "FROM urls ORDER BY url"
+            f"FROM urls{where} ORDER BY url LIMIT ?",
+            (sql_limit(limit),),
         )
         return [UrlStatus(*row) for row in rows]
+
+    def counts(self, now: float) -> WatchCounts:
+        """How many URLs are tracked, still scheduled, due at ``now``, failing and gone: one pass over the table."""
+        row = self.db.execute(
+            "SELECT count(*), count(next_due), coalesce(sum(next_due <= ?), 0), count(last_error), count(gone_since) "
+            "FROM urls",
+            (now,),
+        ).fetchone()
+        return WatchCounts(*row)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from revtrack.ingest import Document
     from revtrack.model import ArticleSummary, Revision
     from revtrack.render.diffview import Segment
-    from revtrack.watch import UrlStatus
+    from revtrack.watch import UrlStatus, WatchCounts
 
 _STYLES = {
     "equal": "",
@@ -265,24 +265,33 @@ class TextOutput:
             return nullcontext()
         return self.console.status(message)
 
-    def watch_status(self, statuses: list[UrlStatus]) -> None:
-        if not statuses:
+    def watch_status(self, statuses: list[UrlStatus], counts: WatchCounts, failing: bool = False) -> None:
+        """The tracked URLs listed (``failing``: only those), then the whole watch list counted."""
+        if not counts.tracked:
             self.line("no URLs tracked yet", "note")
             return
-        rows: list[list[Segment]] = [
-            [
-                ("equal", status.url),
-                ("equal", status.article or "–"),
-                ("equal", str(status.checks)),
-                ("equal", str(status.changes)),
-                ("equal", format_epoch(status.last_checked) if status.last_checked is not None else "never"),
-                ("equal", format_epoch(status.next_due) if status.next_due is not None else "no more"),
-                ("changed" if status.last_error else "equal", _last_error(status)),
-            ]  # fmt: skip
-            for status in statuses
-        ]
-        headers = ["url", "article", "checks", "changes", "last checked", "next due", "last error"]
-        self.table(headers, rows, right=(2, 3))
+        if statuses:
+            rows: list[list[Segment]] = [
+                [
+                    ("equal", status.url),
+                    ("equal", status.article or "–"),
+                    ("equal", str(status.checks)),
+                    ("equal", str(status.changes)),
+                    ("equal", format_epoch(status.last_checked) if status.last_checked is not None else "never"),
+                    ("equal", format_epoch(status.next_due) if status.next_due is not None else "no more"),
+                    ("changed" if status.last_error else "equal", _last_error(status)),
+                ]  # fmt: skip
+                for status in statuses
+            ]
+            headers = ["url", "article", "checks", "changes", "last checked", "next due", "last error"]
+            self.table(headers, rows, right=(2, 3))
+        elif failing:
+            self.line("no URL failed its last check", "note")
+        self.line(
+            f"{counts.tracked:,} URLs tracked: {counts.scheduled:,} on the schedule, {counts.due:,} due now; "
+            f"{counts.failing:,} failing, {counts.gone:,} of them gone",
+            "note",
+        )
 
     def watch_summary(self, report) -> None:  # type: ignore[no-untyped-def]
         self.line("watch pass", "label")
