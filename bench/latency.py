@@ -2,7 +2,7 @@
 
 The floor is what any Typer + rich tool pays before doing anything:
 ``python -c "import typer, rich.console"``. Target: read commands (diff, log,
-show, list, when, blame, search) within 1.3× of it. ``snapshot`` and ``import``
+show, list, when, blame, search, watch --status) within 1.3× of it. ``snapshot`` and ``import``
 load GitPython to write and are shown for completeness.
 """
 
@@ -39,7 +39,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
             "when": ["when", SEED, "no official ceasefire"],
             "blame": ["blame", SEED],
             "search": ["search", "official ceasefire"],
+            "watch --status": ["watch", "--status"],
         }
+        _watch_state(store)
         source = Path(folder) / "v.txt"
         shutil.copy(SEEDS / "v3.txt", source)
         # Every command takes turns with the floor, so that the machine's phases fall on all of them.
@@ -59,6 +61,23 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     for name in list(commands) + ["snapshot (unchanged)"]:
         rows.append([f"`revtrack {name}`", f"{figures[name] * 1e3:.0f}", f"{figures[name] / figures['floor']:.2f}×"])
     return markdown_table(["command (whole process, median)", "ms", "÷ floor"], rows), figures
+
+
+def _watch_state(store: Path) -> None:
+    """What one watch pass over the seed article's URL leaves for ``watch --status`` to read (no network)."""
+    import time
+    from datetime import timedelta
+
+    from revtrack.watchstate import WatchState
+
+    state = WatchState(str(store / "revtrack" / "watch.sqlite"))
+    url, now = "https://news.example.org/english/kurdistan/coalition-peshmerga-iraqi-talks", time.time()
+    try:
+        with state.transaction():
+            state.track(url, SEED, "config", now)
+            state.record(url, now, [(timedelta(hours=3), timedelta(minutes=15))], None, True)
+    finally:
+        state.close()
 
 
 if __name__ == "__main__":

@@ -332,7 +332,7 @@ def _watch_due_ms(path: Path, tracked: int) -> float:
     ``tracked`` URLs, 10 of them due and a third past their schedule (no
     longer checked, still listed for ``watch --status``).
     """
-    from revtrack.watch import WatchState
+    from revtrack.watchstate import WatchState
 
     state = WatchState(str(path))
     now = 1_700_000_000.0

@@ -122,7 +122,8 @@ def _serving(pages: list[bytes]) -> Iterator[_Serving]:
 
 def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     from revtrack.store import Store
-    from revtrack.watch import DEFAULT_SCHEDULE, WatchConfig, WatchState, parse_duration, run_pass
+    from revtrack.watch import DEFAULT_SCHEDULE, WatchConfig, parse_duration, run_pass
+    from revtrack.watchstate import WatchState
     from revtrack.web import make_client
 
     pages, where = _pages(tiny)

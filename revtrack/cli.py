@@ -579,19 +579,20 @@ def watch(
     output: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format of --status."),
 ) -> None:
     """Re-fetch tracked articles and feeds on an age-based schedule, recording every change."""
-    import threading
-
-    from revtrack.render.text import TextOutput, use_color
-    from revtrack.watch import WatchState, default_config_path, load_config, run_pass, watch_forever
-
     store = _store()
-    if status:
+    if status:  # reads the state only: without the fetching and extraction revtrack.watch imports (~25 ms)
         _watch_status(store, output, failing, limit or None)
         return
     if failing or limit:
         from revtrack.errors import InvalidInput
 
         raise InvalidInput("--failing and --limit go with --status")
+    import threading
+
+    from revtrack.render.text import TextOutput, use_color
+    from revtrack.watch import default_config_path, load_config, run_pass, watch_forever
+    from revtrack.watchstate import WatchState
+
     settings = load_config(config or default_config_path(store.path))
     store.ensure()
     state = WatchState(os.path.join(store.meta_dir, "watch.sqlite"))
@@ -617,7 +618,7 @@ def _watch_status(store: Store, output: TableOrJson, failing: bool, limit: int |
     import time
 
     from revtrack.errors import NotFound
-    from revtrack.watch import WatchState
+    from revtrack.watchstate import WatchState
 
     path = os.path.join(store.meta_dir, "watch.sqlite")
     if not os.path.exists(path):

@@ -6,7 +6,9 @@ import contextlib
 import gzip
 import html
 import json
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,7 +22,8 @@ from werkzeug import Request, Response
 from bench.extraction import score
 from revtrack.errors import InvalidInput
 from revtrack.ingest import parse_document
-from revtrack.watch import DEFAULT_SCHEDULE, WatchState, load_config, next_interval, parse_duration
+from revtrack.watch import DEFAULT_SCHEDULE, load_config, parse_duration
+from revtrack.watchstate import WatchState, next_interval
 from revtrack.web import extract_article
 from tests.conftest import DATA, Cli, seed_versions
 
@@ -334,6 +337,20 @@ def test_watch_status_reads_its_list_and_counts_from_one_moment(cli: Cli) -> Non
         state.close()
 
 
+def test_watch_status_imports_nothing_that_fetches_or_extracts(cli: Cli) -> None:
+    """Start-up: revtrack.watch and what it brings (~25 ms) are for passes; --status reads SQLite only."""
+    _status_state(cli.store, time.time()).close()
+    script = (
+        "import sys\nfrom revtrack.cli import main\nsys.argv = ['revtrack', 'watch', '--status']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('revtrack.watch', 'revtrack.extractors', 'revtrack.snapshotting', 'httpx', 'trafilatura', 'git')\n"
+        "print([name for name in heavy if name in sys.modules], file=sys.stderr)\n"
+    )
+    environment = {**os.environ, "REVTRACK_STORE": str(cli.store)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
+    assert "https://example.org/5" in result.stdout and result.stderr == "[]\n"
+
+
 def test_watch_status_options_need_status(cli: Cli) -> None:
     for option in (["--failing"], ["--limit", "3"]):
         result = cli("watch", "--once", *option)
@@ -436,7 +453,7 @@ class ConditionalSite:
 
 def _watch_pass(store_dir: Path, urls: list[str], at: float, feeds: tuple[str, ...] = ()):
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     config = WatchConfig(
         articles=[(url, None) for url in urls],
@@ -511,7 +528,7 @@ def test_each_version_a_watch_pass_finds_is_dated_when_its_page_arrived(cli: Cli
     one would be refused.
     """
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     story = site.url_for("/story")
     for path, version, canonical in (("/other", 1, site.url_for("/other")), ("/story", 1, story), ("/copy", 3, story)):
@@ -921,7 +938,7 @@ def test_a_watch_state_from_before_conditional_requests_gains_their_columns(cli:
 
 def test_a_watch_pass_notes_its_urls_in_two_commits_not_one_per_url(cli: Cli, site: HTTPServer) -> None:
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     web = ConditionalSite(site)
     for name in ("a", "b", "c"):
@@ -955,7 +972,6 @@ def test_a_watch_pass_notes_its_urls_in_two_commits_not_one_per_url(cli: Cli, si
 
 
 def test_a_failed_watch_state_transaction_changes_nothing(tmp_path: Path) -> None:
-    from revtrack.watch import WatchState
 
     state = WatchState(str(tmp_path / "watch.sqlite"))
     state.track("https://example.org/a", None, "config", 1.0)
@@ -985,7 +1001,6 @@ def _old_watch_state(path: Path) -> None:
 @pytest.mark.parametrize("old", [False, True], ids=["new-state", "state-of-the-first-release"])
 def test_the_urls_due_are_looked_up_in_an_index_not_by_reading_every_url(tmp_path: Path, old: bool) -> None:
     """A pass's due URLs and the watcher's next wake: a scan of every URL ever tracked cost 7-8 ms each at 100,000."""
-    from revtrack.watch import WatchState
 
     path = tmp_path / "watch.sqlite"
     if old:
@@ -1010,8 +1025,6 @@ def test_an_up_to_date_watch_state_opens_while_a_pass_holds_its_write_lock(tmp_p
     """`watch --status` during a pass: opening writes nothing, so it does not wait (30 s, then an error)."""
     import sqlite3
 
-    from revtrack.watch import WatchState
-
     path = tmp_path / "watch.sqlite"
     WatchState(str(path)).close()
     with contextlib.closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as pass_in_progress:
@@ -1032,8 +1045,6 @@ def test_a_watch_state_upgraded_by_another_process_meanwhile_still_opens(
     and its own upgrade (which then adds nothing twice).
     """
     import sqlite3
-
-    from revtrack.watch import WatchState
 
     path = tmp_path / "watch.sqlite"
     _old_watch_state(path)
@@ -1080,7 +1091,7 @@ def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
     """
     from revtrack import web
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     for name in ("a", "b"):
         site.expect_request(f"/{name}").respond_with_data(page(1, site.url_for(f"/{name}")), content_type="text/html")
@@ -1114,7 +1125,7 @@ def test_extracting_processes_record_what_the_watcher_would(
     """
     from revtrack import web
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     paths = [f"/news/{n}" for n in range(6)]
     for number, path in enumerate(paths):
@@ -1340,7 +1351,7 @@ def test_a_pass_longer_than_record_every_records_as_it_goes_and_stays_polite(cli
     """A host's pages come per_host_delay apart, so a long list on one site spans minutes: each round's
     versions are written when the round ends (here after 0.5 s: a page or two), not all at the end."""
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     urls, arrivals = _paced_site(site, 5)
     config = WatchConfig(
@@ -1368,7 +1379,7 @@ def _pass_with_a_bug(
     """A pass over ``urls`` whose extraction of ``broken`` has a bug (in this process); each URL's checks after."""
     from revtrack import extractors
     from revtrack.store import Store
-    from revtrack.watch import WatchConfig, WatchState, run_pass
+    from revtrack.watch import WatchConfig, run_pass
 
     prepare = extractors.prepare
 
@@ -1527,8 +1538,6 @@ def test_ctrl_c_in_the_middle_of_a_watch_pass_exits_130_and_leaves_no_worker(sit
 def test_ctrl_c_after_a_round_of_a_watch_pass_keeps_that_round(site: HTTPServer, tmp_path: Path) -> None:
     """The rounds recorded before Ctrl-C stay, with their checks noted; the store checks clean."""
     import sys
-
-    from revtrack.watch import WatchState
 
     urls, _ = _paced_site(site, 30)
     config, store = tmp_path / "watch.toml", tmp_path / "store"

@@ -14,7 +14,7 @@ from revtrack.model import ArticleSummary, Revision, SnapshotResult
 from revtrack.timeutil import format_epoch
 
 if TYPE_CHECKING:
-    from revtrack.watch import UrlStatus, WatchCounts
+    from revtrack.watchstate import UrlStatus, WatchCounts
 
 
 def ops_json(ops: list[Op]) -> list[dict[str, Any]]:

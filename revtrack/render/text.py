@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from revtrack.ingest import Document
     from revtrack.model import ArticleSummary, Revision
     from revtrack.render.diffview import Segment
-    from revtrack.watch import UrlStatus, WatchCounts
+    from revtrack.watchstate import UrlStatus, WatchCounts
 
 _STYLES = {
     "equal": "",
