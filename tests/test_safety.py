@@ -65,6 +65,15 @@ def test_human_output_never_emits_control_characters(hostile: Cli, command: list
 
 
 @pytest.mark.parametrize("coloured", [False, True], ids=["plain", "colour"])
+def test_a_tables_columns_stay_aligned_past_escaped_control_characters(hostile: Cli, coloured: bool) -> None:
+    """Each cell is measured as printed (``\\x1b`` is four characters), so the column after it starts in line."""
+    lines = OUR_SGR.sub("", hostile("log", "h", "--color", "always" if coloured else "never").stdout).splitlines()
+    header, hostile_row = lines[1], next(line for line in lines if "\\x1b[2J" in line)
+    assert hostile_row.index("* Headline") == header.index("headline")
+    assert hostile_row.index("headline changed ·") == header.index("what changed"), "\n".join(lines)
+
+
+@pytest.mark.parametrize("coloured", [False, True], ids=["plain", "colour"])
 def test_rich_markup_in_articles_prints_literally(hostile: Cli, coloured: bool) -> None:
     out = hostile("diff", "h", "--full", "--color", "always" if coloured else "never").stdout
     plain = OUR_SGR.sub("", out)

@@ -156,15 +156,19 @@ class TextOutput:
     # --- tables ----------------------------------------------------------------
 
     def table(self, headers: list[str], rows: list[list[Segment]], right: tuple[int, ...] = ()) -> None:
-        """Aligned columns, one line per row (greppable in a pipe; no rich.table import)."""
+        """Aligned columns, one line per row (greppable in a pipe; no rich.table import).
+
+        Cells are measured as printed: a control character shows as a
+        four-character escape, and measuring the raw text misaligned its row.
+        """
+        rows = [[(kind, visible(text)) for kind, text in row] for row in rows]
         widths = [max([len(h)] + [len(row[i][1]) for row in rows]) for i, h in enumerate(headers)]
 
         def cells(row: list[Segment]) -> list[Segment]:
             out: list[Segment] = []
             for i, (kind, text) in enumerate(row):
                 last = i == len(row) - 1
-                cell = text.rjust(widths[i]) if i in right else text if last else text.ljust(widths[i])
-                out.append((kind, visible(cell)))
+                out.append((kind, text.rjust(widths[i]) if i in right else text if last else text.ljust(widths[i])))
                 if not last:
                     out.append(("equal", "  "))
             return out
