@@ -225,6 +225,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
                 )
         for name in ("small", "big"):
             figures[f"snap_batched_{name}"] = 3 * snapshots / figures[f"batch_seconds_{name}"]
+        # Each store's watch state tracks as many URLs as it has articles.
+        for name, tracked in (("small", 10), ("big", big_count)):
+            figures[f"watch_due_ms_{name}"] = _watch_due_ms(folder / name / "revtrack" / "watch.sqlite", tracked)
         reads: dict[str, list[str]] = {}
         for name, records in (("small", small_records), ("big", big_records)):
             article = records[0]["article"]
@@ -235,12 +238,11 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
             reads[f"search_{name}"] = [*command, "search", phrase, "--format", "json"]
             # A word nearly every article has: the answer is cut at the default limit (100 articles).
             reads[f"search_common_{name}"] = [*command, "search", "the", "--format", "json"]
+            reads[f"watch_status_{name}"] = [*command, "watch", "--status", "--limit", "100", "--format", "json"]
         # Both stores' commands take turns, so that the machine's phases fall on both.
         figures.update(interleaved_process_seconds(reads, repeat))
         last_articles = {"small": small_records[-1]["article"], "big": big_records[-1]["article"]}
         figures.update(_cli_snapshot_seconds(folder, last_articles, repeat))
-        for name, tracked in (("small", 10), ("big", big_count)):
-            figures[f"watch_due_ms_{name}"] = _watch_due_ms(folder / f"watch-{name}.sqlite", tracked)
         figures["files_per_snapshot"] = _files_floor(folder)
         figures["flushes_per_snapshot"] = _flush_floor(folder, 20 if tiny else 100)
     # The same snapshots with the store in memory (tmpfs), where there is one:
@@ -274,6 +276,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         ["a watch pass's due URLs and next wake, 10 due (ms; URLs tracked as articles)",
          f"{figures['watch_due_ms_small']:.3f}", f"{figures['watch_due_ms_big']:.3f}",
          f"{figures['watch_due_ms_big'] / figures['watch_due_ms_small']:.2f}×", "flat"],
+        ["`watch --status --limit 100`, with the whole list counted (process, ms)",
+         f"{figures['watch_status_small'] * 1e3:.0f}", f"{figures['watch_status_big'] * 1e3:.0f}",
+         f"{figures['watch_status_big'] / figures['watch_status_small']:.2f}×", "flat"],
         ["import, versions per second (before the final repack)", f"{figures['import_small_unpacked']:.0f}",
          f"{figures['import_big_unpacked']:.0f}", f"git fast-import alone: {figures['fast_import_alone']:.0f}/s "
          f"({figures['fast_import_tuned']:.0f}/s with revtrack's memory setting)",
