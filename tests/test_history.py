@@ -6,9 +6,11 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from revtrack.errors import InvalidInput
-from revtrack.history import search
+from revtrack.history import _normalized, _offset_in, search
 from revtrack.stated import describe, stated_times
 from revtrack.store import Store
 from tests.conftest import SEED_ID, Cli
@@ -76,6 +78,49 @@ def test_when_a_phrase_comes_back_has_two_spans(cli: Cli, tmp_path) -> None:
         assert cli("snapshot", str(source), "--article", "a", "--at", f"2024-01-0{number + 1}T00:00:00Z").exit_code == 0
     data = json.loads(cli("when", "a", "left", "--format", "json").stdout)
     assert data["spans"] == [{"from_rev": 1, "to_rev": 1}, {"from_rev": 3, "to_rev": None}]
+
+
+def _by_character(text: str, fold_case: bool) -> tuple[str, list[int]]:
+    """The matching rules one character at a time: the normalized text and each of its characters' offset."""
+    out: list[str] = []
+    offsets: list[int] = []
+    in_space = True
+    for index, char in enumerate(text):
+        if char in "\"'“”‘’«»„‟‚‛‹›":
+            continue
+        if char.isspace():
+            if not in_space:
+                out.append(" ")
+                offsets.append(index)
+            in_space = True
+            continue
+        folded = char.casefold() if fold_case else char
+        out.append(folded)
+        offsets += [index] * len(folded)  # "ß" folds to "ss": both lead back to it
+        in_space = False
+    return "".join(out).rstrip(" "), offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab ß\n\t\u00a0“”'\"«İﬁ.Σς", max_size=40), st.booleans(), st.data())
+def test_the_phrase_rules_and_offsets_are_those_of_one_character_at_a_time(
+    text: str, fold_case: bool, data: st.DataObject
+) -> None:
+    normalized, offsets = _by_character(text, fold_case)
+    assert _normalized(text, fold_case) == normalized
+    letters = [at for at, char in enumerate(normalized) if char != " "]  # a phrase starts with one, never a space
+    if letters:
+        at = data.draw(st.sampled_from(letters))
+        assert _offset_in(text, at, fold_case) == offsets[at]
+
+
+def test_when_finds_the_sentence_past_letters_that_fold_longer(cli: Cli, tmp_path) -> None:
+    """-i folds "ß" to "ss": the sentence is found where the phrase is, not one character later per "ß"."""
+    source = tmp_path / "v.txt"
+    source.write_text("Head\n\nStraße ßßßßßßßßßßßßßßßßßßßß. Zweiter Satz. Dritter Satz. Vierter Satz.\n")
+    assert cli("snapshot", str(source), "--article", "a").exit_code == 0
+    data = json.loads(cli("when", "a", "ZWEITER", "-i", "--format", "json").stdout)
+    assert data["first_seen"]["sentence"] == "Zweiter Satz."
 
 
 def test_blame_dates_each_sentence(seeded: Cli) -> None:
