@@ -81,11 +81,10 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
     if not target:
         raise InvalidInput("the phrase is empty once quotation marks and spaces are ignored")
     revisions = store.log(article)
-    documents = store.texts(revisions)
     history = PhraseHistory(article, phrase)
     open_from: int | None = None
     last: tuple[Revision, Document, str] | None = None  # the latest sighting, its sentence found at the end
-    for revision, document in zip(revisions, documents, strict=True):
+    for revision, document in zip(revisions, store.each_text(revisions), strict=True):
         found = _find(target, document, fold_case)
         if found is not None:
             if history.first_seen is None:
@@ -152,14 +151,25 @@ class BlameItem:
     observed_at: str
 
 
-def pieces_of(body: str, paragraphs: bool) -> list[str]:
-    """The sentences (or paragraphs) of a body, whitespace collapsed, in reading order."""
-    out = []
-    for span in paragraph_spans(body):
-        if paragraphs:
-            out.append(collapse(body[span[0] : span[1]]))
-        else:
-            out += [collapse(body[s:e]) for s, e in sentence_spans(body, span)]
+def pieces_of(body: str, paragraphs: bool, known: dict[str, list[str]] | None = None) -> list[str]:
+    """The sentences (or paragraphs) of a body, whitespace collapsed, in reading order.
+
+    ``known``: the pieces of paragraphs met before, by their text. A paragraph's
+    sentences depend on it alone, and most paragraphs recur from one revision to
+    the next (blame of a 500-revision live blog split 125,000 paragraphs for 3 s).
+    """
+    out: list[str] = []
+    for start, end in paragraph_spans(body):
+        paragraph = body[start:end]
+        pieces = known.get(paragraph) if known is not None else None
+        if pieces is None:
+            if paragraphs:
+                pieces = [collapse(paragraph)]
+            else:
+                pieces = [collapse(paragraph[s:e]) for s, e in sentence_spans(paragraph)]
+            if known is not None:
+                known[paragraph] = pieces
+        out += pieces
     return [piece for piece in out if piece]
 
 
@@ -169,11 +179,13 @@ def blame(
     """Each sentence of a revision with the revision from which it stood as it is now."""
     target = store.revision(article, ref)
     revisions = [r for r in store.log(article) if r.rev <= target.rev]
-    documents = store.texts(revisions)
-    present = [set(pieces_of(document.body, paragraphs)) | {collapse(document.title)} for document in documents]
+    known: dict[str, list[str]] = {}
+    present: list[set[str]] = []
+    for document in store.each_text(revisions):
+        present.append(set(pieces_of(document.body, paragraphs, known)) | {collapse(document.title)})
     items = []
-    title = collapse(documents[-1].title)
-    for piece in [title, *pieces_of(documents[-1].body, paragraphs)]:
+    title = collapse(document.title)  # the last revision read: the one blamed
+    for piece in [title, *pieces_of(document.body, paragraphs, known)]:
         index = len(revisions) - 1
         while index > 0 and piece in present[index - 1]:
             index -= 1

@@ -62,6 +62,9 @@ _MAINTENANCE_EVERY: Final = 100
 NOTE_CATCH_UP_FROM: Final = 2_000
 _LOOSE_LIMIT: Final = 6_700  # git's gc.auto: pack the loose objects beyond about this many
 _PACK_LIMIT: Final = 50  # join recent packs beyond this many (git's gc.autoPackLimit)
+# Texts per git call where a command reads many in turn: a live blog's 500
+# versions of ~100 KB each, held at once, took ~200 MB.
+_TEXTS_AT_ONCE: Final = 64
 # How maintenance after recorded versions may fail (a full disk under
 # pack-objects, a lock someone's own git holds): the versions stand, the
 # caller is not told the write failed, and the next maintenance tries again.
@@ -602,13 +605,17 @@ class Store:
     def _fill_stats(self, revisions: list[Revision], missing: list[Revision]) -> None:
         """Compute change statistics the index lacks (after a rebuild or a bulk import)."""
         by_rev = {r.rev: r for r in revisions}
-        needed = sorted({r.rev for r in missing} | {r.rev - 1 for r in missing if r.rev > 1})
-        texts = dict(zip(needed, self.texts([by_rev[n] for n in needed]), strict=True))
+        wanted = {r.rev: r for r in missing}
+        needed = sorted(set(wanted) | {rev - 1 for rev in wanted if rev > 1})
         computed = []
-        for revision in missing:
-            stats = _change_stats(texts.get(revision.rev - 1), texts[revision.rev])
-            revision.words_added, revision.words_deleted, revision.summary = stats
-            computed.append((revision, stats))
+        previous: Document | None = None  # of rev - 1, which `needed` holds for each rev wanted, just before it
+        for rev, document in zip(needed, self.each_text([by_rev[n] for n in needed]), strict=True):
+            revision = wanted.get(rev)
+            if revision is not None:
+                stats = _change_stats(previous, document)
+                revision.words_added, revision.words_deleted, revision.summary = stats
+                computed.append((revision, stats))
+            previous = document
         index = self.index()
         try:
             # The statistics are a cache: when a writer holds the index (a batch
@@ -663,6 +670,11 @@ class Store:
                 )
             documents.append(split_article_text(data.decode("utf-8")))
         return documents
+
+    def each_text(self, revisions: list[Revision]) -> Iterator[Document]:
+        """The texts of ``revisions`` in turn, read from git a few dozen at a time, so that memory stays flat."""
+        for start in range(0, len(revisions), _TEXTS_AT_ONCE):
+            yield from self.texts(revisions[start : start + _TEXTS_AT_ONCE])
 
     def text(self, revision: Revision) -> Document:
         return self.texts([revision])[0]

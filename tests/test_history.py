@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revtrack.errors import InvalidInput
-from revtrack.history import _normalized, _offset_in, search
+from revtrack.history import _normalized, _offset_in, pieces_of, search
 from revtrack.stated import describe, stated_times
 from revtrack.store import Store
 from tests.conftest import SEED_ID, Cli
@@ -136,6 +138,41 @@ def test_blame_dates_each_sentence(seeded: Cli) -> None:
     paragraphs = json.loads(seeded("blame", SEED_ID, "2", "--paragraphs", "--format", "json").stdout)
     assert paragraphs["rev"] == 2 and len(paragraphs["items"]) == 11
     assert "rev 2" in seeded("blame", SEED_ID).stdout
+
+
+_PARAGRAPH = st.lists(st.sampled_from(["Mr. Smith", "said", "U.S.", "no.", "It", "rose?", "“Yes.”", "a"]), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_PARAGRAPH.map(" ".join), max_size=5).map("\n\n".join), min_size=1, max_size=4))
+def test_pieces_of_paragraphs_met_before_are_those_found_afresh(bodies: list[str]) -> None:
+    """blame keeps each paragraph's sentences by its text across revisions: the same as splitting it again."""
+    for paragraphs in (False, True):
+        known: dict[str, list[str]] = {}
+        for body in bodies:
+            assert pieces_of(body, paragraphs, known) == pieces_of(body, paragraphs)
+
+
+def test_history_reads_texts_a_few_at_a_time_with_the_same_answers(
+    cli: Cli, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """when, blame and log statistics read long histories in chunks (memory stays flat): chunks of 2 change nothing."""
+    bodies = ["Troops left. Talks began.", "Troops left. Talks stalled.", "Talks stalled.", "Troops left again."]
+    for number, body in enumerate([*bodies, bodies[1]]):
+        source = tmp_path / f"v{number}.txt"
+        source.write_text(f"Head {number % 2}\n\n{body}\n\nA closing line.\n")
+        assert cli("snapshot", str(source), "--article", "a", "--at", f"2024-01-0{number + 1}T00:00:00Z").exit_code == 0
+    commands = [["when", "a", "Troops left"], ["when", "a", "Talks stalled"], ["blame", "a"], ["blame", "a", "3"]]
+
+    def answers() -> list[str]:
+        with contextlib.closing(sqlite3.connect(cli.store / "revtrack" / "index.sqlite")) as index, index:
+            index.execute("UPDATE revisions SET words_added = NULL")  # so that log computes them again
+        return [cli(*command, "--format", "json").stdout for command in [*commands, ["log", "a"]]]
+
+    whole = answers()
+    monkeypatch.setattr("revtrack.store._TEXTS_AT_ONCE", 2)
+    assert answers() == whole
+    assert json.loads(whole[0])["spans"] == [{"from_rev": 1, "to_rev": 2}, {"from_rev": 4, "to_rev": None}]
 
 
 def test_search_answers_from_the_index(seeded: Cli) -> None:
