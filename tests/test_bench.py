@@ -19,3 +19,4 @@ def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]
     assert "(a snapshot's two flushes), ms |" in out and "disk floor per single snapshot: at most" in out
     assert "| `revtrack snapshot` of a new version (process, ms) |" in out
     assert "| JSON lines, `html` records |" in out
+    assert "| when (the last update only) |" in out and "a live blog of 20 revisions" in out

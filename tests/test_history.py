@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revtrack.errors import InvalidInput
-from revtrack.history import _normalized, _offset_in, pieces_of, search
+from revtrack.history import _as_it_may_stand, _normalized, _offset_in, normalize_phrase, pieces_of, search
 from revtrack.stated import describe, stated_times
 from revtrack.store import Store
 from tests.conftest import SEED_ID, Cli
@@ -114,6 +114,22 @@ def test_the_phrase_rules_and_offsets_are_those_of_one_character_at_a_time(
     if letters:
         at = data.draw(st.sampled_from(letters))
         assert _offset_in(text, at, fold_case) == offsets[at]
+
+
+_TEXT = st.text(alphabet="ab ß\n\t\u00a0\u2028“”'\"«İﬁ.Σς", max_size=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXT, _TEXT, st.booleans(), st.data())
+def test_a_phrase_is_found_in_the_text_as_it_stands_exactly_when_the_normalized_text_has_it(
+    text: str, other: str, fold_case: bool, data: st.DataObject
+) -> None:
+    start, end = sorted(data.draw(st.lists(st.integers(0, len(text)), min_size=2, max_size=2)))
+    phrase = data.draw(st.sampled_from([text[start:end], other]))  # a piece of the text, or any text
+    target = normalize_phrase(phrase, fold_case)
+    if target:
+        found = _as_it_may_stand(target).search(text.casefold() if fold_case else text) is not None
+        assert found == (target in _normalized(text, fold_case))
 
 
 def test_when_finds_the_sentence_past_letters_that_fold_longer(cli: Cli, tmp_path) -> None:
