@@ -26,6 +26,17 @@ _UPDATE_LINE: Final = re.compile(
     r"(?P<rest>.*?)\s*$",
     re.IGNORECASE,
 )
+# A stated time is a dateline: its time or date comes first ("Updated at 5:32 pm",
+# "Last updated on Fri, Oct 27, 2017 at 4:05 pm", "Posted: 27/10/2017 16:05"),
+# and the rest of it within a few words. A line that only starts with the word
+# ("Update 3: shares fell 0.06 percent", a live blog's entry) states no time.
+_WEEKDAY: Final = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
+_LEADS_WITH_A_TIME: Final = re.compile(
+    rf"(?:{_WEEKDAY})?(?:{_TIME}|{_DATE}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})", re.IGNORECASE
+)
+_DATELINE: Final = 60  # characters of the line, after its label, in which its time and date are looked for
+_TIME_ANYWHERE: Final = re.compile(_TIME, re.IGNORECASE)
+_DATE_ANYWHERE: Final = re.compile(_DATE)
 _CORRECTION: Final = re.compile(r"^\s*(?:correction|clarification|editor[’']s note)\s*:", re.IGNORECASE)
 _HEADLINE_FLAG: Final = re.compile(r"^\s*(UPDATED?|BREAKING|CORRECTED|CORRECTION)\s*:", re.IGNORECASE)
 
@@ -44,9 +55,9 @@ def stated_times(title: str, body: str, observed: datetime) -> dict[str, Any]:
             corrections.append(line.strip())
             continue
         match = _UPDATE_LINE.match(line)
-        if not match or not match.group("rest"):
+        if not match or not _LEADS_WITH_A_TIME.match(match.group("rest")):
             continue
-        moment = _parse_when(match.group("rest"), observed)
+        moment = _parse_when(match.group("rest")[:_DATELINE], observed)
         if moment is None:
             continue
         key = "published" if match.group("label").lower() in ("published", "posted") else "updated"
@@ -58,8 +69,8 @@ def stated_times(title: str, body: str, observed: datetime) -> dict[str, Any]:
 
 
 def _parse_when(text: str, observed: datetime) -> datetime | None:
-    time_match = re.search(_TIME, text, re.IGNORECASE)
-    date_match = re.search(_DATE, text)
+    time_match = _TIME_ANYWHERE.search(text)
+    date_match = _DATE_ANYWHERE.search(text)
     if time_match is None and date_match is None:
         return None
     day = observed.date()

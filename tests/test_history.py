@@ -306,6 +306,22 @@ EAST = timezone(timedelta(hours=3))
             id="correction",
         ),
         pytest.param("T", "He updated his profile.", {}, id="not-an-update-line"),
+        pytest.param(
+            "T",
+            "Updated Friday 27 October 2017 17.32 BST",
+            {"updated": "2017-10-27T17:32:00+03:00"},
+            id="weekday-first",
+        ),
+        pytest.param(
+            "T", "Published 10:48 GMT, 27 Oct 2017", {"published": "2017-10-27T10:48:00+03:00"}, id="time-first"
+        ),
+        pytest.param("T", "Posted: 27/10/2017 16:05", {"published": "2017-10-27T16:05:00+03:00"}, id="numeric-date"),
+        pytest.param(
+            "T", "UPDATE 5.32pm: Police made two arrests.", {"updated": "2017-10-27T17:32:00+03:00"}, id="entry"
+        ),
+        # A live blog's entry, or a line about an update, is no dateline: its numbers are not times.
+        pytest.param("T", "Update 3: The company reported 0.06 percent growth.", {}, id="entry-with-a-decimal"),
+        pytest.param("T", "Updated: shares fell to 12.50 after the call.", {}, id="price-not-a-time"),
     ],
 )
 def test_stated_times(title: str, body: str, expected: dict) -> None:
