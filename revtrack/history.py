@@ -20,6 +20,7 @@ from revtrack.segment import paragraph_spans, sentence_spans
 from revtrack.store import Store
 
 _IGNORED: Final = "\"'“”‘’«»„‟‚‛‹›"
+_LONGEST_PATTERN: Final = 1_000  # characters of a phrase looked for as a pattern (see when)
 
 
 def _normalized(text: str, fold_case: bool) -> str:
@@ -81,7 +82,9 @@ def when(store: Store, article: str, phrase: str, fold_case: bool = False) -> Ph
     target = normalize_phrase(phrase, fold_case)
     if not target:
         raise InvalidInput("the phrase is empty once quotation marks and spaces are ignored")
-    pattern = _as_it_may_stand(target)
+    # A pasted paragraph would make a large pattern (compiling 5,000 characters' took 0.57 s): such a
+    # phrase is looked for in each revision's normalized text instead.
+    pattern = _as_it_may_stand(target) if len(target) <= _LONGEST_PATTERN else target
     revisions = store.log(article)
     history = PhraseHistory(article, phrase)
     open_from: int | None = None
@@ -121,7 +124,7 @@ def _as_it_may_stand(target: str) -> re.Pattern[str]:
     return re.compile(space.join(marks.join(re.escape(char) for char in word) for word in target.split(" ")))
 
 
-def _find(pattern: re.Pattern[str], document: Document, fold_case: bool) -> str | None:
+def _find(pattern: re.Pattern[str] | str, document: Document, fold_case: bool) -> str | None:
     """Which text has the phrase: the body when it has it, else the headline; None when neither.
 
     Each revision is only asked whether it has the phrase; the sentence around it
@@ -130,7 +133,10 @@ def _find(pattern: re.Pattern[str], document: Document, fold_case: bool) -> str 
     Python loop for its sentence).
     """
     for text in (document.body, document.title):
-        if pattern.search(text.casefold() if fold_case else text):
+        if isinstance(pattern, str):
+            if pattern in _normalized(text, fold_case):
+                return text
+        elif pattern.search(text.casefold() if fold_case else text):
             return text
     return None
 

@@ -62,6 +62,28 @@ def test_when_matching_rules(seeded: Cli, phrase: str, args: list[str], first: i
     assert data["first_seen"]["rev"] == first
 
 
+@pytest.mark.parametrize("ignore_case", [[], ["-i"]], ids=["case", "ignore-case"])
+def test_when_answers_the_same_for_a_phrase_too_long_for_a_pattern(
+    seeded: Cli, monkeypatch: pytest.MonkeyPatch, ignore_case: list[str]
+) -> None:
+    """A phrase past _LONGEST_PATTERN characters is looked for in each normalized text: the same spans and sentences."""
+    phrases = [
+        "no “official ‘ceasefire’”",
+        "no   official\nceasefire",
+        "destroyed three such tanks",
+        "UPDATE:",
+        "unicorns",
+    ]
+
+    def answers() -> list[str]:
+        return [when(seeded, phrase, *ignore_case, "--format", "json").stdout for phrase in phrases]
+
+    as_patterns = answers()
+    monkeypatch.setattr("revtrack.history._LONGEST_PATTERN", 0)
+    assert answers() == as_patterns
+    assert json.loads(as_patterns[0])["spans"] == [{"from_rev": 2, "to_rev": None}]
+
+
 def test_when_never_is_exit_one(seeded: Cli) -> None:
     result = when(seeded, "NO OFFICIAL CEASEFIRE", "--format", "json")  # case matters without -i
     assert result.exit_code == 1
