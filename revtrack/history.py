@@ -37,9 +37,9 @@ def _offset_in(text: str, at: int, fold_case: bool) -> int:
 
     A prefix of the text normalizes to a prefix of its normalized form (casefolding
     maps each character alone), so that length grows with the prefix: a binary
-    search finds the shortest prefix reaching past ``at``, in a few passes of the
-    regular expressions. A character's folding may be longer than it ("ß" is
-    "ss"); both of its characters lead back to it.
+    search finds the shortest prefix reaching past ``at``, normalizing ~17
+    prefixes of a 100 KB text. A character's folding may be longer than it ("ß"
+    is "ss"); both of its characters lead back to it.
     """
     low, high = 0, len(text)
     while low < high:
