@@ -160,6 +160,7 @@ class TextOutput:
 
         Cells are measured as printed: a control character shows as a
         four-character escape, and measuring the raw text misaligned its row.
+        ``rows`` are the caller's to give away: each is escaped in place.
         """
         for row in rows:  # escaped in place: a second list of 100,000 rows (watch --status) took 50 MB more
             row[:] = [(kind, visible(text)) for kind, text in row]
