@@ -138,7 +138,7 @@ def test_the_phrase_rules_and_offsets_are_those_of_one_character_at_a_time(
         assert _offset_in(text, at, fold_case) == offsets[at]
 
 
-_TEXT = st.text(alphabet="ab ß\n\t\u00a0\u2028“”'\"«İﬁ.Σς", max_size=30)
+_TEXT = st.text(alphabet="ab ß\n\t\x1c\x85\u00a0\u2028\u3000“”'\"«İﬁ.Σς", max_size=30)
 
 
 @settings(max_examples=500, deadline=None)
