@@ -31,8 +31,9 @@ _UPDATE_LINE: Final = re.compile(
 # and the rest of it within a few words. A line that only starts with the word
 # ("Update 3: shares fell 0.06 percent", a live blog's entry) states no time.
 _WEEKDAY: Final = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
+_SEPARATOR: Final = r"(?:[-–—|·•]\s*)?"  # "Updated — 10:45 GMT", "Published | Friday, 27 October 2017"
 _LEADS_WITH_A_TIME: Final = re.compile(
-    rf"(?:{_WEEKDAY})?(?:{_TIME}|{_DATE}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})", re.IGNORECASE
+    rf"{_SEPARATOR}(?:{_WEEKDAY})?(?:{_TIME}|{_DATE}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})", re.IGNORECASE
 )
 _DATELINE: Final = 60  # characters of the line, after its label, in which its time and date are looked for
 _TIME_ANYWHERE: Final = re.compile(_TIME, re.IGNORECASE)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from typing import Final
 
 import pytest
 from hypothesis import given, settings
@@ -302,6 +303,17 @@ def test_snapshot_words_wait_in_a_queue_that_fills_the_search_index_in_batches(
 EAST = timezone(timedelta(hours=3))
 
 
+# Datelines in other shapes: (line, what it states, when).
+_DATELINES: Final = [
+    ("Updated Friday 27 October 2017 17.32 BST", "updated", "2017-10-27T17:32:00+03:00"),
+    ("Published 10:48 GMT, 27 Oct 2017", "published", "2017-10-27T10:48:00+03:00"),
+    ("Posted: 27/10/2017 16:05", "published", "2017-10-27T16:05:00+03:00"),
+    ("UPDATE 5.32pm: Police made two arrests.", "updated", "2017-10-27T17:32:00+03:00"),
+    ("Updated — 10:45 GMT", "updated", "2017-10-27T10:45:00+03:00"),
+    ("Published | Friday, 27 October 2017, 10:48", "published", "2017-10-27T10:48:00+03:00"),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     [
@@ -328,19 +340,7 @@ EAST = timezone(timedelta(hours=3))
             id="correction",
         ),
         pytest.param("T", "He updated his profile.", {}, id="not-an-update-line"),
-        pytest.param(
-            "T",
-            "Updated Friday 27 October 2017 17.32 BST",
-            {"updated": "2017-10-27T17:32:00+03:00"},
-            id="weekday-first",
-        ),
-        pytest.param(
-            "T", "Published 10:48 GMT, 27 Oct 2017", {"published": "2017-10-27T10:48:00+03:00"}, id="time-first"
-        ),
-        pytest.param("T", "Posted: 27/10/2017 16:05", {"published": "2017-10-27T16:05:00+03:00"}, id="numeric-date"),
-        pytest.param(
-            "T", "UPDATE 5.32pm: Police made two arrests.", {"updated": "2017-10-27T17:32:00+03:00"}, id="entry"
-        ),
+        *[pytest.param("T", line, {kind: moment}, id=line) for line, kind, moment in _DATELINES],
         # A live blog's entry, or a line about an update, is no dateline: its numbers are not times.
         pytest.param("T", "Update 3: The company reported 0.06 percent growth.", {}, id="entry-with-a-decimal"),
         pytest.param("T", "Updated: shares fell to 12.50 after the call.", {}, id="price-not-a-time"),
