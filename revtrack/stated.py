@@ -28,14 +28,18 @@ _UPDATE_LINE: Final = re.compile(
 )
 # A stated time is a dateline: its time or date comes first ("Updated at 5:32 pm",
 # "Last updated on Fri, Oct 27, 2017 at 4:05 pm", "Posted: 27/10/2017 16:05"),
-# and the rest of it within a few words. A line that only starts with the word
-# ("Update 3: shares fell 0.06 percent", a live blog's entry) states no time.
-_WEEKDAY: Final = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
+# or right after a byline ("Posted by Jane Doe on Oct 27, 2017", "Posted in
+# Politics by Jane on 27 Oct 2017"), and the rest
+# of it within a few words. A line that only starts with the word ("Update 3:
+# shares fell 0.06 percent", a live blog's entry) states no time.
+_BYLINE: Final = r"(?:(?:by|in)\s[^\n]{1,60}?\s(?:on|at)\s+)?"
 _SEPARATOR: Final = r"(?:[-–—|·•]\s*)?"  # "Updated — 10:45 GMT", "Published | Friday, 27 October 2017"
+_WEEKDAY: Final = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
 _LEADS_WITH_A_TIME: Final = re.compile(
-    rf"{_SEPARATOR}(?:{_WEEKDAY})?(?:{_TIME}|{_DATE}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})", re.IGNORECASE
+    rf"{_BYLINE}{_SEPARATOR}(?P<when>(?:{_WEEKDAY})?(?:{_TIME}|{_DATE}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}))",
+    re.IGNORECASE,
 )
-_DATELINE: Final = 60  # characters of the line, after its label, in which its time and date are looked for
+_DATELINE: Final = 60  # characters of the line, from its time or date, in which both are looked for
 _TIME_ANYWHERE: Final = re.compile(_TIME, re.IGNORECASE)
 _DATE_ANYWHERE: Final = re.compile(_DATE)
 _CORRECTION: Final = re.compile(r"^\s*(?:correction|clarification|editor[’']s note)\s*:", re.IGNORECASE)
@@ -56,9 +60,10 @@ def stated_times(title: str, body: str, observed: datetime) -> dict[str, Any]:
             corrections.append(line.strip())
             continue
         match = _UPDATE_LINE.match(line)
-        if not match or not _LEADS_WITH_A_TIME.match(match.group("rest")):
+        lead = _LEADS_WITH_A_TIME.match(match.group("rest")) if match else None
+        if match is None or lead is None:
             continue
-        moment = _parse_when(match.group("rest")[:_DATELINE], observed)
+        moment = _parse_when(lead.string[lead.start("when") :][:_DATELINE], observed)
         if moment is None:
             continue
         key = "published" if match.group("label").lower() in ("published", "posted") else "updated"

@@ -311,6 +311,9 @@ _DATELINES: Final = [
     ("UPDATE 5.32pm: Police made two arrests.", "updated", "2017-10-27T17:32:00+03:00"),
     ("Updated — 10:45 GMT", "updated", "2017-10-27T10:45:00+03:00"),
     ("Published | Friday, 27 October 2017, 10:48", "published", "2017-10-27T10:48:00+03:00"),
+    ("Posted by Jane Doe on Oct 27, 2017", "published", "2017-10-27T00:00:00+03:00"),
+    ("Published by Reuters at 10:45 GMT", "published", "2017-10-27T10:45:00+03:00"),
+    ("Posted in Politics by Jane on 27 Oct 2017", "published", "2017-10-27T00:00:00+03:00"),
 ]
 
 
