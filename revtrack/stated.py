@@ -29,9 +29,9 @@ _UPDATE_LINE: Final = re.compile(
 # A stated time is a dateline: its time or date comes first ("Updated at 5:32 pm",
 # "Last updated on Fri, Oct 27, 2017 at 4:05 pm", "Posted: 27/10/2017 16:05"),
 # or right after a byline ("Posted by Jane Doe on Oct 27, 2017", "Posted in
-# Politics by Jane on 27 Oct 2017"), and the rest
-# of it within a few words. A line that only starts with the word ("Update 3:
-# shares fell 0.06 percent", a live blog's entry) states no time.
+# Politics by Jane on 27 Oct 2017"), and the rest of it within a few words. A
+# line that only starts with the word ("Update 3: shares fell 0.06 percent", a
+# live blog's entry) states no time.
 _BYLINE: Final = r"(?:(?:by|in)\s[^\n]{1,60}?\s(?:on|at)\s+)?"
 _SEPARATOR: Final = r"(?:[-–—|·•]\s*)?"  # "Updated — 10:45 GMT", "Published | Friday, 27 October 2017"
 _WEEKDAY: Final = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"

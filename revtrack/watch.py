@@ -193,14 +193,18 @@ def run_pass(
     started = time.monotonic()
     report = PassReport()
 
+    def clock() -> float:
+        """Now, on the pass's clock: ``moment`` (given in tests and benchmarks) plus the time the pass has run."""
+        return moment + time.monotonic() - started
+
     def fetched_at() -> str:
-        """Now, on the pass's clock: each version is dated when its page arrived, not when the pass began.
+        """Each version is dated when its page arrived, not when the pass began.
 
         A pass of many pages on one host spaces them ``per_host_delay`` apart
         (1,000 pages: ~17 minutes at the default); dated at the pass's start,
         a page fetched at its end claimed its text minutes before it was seen.
         """
-        return datetime.fromtimestamp(moment + time.monotonic() - started, timezone.utc).astimezone().isoformat()
+        return datetime.fromtimestamp(clock(), timezone.utc).astimezone().isoformat()
 
     def note(line: str) -> None:
         report.lines.append(line)
@@ -223,7 +227,7 @@ def run_pass(
             reached = [(item, outcome) for item, outcome in zip(due, outcomes, strict=True) if outcome is not None]
             due = [item for item, outcome in zip(due, outcomes, strict=True) if outcome is None]
             _record_round(store, state, config, reached, checked_at, report, note)
-            checked_at = moment + time.monotonic() - started
+            checked_at = clock()
     finally:
         if own_extractors:
             pool.close()
