@@ -112,6 +112,11 @@ def edit(paragraphs: list[str], rng: random.Random, rate: float, pool: list[str]
     return out
 
 
+def repo_bytes(path: Path) -> int:
+    """Bytes of a store's git objects (packs, their indexes, loose objects, the commit-graph)."""
+    return sum(p.stat().st_size for p in (path / "objects").rglob("*") if p.is_file())
+
+
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

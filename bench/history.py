@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import interleaved_process_seconds, markdown_table, news_paragraphs, python
+from bench.common import interleaved_process_seconds, markdown_table, news_paragraphs, python, repo_bytes
 
 ARTICLE = "live-blog"
 CORRECTION = "Correction: an earlier version of this post gave the toll as 17; it is 23."
@@ -76,6 +76,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         source.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
         revtrack = [python(), "-m", "revtrack", "--store", str(store)]
         subprocess.run([*revtrack, "import", str(source)], check=True, capture_output=True)
+        figures["git_mb"] = repo_bytes(store) / 1e6
+        figures["index_mb"] = (store / "revtrack" / "index.sqlite").stat().st_size / 1e6
         log = json.loads(subprocess.run([*revtrack, "log", ARTICLE, "--format", "json"], check=True,
                                         capture_output=True, text=True).stdout)["revisions"]  # fmt: skip
         first, last = log[0]["commit"], log[-1]["commit"]
@@ -119,8 +121,11 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         "÷ git",
         "revtrack MB",
     ]
-    table = markdown_table(headers, rows)
-    return table, figures
+    sizes = (
+        f"The store after the import: git objects {figures['git_mb']:.2f} MB, the index (SQLite, full text "
+        f"included) {figures['index_mb']:.1f} MB, for {figures['megabytes']:.1f} M characters of text."
+    )
+    return markdown_table(headers, rows) + "\n\n" + sizes, figures
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from bench.common import (
     markdown_table,
     news_paragraphs,
     python,
+    repo_bytes,
 )
 from revtrack import record
 from revtrack.gitwrite import sync_store
@@ -176,10 +177,6 @@ def _cli_snapshot_seconds(folder: Path, articles: dict[str, str], repeat: int) -
     return {f"cli_snapshot_{name}": statistics.median(values) for name, values in seconds.items()}
 
 
-def repo_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path / "objects").rglob("*") if p.is_file())
-
-
 def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     rng = random.Random(1028)
     pool = news_paragraphs()
@@ -203,6 +200,7 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         # A plain `git gc` on top of the import's own repack (it keeps revtrack's deltas).
         subprocess.run(["git", "--git-dir", str(folder / "big"), "gc", "--quiet"], check=True)
         figures["storage_ratio"] = repo_bytes(folder / "big") / raw
+        figures["index_ratio"] = (folder / "big" / "revtrack" / "index.sqlite").stat().st_size / raw
         figures["raw_mb"] = raw / 1e6
         figures.update(real_pairs_storage(folder / "wikipedia", 3 if tiny else None))
         # Snapshot rates in alternating rounds, the best round of each store
@@ -290,6 +288,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
          "texts given to git by article", ""],
         ["size after git gc / raw text", "", f"{figures['storage_ratio']:.3f}",
          f"raw text {figures['raw_mb']:.1f} MB", "≤ 0.25×"],
+        ["the index after the import (SQLite, full text included) / raw text", "", f"{figures['index_ratio']:.3f}",
+         "compacted by the import's packing", ""],
         ["the same for real revisions: Wikipedia pages of 2 versions each (wikidiff2's 250 pairs)", "",
          f"{figures['wikipedia_storage_ratio']:.3f}" if "wikipedia_storage_ratio" in figures else "(no ../shared)",
          f"raw text {figures['wikipedia_raw_mb']:.1f} MB" if "wikipedia_raw_mb" in figures else "", ""],

@@ -662,8 +662,20 @@ def maintain() -> None:
         from revtrack.errors import NotAStore
 
         raise NotAStore(f"no revtrack store at {store.path}")
+    index_before = _file_size(store.index_path)
     store.maintain(auto=False)
     typer.echo(f"maintained {store.path}")
+    index_after = _file_size(store.index_path)
+    if index_before and index_after < index_before:
+        typer.echo(f"index: {index_before / 1e6:.1f} MB -> {index_after / 1e6:.1f} MB (its free pages given back)")
+
+
+def _file_size(path: str) -> int:
+    """Bytes in the file at ``path``, 0 when there is none."""
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
 
 
 # --- entry point --------------------------------------------------------------------

@@ -383,6 +383,27 @@ class Index:
         )
         return first
 
+    def compact(self) -> tuple[int, int] | None:
+        """Give the file's free pages back to the file system: its size in bytes before and after, or None.
+
+        FTS5's merges free the pages of the segments they join, and SQLite
+        keeps those for later writes: a 500-revision live blog's import left
+        8.2 of its index's 24.1 MB free, the benchmark's 3,000 articles 4.0 of
+        23.0 MB. VACUUM writes the index anew without them (0.07-0.1 s per 20
+        MB here); in WAL mode readers go on meanwhile, and the checkpoint
+        after it empties the log unless one of them still reads (then the last
+        connection to close does). Not inside a transaction; run by a full
+        :meth:`revtrack.store.Store.maintain`, under the store's write lock.
+        """
+        page_size, pages, free = (
+            self.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count", "freelist_count")
+        )
+        if not free:
+            return None
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return pages * page_size, self.db.execute("PRAGMA page_count").fetchone()[0] * page_size
+
     def _set_automerge(self) -> None:
         # FTS5 merges its segments once 4 of a size pile up (automerge 4); 16 is
         # its largest setting. In a 30,000-revision index a flush of 256 took

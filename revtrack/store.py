@@ -545,8 +545,10 @@ class Store:
         :func:`revtrack.packing.import_pack_suffices`); only refs, reflogs and
         the commit-graph are refreshed. Returns whether the texts' deltas were
         searched.
-        Runs under the write lock: packing, ref packing and reflog expiry must
-        not interleave with a writer moving the branch.
+        Every run but an automatic one also compacts the index
+        (:meth:`revtrack.index.Index.compact`). Runs under the write lock:
+        packing, ref packing and reflog expiry must not interleave with a
+        writer moving the branch.
         """
         if self._batch is not None:
             # Packing and pruning now would treat the batch's objects as unreachable.
@@ -585,7 +587,20 @@ class Store:
             # layers geometrically); a full run replaces the chain with one file.
             split = "--split" if auto else "--split=replace"
             git(self.path, "commit-graph", "write", "--reachable", "--changed-paths", split, check=False)
+        if not auto:
+            self._compact_index()
         return texts_searched
+
+    def _compact_index(self) -> None:
+        # Not in automatic runs: VACUUM writes the whole index anew (~5 ms a MB here),
+        # which a snapshot should not wait for; the free pages serve later writes meanwhile.
+        try:
+            self.index().compact()
+        except sqlite3.Error as error:  # a full disk, say: VACUUM is one transaction, so the index is as it was
+            raise StoreError(
+                f"the store is packed, but its index could not be compacted ({error}); nothing is lost, "
+                "and the next 'revtrack maintain' tries again"
+            ) from None
 
     # --- reading ---------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from revtrack.engine import rebuild
-from tests.conftest import ROOT, SEED_ID, SEEDS, Cli, seed_versions
+from tests.conftest import ROOT, SEED_ID, SEEDS, Cli, index_pages, leave_free_pages, seed_versions
 
 
 def log_json(cli: Cli, article: str = SEED_ID) -> dict:
@@ -465,6 +465,26 @@ def test_maintain_packs_the_store_and_keeps_the_history(seeded: Cli) -> None:
     assert not [p for p in (seeded.store / "objects").iterdir() if len(p.name) == 2]  # no loose objects left
     assert seeded("log", SEED_ID, "--format", "json").stdout == before
     assert seeded("check").stdout.startswith("ok: 3 revisions of 1 articles")
+
+
+def test_maintain_gives_the_index_its_free_pages_back_and_answers_as_before(seeded: Cli) -> None:
+    questions = [("log", SEED_ID, "--format", "json"), ("search", "ceasefire", "--format", "json"),
+                 ("when", SEED_ID, "official ceasefire", "--format", "json"), ("list", "--format", "json")]  # fmt: skip
+    before = [seeded(*question).stdout for question in questions]
+    assert leave_free_pages(seeded.store, 2) > 200
+    size_before, _ = index_pages(seeded.store)
+    result = seeded("maintain")
+    assert result.exit_code == 0, result.output
+    size_after, free_after = index_pages(seeded.store)
+    assert free_after == 0 and size_after < size_before - 2_000_000
+    assert result.stdout.splitlines()[1] == (
+        f"index: {size_before / 1e6:.1f} MB -> {size_after / 1e6:.1f} MB (its free pages given back)"
+    )
+    assert [seeded(*question).stdout for question in questions] == before
+    assert seeded("check").stdout.startswith("ok: 3 revisions of 1 articles")
+    again = seeded("maintain")  # nothing free: nothing rewritten, nothing said of the index
+    assert again.exit_code == 0 and again.stdout == f"maintained {seeded.store}\n"
+    assert index_pages(seeded.store) == (size_after, 0)
 
 
 def test_readme_commands_match_ci() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SEED_ID, SEEDS, Cli, fsck, seed_versions
+from tests.conftest import SEED_ID, SEEDS, Cli, fsck, index_pages, leave_free_pages, seed_versions
 
 
 def _without_commits(data):
@@ -776,6 +776,20 @@ def test_maintain_keeps_text_chains_an_import_left_and_searches_a_store_grown_by
         bases = [base for _, base in blobs]
         assert bases.count("0" * 40) == 1 and all(b in {sha for sha, _ in blobs} for b in bases if b != "0" * 40)
     assert fsck(store_path).returncode == 0
+
+
+@pytest.mark.parametrize("records", [3, 1])
+def test_an_import_that_is_most_of_the_store_leaves_its_index_compact(seeded: Cli, records: int) -> None:
+    """Most of the store: its full packing compacts the index too (Index.compact). A small part of it: the
+    automatic packing, which leaves the free pages to later writes rather than rewrite the whole index."""
+    free = leave_free_pages(seeded.store, 1)
+    lines = [{"article": f"new/{n}", "observed_at": "2017-10-28T09:00:00Z", "title": "T", "body": f"Body {n}."}
+             for n in range(records)]  # fmt: skip
+    result = seeded("import", "-", input="".join(json.dumps(line) + "\n" for line in lines))
+    assert result.exit_code == 0, result.output
+    free_after = index_pages(seeded.store)[1]  # the small import's own writes may take a few of the free pages
+    assert free_after == 0 if records == 3 else free_after > free // 2
+    assert seeded("search", "Body", "--format", "json").stdout.count('"article": "new/') == records
 
 
 @pytest.mark.parametrize("before", ["loose", "packed", "a killed first snapshot"])

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -21,7 +22,7 @@ import pytest
 from revtrack.errors import NotAStore, StoreDamaged, StoreLocked
 from revtrack.model import Snapshot
 from revtrack.store import Store
-from tests.conftest import fsck
+from tests.conftest import fsck, index_pages, leave_free_pages
 
 WORKER = textwrap.dedent(
     """
@@ -510,6 +511,34 @@ def _complaint(stderr: str) -> str:
         if kind in stderr:
             return kind
     return stderr
+
+
+def test_a_compaction_the_file_system_refuses_is_one_error_line_and_the_index_stays_whole(store_dir: Path) -> None:
+    """`maintain` packs git, then rewrites the index without its free pages (VACUUM). Refused there (the log
+    the rewrite goes through, ~110 KB, is past a 64 KB limit; git's pack, ~15 KB, is not), it is exit 6 and
+    one Error line, and the index is as it was."""
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefghij") for _ in range(8)) for _ in range(3_000)]  # an index of ~110 KB
+    with Store(str(store_dir)) as store:
+        for day in range(1, 4):
+            store.snapshot(Snapshot("a", "T", " ".join(words[: 1_000 * day]), f"2024-01-0{day}T00:00:00+00:00"))
+    free = leave_free_pages(store_dir, 2)
+    size, _ = index_pages(store_dir)
+    command = [sys.executable, "-m", "revtrack", "--store", str(store_dir)]
+    log = subprocess.run([*command, "log", "a", "--format", "json"], capture_output=True, text=True).stdout
+    limited = _file_size_limit(64_000)
+    refused = subprocess.run([*command, "maintain"], capture_output=True, text=True, preexec_fn=limited)
+    assert refused.returncode == 6
+    assert re.fullmatch(
+        r"Error: the store is packed, but its index could not be compacted \([^)\n]+\); nothing is lost, "
+        r"and the next 'revtrack maintain' tries again\n",
+        refused.stderr,
+    ), refused.stderr
+    assert index_pages(store_dir) == (size, free)
+    assert subprocess.run([*command, "log", "a", "--format", "json"], capture_output=True, text=True).stdout == log
+    assert subprocess.run([*command, "maintain"], capture_output=True).returncode == 0
+    assert index_pages(store_dir)[1] == 0
+    assert subprocess.run([*command, "check"], capture_output=True).returncode == 0
 
 
 def test_a_git_killed_by_a_signal_is_named_by_the_signal() -> None:
