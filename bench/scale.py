@@ -237,6 +237,11 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
             # A word nearly every article has: the answer is cut at the default limit (100 articles).
             reads[f"search_common_{name}"] = [*command, "search", "the", "--format", "json"]
             reads[f"watch_status_{name}"] = [*command, "watch", "--status", "--limit", "100", "--format", "json"]
+            # The other commands of one article (the 20-revision one), as a reader runs them.
+            reads[f"diff_{name}"] = [*command, "diff", article, "19", "20"]
+            reads[f"show_{name}"] = [*command, "show", article]
+            reads[f"when_{name}"] = [*command, "when", article, " ".join(records[0]["body"].split()[5:8])]
+            reads[f"blame_{name}"] = [*command, "blame", article]
         # Both stores' commands take turns, so that the machine's phases fall on both.
         figures.update(interleaved_process_seconds(reads, repeat))
         last_articles = {"small": small_records[-1]["article"], "big": big_records[-1]["article"]}
@@ -266,6 +271,9 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
          f"{figures['cli_snapshot_big'] / figures['cli_snapshot_small']:.2f}×", "(each process reads its trees anew)"],
         ["`log` of a 20-revision article (process, ms)", f"{figures['log_small'] * 1e3:.0f}",
          f"{figures['log_big'] * 1e3:.0f}", f"{figures['log_big'] / figures['log_small']:.2f}×", "≤ 1.2×"],
+        *[[f"`{what}` of the 20-revision article (process, ms)", f"{figures[f'{key}_small'] * 1e3:.0f}",
+            f"{figures[f'{key}_big'] * 1e3:.0f}", f"{figures[f'{key}_big'] / figures[f'{key}_small']:.2f}×", "flat"]
+          for what, key in (("diff 19 20", "diff"), ("show", "show"), ("when", "when"), ("blame", "blame"))],
         ["`search` of a phrase (process, ms)", f"{figures['search_small'] * 1e3:.0f}",
          f"{figures['search_big'] * 1e3:.0f}", f"{figures['search_big'] / figures['search_small']:.2f}×", "flat"],
         ["`search the` (in nearly every article; 100 shown) (process, ms)",

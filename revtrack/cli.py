@@ -282,8 +282,8 @@ def import_command(
 
             report = _run_import(store, snapshots, jsonl_articles(stream))
     if report.packing_failed is not None:
-        _warn(f"the versions are recorded, but packing the store after the import failed ({report.packing_failed}); "
-              "run 'revtrack maintain' to pack it")  # fmt: skip
+        _warn(f"the versions are recorded, but the maintenance after the import failed ({report.packing_failed}); "
+              "run 'revtrack maintain' to finish it")  # fmt: skip
     read = report.read + len(skipped)  # every record: recorded, unchanged or skipped
     if output == TextOrJson.json:
         _emit_json({"read": read, "recorded": report.recorded, "unchanged": report.unchanged,

@@ -598,7 +598,7 @@ class Store:
             self.index().compact()
         except sqlite3.Error as error:  # a full disk, say: VACUUM is one transaction, so the index is as it was
             raise StoreError(
-                f"the store is packed, but its index could not be compacted ({error}); nothing is lost, "
+                f"the store is packed, but its index could not be compacted ({error}); it answers as before, "
                 "and the next 'revtrack maintain' tries again"
             ) from None
 

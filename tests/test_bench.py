@@ -22,3 +22,4 @@ def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]
     assert "| when (the last update only) |" in out and "a live blog of 20 revisions" in out
     assert "| the index after the import (SQLite, full text included) / raw text |" in out
     assert "The store after the import: git objects" in out
+    assert "| `blame` of the 20-revision article (process, ms) |" in out

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -604,23 +605,32 @@ def test_a_fast_import_failure_names_what_went_wrong() -> None:
     assert _first_complaint("") == ""
 
 
-def test_a_failed_packing_after_an_import_is_a_warning_not_the_imports_error(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("failing", ["packing", "compacting the index"])
+def test_a_failed_maintenance_after_an_import_is_a_warning_not_the_imports_error(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
-    """The versions are recorded before the store is packed; a packing that fails (a full disk under
-    pack-objects) is said on stderr, and the import still exits 0 with what it recorded."""
+    """The versions are recorded before the store is packed and its index compacted; either failing (a full
+    disk under pack-objects or VACUUM) is said on stderr, and the import still exits 0 with what it recorded."""
     from revtrack import packing
     from revtrack.errors import StoreError
+    from revtrack.index import Index
 
-    def full_disk(git_dir: str, recompute: bool) -> bool:
+    def full_disk_for_git(git_dir: str, recompute: bool) -> bool:
         raise StoreError("git pack-objects failed: No space left on device")
 
-    monkeypatch.setattr(packing, "pack_all", full_disk)
+    def full_disk_for_sqlite(index: Index) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    if failing == "packing":
+        monkeypatch.setattr(packing, "pack_all", full_disk_for_git)
+    else:
+        monkeypatch.setattr(Index, "compact", full_disk_for_sqlite)
     result = cli("import", "-", "--format", "json", input=_records(["alpha", "bravo"]))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"read": 2, "recorded": 2, "unchanged": 0, "skipped": 0, "new_articles": 1}
-    assert result.stderr.startswith("Warning: the versions are recorded, but packing the store after the import failed")
-    assert "No space left on device" in result.stderr and "revtrack maintain" in result.stderr
+    assert result.stderr.startswith("Warning: the versions are recorded, but the maintenance after the import failed")
+    said = "No space left on device" if failing == "packing" else "index could not be compacted (database or disk"
+    assert said in result.stderr and "run 'revtrack maintain' to finish it" in result.stderr
     assert [r["rev"] for r in json.loads(cli("log", "x", "--format", "json").stdout)["revisions"]] == [1, 2]
     assert fsck(cli.store).returncode == 0
 

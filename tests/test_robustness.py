@@ -530,7 +530,7 @@ def test_a_compaction_the_file_system_refuses_is_one_error_line_and_the_index_st
     refused = subprocess.run([*command, "maintain"], capture_output=True, text=True, preexec_fn=limited)
     assert refused.returncode == 6
     assert re.fullmatch(
-        r"Error: the store is packed, but its index could not be compacted \([^)\n]+\); nothing is lost, "
+        r"Error: the store is packed, but its index could not be compacted \([^)\n]+\); it answers as before, "
         r"and the next 'revtrack maintain' tries again\n",
         refused.stderr,
     ), refused.stderr
