@@ -487,6 +487,23 @@ def test_maintain_gives_the_index_its_free_pages_back_and_answers_as_before(seed
     assert index_pages(seeded.store) == (size_after, 0)
 
 
+def test_the_index_is_rewritten_only_once_enough_of_it_is_free(seeded: Cli) -> None:
+    """VACUUM rewrites the whole file, so a few free pages in a large index are left for later writes."""
+    from revtrack.index import Index
+
+    free = leave_free_pages(seeded.store, 1)
+    size, _ = index_pages(seeded.store)
+    index = Index(str(seeded.store / "revtrack" / "index.sqlite"))
+    try:
+        share = free / index.db.execute("PRAGMA page_count").fetchone()[0]
+        assert index.compact(from_free_share=share + 0.01) is None
+        assert index_pages(seeded.store) == (size, free)
+        before, after = index.compact(from_free_share=share - 0.01) or (0, 0)
+        assert before == size and after < size - 1_000_000 and index_pages(seeded.store) == (after, 0)
+    finally:
+        index.close()
+
+
 def test_readme_commands_match_ci() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
