@@ -20,6 +20,10 @@ hour apart (every page due each time):
 Then the same pages saved as files are imported from a folder, extracted in
 worker processes and in the import's own process, taking turns.
 
+Last, the watch list's size: a list of 200 and one of 5,000 short pages
+(four real paragraphs each), each recorded by a first pass and then all
+answering 304, timed per URL.
+
 Baseline in the same run: plain GETs of every page with the same HTTP client
 (the network floor, no extraction, no store).
 """
@@ -32,6 +36,7 @@ import http.server
 import io
 import json
 import multiprocessing
+import random
 import shutil
 import tempfile
 import time
@@ -41,7 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import REALDATA, ROOT, markdown_table
+from bench.common import REALDATA, ROOT, markdown_table, news_paragraphs
 
 PAGES = REALDATA / "article-extraction-benchmark"
 THREADS = "unchanged, extracted in one process"
@@ -195,11 +200,62 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     table = markdown_table(["pass", "ms", "ms per page", "changed / unchanged / not modified / failed", "note"], rows)
     total = sum(len(page) for page in pages)
     imported = _import_saved_pages(pages, figures)
+    sizes = _watch_list_sizes(tiny, figures)
     return (
         f"{len(pages)} real pages from {where}, {total / len(pages) / 1000:.0f} KB each on average\n\n{table}\n\n"
-        f"The same pages, one article each, imported (`revtrack import`):\n\n{imported}",
+        f"The same pages, one article each, imported (`revtrack import`):\n\n{imported}\n\n"
+        "A watch list of short pages (four real paragraphs each) at two sizes, each pass's time per URL (the "
+        f"first pass starts the extraction workers: a fixed cost, spread over more pages in the longer list)"
+        f"\n\n{sizes}",
         figures,
     )
+
+
+def _watch_list_sizes(tiny: bool, figures: dict[str, float]) -> str:
+    """A pass's cost per URL as the watch list grows: every page recorded, then every page a 304.
+
+    Short pages, so that thousands are extracted in seconds; one store and
+    one site per size. A pass records in rounds of ``record_every`` seconds,
+    so its memory is bounded by a round's pages, not by the list.
+    """
+    from revtrack.store import Store
+    from revtrack.watch import DEFAULT_SCHEDULE, WatchConfig, parse_duration, run_pass
+    from revtrack.watchstate import WatchState
+
+    pool, rng = news_paragraphs(), random.Random(20)
+    sizes = (20, 100) if tiny else (200, 5_000)
+    per_url: dict[tuple[str, int], float] = {}
+    for size in sizes:
+        pages = [
+            f"<html><head><title>Story {number}</title></head><body><article><h1>Story {number}</h1>"
+            f"{''.join(f'<p>{rng.choice(pool)}</p>' for _ in range(4))}</article></body></html>".encode()
+            for number in range(size)
+        ]
+        with _serving(pages) as site, tempfile.TemporaryDirectory(prefix="revtrack-bench-list-") as folder:
+            config = WatchConfig(
+                articles=[(f"http://127.0.0.1:{site.port}/page/{number}", f"page-{number}") for number in range(size)],
+                schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+                per_host_delay=0.0,
+            )
+            start = time.time()
+            with Store(str(Path(folder) / "snapshots")) as store:
+                store.ensure()
+                state = WatchState(str(Path(folder) / "snapshots" / "revtrack" / "watch.sqlite"))
+                for hours, kind in ((0, "first pass: every page recorded"), (5, "every page a 304")):
+                    began = time.perf_counter()
+                    report = run_pass(store, config, state, now=start + hours * 3600)
+                    per_url[kind, size] = (time.perf_counter() - began) / size
+                    assert report.failed == 0 and report.checked == size, report
+                state.close()
+    small, large = sizes
+    rows = []
+    for kind in ("first pass: every page recorded", "every page a 304"):
+        figures[f"{kind}, ms per URL at {small}"] = per_url[kind, small] * 1e3
+        figures[f"{kind}, ms per URL at {large}"] = per_url[kind, large] * 1e3
+        rows.append([kind, f"{per_url[kind, small] * 1e3:.2f}", f"{per_url[kind, large] * 1e3:.2f}",
+                     f"{per_url[kind, large] / per_url[kind, small]:.2f}×", "flat"])  # fmt: skip
+    headers = ["pass (ms per URL)", f"{small:,} URLs", f"{large:,} URLs", "ratio", "target"]
+    return markdown_table(headers, rows)
 
 
 def _import_saved_pages(pages: list[bytes], figures: dict[str, float]) -> str:

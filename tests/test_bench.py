@@ -15,6 +15,7 @@ def test_every_benchmark_runs_on_a_tiny_input(capsys: pytest.CaptureFixture[str]
         assert f"### {title}" in out
     assert "| `revtrack diff` |" in out and "snapshots per second" in out and "ops / git" in out
     assert "| unchanged, asked with the validators |" in out and "0 / 5 / 5 / 0" in out
+    assert "| every page a 304 |" in out and "| pass (ms per URL) | 20 URLs | 100 URLs | ratio | target |" in out
     assert "| the same for real revisions: Wikipedia pages" in out
     assert "(a snapshot's two flushes), ms |" in out and "disk floor per single snapshot: at most" in out
     assert "| `revtrack snapshot` of a new version (process, ms) |" in out
