@@ -592,7 +592,7 @@ class Store:
         return texts_searched
 
     def _compact_index(self) -> None:
-        # Not in automatic runs: VACUUM writes the whole index anew (~5 ms a MB here),
+        # Not in automatic runs: VACUUM writes the whole index anew (~5.6 ms a MB here),
         # which a snapshot should not wait for; the free pages serve later writes meanwhile.
         try:
             self.index().compact()
