@@ -203,11 +203,18 @@ class Index:
         if wait:
             self.db.execute("BEGIN IMMEDIATE")
             return
+        with self._not_waiting():
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise IndexBusy(str(error)) from None
+
+    @contextmanager
+    def _not_waiting(self) -> Iterator[None]:
+        """Statements in this block give up at once where another connection is in the way."""
         self.db.execute("PRAGMA busy_timeout=0")
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise IndexBusy(str(error)) from None
+            yield
         finally:
             self.db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
@@ -395,11 +402,12 @@ class Index:
         import left 8.2 of its index's 24.1 MB free, the benchmark's 3,000
         articles 4.0 of 23.0 MB, its 10,000 one page of 63.0 MB. VACUUM writes
         the index anew without them (~5.6 ms a MB here: 0.37 s for those 63
-        MB, which it made 62.1); in WAL mode readers go on meanwhile, and the
-        checkpoint after it empties the log unless one of them still reads
-        (then the last connection to close does). Not inside a transaction;
-        run by a full :meth:`revtrack.store.Store.maintain`, under the store's
-        write lock.
+        MB, which it made 62.1); in WAL mode readers go on meanwhile. The
+        checkpoint after it empties the log, unless a reader still reads the
+        old pages: it does not wait for that reader (it would, for the
+        connection's 30 s busy timeout), and the last connection to close
+        empties it instead. Not inside a transaction; run by a full
+        :meth:`revtrack.store.Store.maintain`, under the store's write lock.
         """
         page_size, pages, free = (
             self.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count", "freelist_count")
@@ -407,7 +415,8 @@ class Index:
         if not free or free < from_free_share * pages:
             return None
         self.db.execute("VACUUM")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._not_waiting():
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return pages * page_size, self.db.execute("PRAGMA page_count").fetchone()[0] * page_size
 
     def _set_automerge(self) -> None:

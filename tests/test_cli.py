@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -502,6 +505,43 @@ def test_the_index_is_rewritten_only_once_enough_of_it_is_free(seeded: Cli) -> N
         assert before == size and after < size - 1_000_000 and index_pages(seeded.store) == (after, 0)
     finally:
         index.close()
+
+
+def test_compacting_the_index_does_not_wait_for_a_reader_of_its_old_pages(seeded: Cli) -> None:
+    """A reader in the middle of a read (another process's `search`, say) keeps the log's old frames. The
+    compaction goes on beside it and returns while it reads (the checkpoint would otherwise wait out the
+    connection's 30 s busy timeout); the reader's answer is unchanged, and the last close empties the log."""
+    import threading
+
+    from revtrack.index import Index
+
+    path = seeded.store / "revtrack" / "index.sqlite"
+    leave_free_pages(seeded.store, 1)
+    reading, compacted = threading.Event(), threading.Event()
+    read = "SELECT count(*), group_concat(title, ' | ') FROM revisions"
+    seen: list[Any] = []
+
+    def reader() -> None:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+            db.execute("BEGIN")
+            seen.append(db.execute(read).fetchone())
+            reading.set()
+            seen.append(compacted.wait(timeout=20))  # False: the compaction waited for this read to end
+            seen.append(db.execute(read).fetchone())
+            db.execute("COMMIT")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert reading.wait(timeout=20)
+    index = Index(str(path))
+    try:
+        assert index.compact() is not None
+        compacted.set()
+    finally:
+        thread.join()
+        index.close()
+    assert seen[1] is True and seen[0] == seen[2] and seen[0][0] == 3
+    assert index_pages(seeded.store)[1] == 0 and not path.with_name("index.sqlite-wal").exists()
 
 
 def test_readme_commands_match_ci() -> None:
