@@ -34,6 +34,7 @@ FTS_AUTOMERGE: Final = 16  # see Index._set_automerge
 COMPACT_FROM_FREE_SHARE: Final = 0.05
 _ALL: Final = 2**62  # a limit (search, list, watch --status) above this is no limit
 _BUSY_TIMEOUT_MS: Final = 30_000  # how long a write waits for another connection's write to end
+_LOG_SIZE_LIMIT: Final = 16 << 20  # bytes of write-ahead log kept once it has been checkpointed; see Index._open
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -137,6 +138,12 @@ class Index:
     def _open(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        # The log grows to hold the largest write while a reader keeps its old frames
+        # (an import: the size of its rows; a compaction: the whole index), and SQLite
+        # keeps the file that size until the last connection closes, which in a watch
+        # that runs for weeks it never does. With a limit, the first write after a
+        # checkpoint cuts it back.
+        self.db.execute(f"PRAGMA journal_size_limit={_LOG_SIZE_LIMIT}")
         version = self._schema_version()
         if version is None:
             self._create()

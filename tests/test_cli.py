@@ -544,6 +544,31 @@ def test_compacting_the_index_does_not_wait_for_a_reader_of_its_old_pages(seeded
     assert index_pages(seeded.store)[1] == 0 and not path.with_name("index.sqlite-wal").exists()
 
 
+def test_a_connection_that_stays_open_cuts_the_log_back_after_a_large_write(seeded: Cli) -> None:
+    """A watch keeps its index open for weeks. A large write while another connection reads leaves the
+    write-ahead log that large; the first write after the next checkpoint cuts it back to the limit."""
+    from revtrack.index import _LOG_SIZE_LIMIT, Index
+
+    path = seeded.store / "revtrack" / "index.sqlite"
+    log = path.with_name("index.sqlite-wal")
+    index = Index(str(path))
+    try:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM revisions").fetchone()
+            with index.transaction():  # 24 MB through the log, which the reader keeps from being checkpointed
+                index.db.execute("CREATE TABLE filler (data BLOB)")
+                index.db.executemany("INSERT INTO filler VALUES (?)", [(os.urandom(10_000),)] * 2_400)
+            reader.execute("COMMIT")
+        assert log.stat().st_size > 24_000_000
+        index.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        with index.transaction(tip=index.tip()):
+            pass
+        assert log.stat().st_size <= _LOG_SIZE_LIMIT
+    finally:
+        index.close()
+
+
 def test_readme_commands_match_ci() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
