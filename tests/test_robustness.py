@@ -16,13 +16,14 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from revtrack.errors import NotAStore, StoreDamaged, StoreLocked
 from revtrack.model import Snapshot
 from revtrack.store import Store
-from tests.conftest import fsck, index_pages, leave_free_pages
+from tests.conftest import Cli, fsck, index_pages, leave_free_pages
 
 WORKER = textwrap.dedent(
     """
@@ -539,6 +540,85 @@ def test_a_compaction_the_file_system_refuses_is_one_error_line_and_the_index_st
     assert subprocess.run([*command, "maintain"], capture_output=True).returncode == 0
     assert index_pages(store_dir)[1] == 0
     assert subprocess.run([*command, "check"], capture_output=True).returncode == 0
+
+
+def test_the_index_is_rewritten_only_once_enough_of_it_is_free(seeded: Cli) -> None:
+    """VACUUM rewrites the whole file, so a few free pages in a large index are left for later writes."""
+    from revtrack.index import Index
+
+    free = leave_free_pages(seeded.store, 1)
+    size, _ = index_pages(seeded.store)
+    index = Index(str(seeded.store / "revtrack" / "index.sqlite"))
+    try:
+        share = free / index.db.execute("PRAGMA page_count").fetchone()[0]
+        assert index.compact(from_free_share=share + 0.01) is None
+        assert index_pages(seeded.store) == (size, free)
+        before, after = index.compact(from_free_share=share - 0.01) or (0, 0)
+        assert before == size and after < size - 1_000_000 and index_pages(seeded.store) == (after, 0)
+    finally:
+        index.close()
+
+
+def test_compacting_the_index_does_not_wait_for_a_reader_of_its_old_pages(seeded: Cli) -> None:
+    """A reader in the middle of a read (another process's `search`, say) keeps the log's old frames. The
+    compaction goes on beside it and returns while it reads (the checkpoint would otherwise wait out the
+    connection's 30 s busy timeout); the reader's answer is unchanged, and the last close empties the log."""
+    import threading
+
+    from revtrack.index import Index
+
+    path = seeded.store / "revtrack" / "index.sqlite"
+    leave_free_pages(seeded.store, 1)
+    reading, compacted = threading.Event(), threading.Event()
+    read = "SELECT count(*), group_concat(title, ' | ') FROM revisions"
+    seen: list[Any] = []
+
+    def reader() -> None:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+            db.execute("BEGIN")
+            seen.append(db.execute(read).fetchone())
+            reading.set()
+            seen.append(compacted.wait(timeout=20))  # False: the compaction waited for this read to end
+            seen.append(db.execute(read).fetchone())
+            db.execute("COMMIT")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert reading.wait(timeout=20)
+    index = Index(str(path))
+    try:
+        assert index.compact() is not None
+        compacted.set()
+    finally:
+        thread.join()
+        index.close()
+    assert seen[1] is True and seen[0] == seen[2] and seen[0][0] == 3
+    assert index_pages(seeded.store)[1] == 0 and not path.with_name("index.sqlite-wal").exists()
+
+
+def test_a_connection_that_stays_open_cuts_the_log_back_after_a_large_write(seeded: Cli) -> None:
+    """A watch keeps its index open for weeks. A large write while another connection reads leaves the
+    write-ahead log that large; the first write after the next checkpoint cuts it back to the limit."""
+    from revtrack.index import _LOG_SIZE_LIMIT, Index
+
+    path = seeded.store / "revtrack" / "index.sqlite"
+    log = path.with_name("index.sqlite-wal")
+    index = Index(str(path))
+    try:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM revisions").fetchone()
+            with index.transaction():  # 24 MB through the log, which the reader keeps from being checkpointed
+                index.db.execute("CREATE TABLE filler (data BLOB)")
+                index.db.executemany("INSERT INTO filler VALUES (?)", [(os.urandom(10_000),)] * 2_400)
+            reader.execute("COMMIT")
+        assert log.stat().st_size > 24_000_000
+        index.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        with index.transaction(tip=index.tip()):
+            pass
+        assert log.stat().st_size <= _LOG_SIZE_LIMIT
+    finally:
+        index.close()
 
 
 def test_a_git_killed_by_a_signal_is_named_by_the_signal() -> None:
