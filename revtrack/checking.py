@@ -5,6 +5,7 @@ from __future__ import annotations
 from revtrack.errors import NotAStore, StoreDamaged
 from revtrack.gitread import cat_objects, parse_commit, read_ref, rev_list, trailers
 from revtrack.ids import LAYOUTS
+from revtrack.index import COMPACT_FROM_FREE_SHARE
 from revtrack.store import STORE_FORMAT, Store
 
 
@@ -36,6 +37,10 @@ def check_store(store: Store) -> list[str]:
     if store_format != STORE_FORMAT:  # kept: rewriting the tree would give every revision a new commit id
         report.append(f"note: new stores use format {STORE_FORMAT} ({LAYOUTS[STORE_FORMAT]}), whose trees cost git "
                       "half as much per version at 100,000 articles; this store keeps its layout")  # fmt: skip
+    size, free = index.space()
+    if free and free >= COMPACT_FROM_FREE_SHARE * size:
+        report.append(f"note: {free / 1e6:.1f} of the index's {size / 1e6:.1f} MB are free pages ('revtrack "
+                      "maintain' gives them back)")  # fmt: skip
     from revtrack.reflock import stale_locks
 
     left = stale_locks(store.path)

@@ -416,15 +416,20 @@ class Index:
         empties it instead. Not inside a transaction; run by a full
         :meth:`revtrack.store.Store.maintain`, under the store's write lock.
         """
-        page_size, pages, free = (
-            self.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count", "freelist_count")
-        )
-        if not free or free < from_free_share * pages:
+        size, free = self.space()
+        if not free or free < from_free_share * size:
             return None
         self.db.execute("VACUUM")
         with self._not_waiting():
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return pages * page_size, self.db.execute("PRAGMA page_count").fetchone()[0] * page_size
+        return size, self.space()[0]
+
+    def space(self) -> tuple[int, int]:
+        """The index's size in bytes, and how many of them are free pages (kept by SQLite for later writes)."""
+        page_size, pages, free = (
+            self.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count", "freelist_count")
+        )
+        return pages * page_size, free * page_size
 
     def _set_automerge(self) -> None:
         # FTS5 merges its segments once 4 of a size pile up (automerge 4); 16 is
