@@ -355,6 +355,16 @@ def test_stated_times(title: str, body: str, expected: dict) -> None:
     assert {k: v for k, v in found.items() if not k.endswith("_text")} == expected
 
 
+def test_a_line_seen_again_states_its_time_on_the_day_of_each_version() -> None:
+    """What a line claims is remembered line by line (a live blog repeats every entry in each revision);
+    a time without a date is still read on the day each version was observed."""
+    body = "Text.\n\nUpdated at 5:32 pm"
+    days = [stated_times("T", body, datetime(2017, 10, day, 18, 0, tzinfo=EAST))["updated"] for day in (27, 28, 27)]
+    assert days == ["2017-10-27T17:32:00+03:00", "2017-10-28T17:32:00+03:00", "2017-10-27T17:32:00+03:00"]
+    late = stated_times("T", body, datetime(2017, 10, 28, 17, 0, tzinfo=EAST))  # 5:32 pm not yet: the day before
+    assert late["updated"] == "2017-10-27T17:32:00+03:00"
+
+
 def test_describe_stated() -> None:
     assert (
         describe({"updated": "2017-10-27T17:32:00+03:00"}, "2017-10-27T18:00:00+03:00")
