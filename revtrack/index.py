@@ -403,7 +403,7 @@ class Index:
     def compact(self, from_free_share: float = COMPACT_FROM_FREE_SHARE) -> tuple[int, int] | None:
         """Give the file's free pages back to the file system when they are at least ``from_free_share`` of it.
 
-        Returns the file's size in bytes before and after, or None when it was
+        Returns the index's size in bytes (its pages) before and after, or None when it was
         left as it is. FTS5's merges free the pages of the segments they join,
         and SQLite keeps those for later writes: a 500-revision live blog's
         import left 8.2 of its index's 24.1 MB free, the benchmark's 3,000
