@@ -403,11 +403,12 @@ class Index:
     def compact(self, from_free_share: float = COMPACT_FROM_FREE_SHARE) -> tuple[int, int] | None:
         """Give the file's free pages back to the file system when they are at least ``from_free_share`` of it.
 
-        Returns the index's size in bytes (its pages) before and after, or None when it was
-        left as it is. FTS5's merges free the pages of the segments they join,
-        and SQLite keeps those for later writes: a 500-revision live blog's
-        import left 8.2 of its index's 24.1 MB free, the benchmark's 3,000
-        articles 4.0 of 23.0 MB, its 10,000 one page of 63.0 MB. VACUUM writes
+        Returns the index's size in bytes (its pages) before and after, or
+        None when it was left as it is. FTS5's merges free the pages of the
+        segments they join, and SQLite keeps those for later writes: a
+        500-revision live blog's import left 8.2 of its index's 24.1 MB free,
+        the benchmark's 3,000 articles 4.0 of 23.0 MB, its 10,000 one page of
+        63.0 MB. VACUUM writes
         the index anew without them (~5.6 ms a MB here: 0.37 s for those 63
         MB, which it made 62.1); in WAL mode readers go on meanwhile. The
         checkpoint after it empties the log, unless a reader still reads the
