@@ -408,14 +408,14 @@ class Index:
         segments they join, and SQLite keeps those for later writes: a
         500-revision live blog's import left 8.2 of its index's 24.1 MB free,
         the benchmark's 3,000 articles 4.0 of 23.0 MB, its 10,000 one page of
-        63.0 MB. VACUUM writes
-        the index anew without them (~5.6 ms a MB here: 0.37 s for those 63
-        MB, which it made 62.1); in WAL mode readers go on meanwhile. The
-        checkpoint after it empties the log, unless a reader still reads the
-        old pages: it does not wait for that reader (it would, for the
-        connection's 30 s busy timeout), and the last connection to close
-        empties it instead. Not inside a transaction; run by a full
-        :meth:`revtrack.store.Store.maintain`, under the store's write lock.
+        63.0 MB. VACUUM writes the index anew without them (~5.6 ms a MB
+        here: 0.37 s for those 63 MB, which it made 62.1); in WAL mode readers
+        go on meanwhile. The checkpoint after it empties the log, unless a
+        reader still reads the old pages: it does not wait for that reader (it
+        would, for the connection's 30 s busy timeout), and the last
+        connection to close empties it instead. Not inside a transaction; run
+        by a full :meth:`revtrack.store.Store.maintain`, under the store's
+        write lock.
         """
         size, free = self.space()
         if not free or free < from_free_share * size:
