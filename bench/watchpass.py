@@ -127,7 +127,7 @@ def _serving(pages: list[bytes]) -> Iterator[_Serving]:
 
 def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
     from revtrack.store import Store
-    from revtrack.watch import DEFAULT_SCHEDULE, WatchConfig, parse_duration, run_pass
+    from revtrack.watch import WatchConfig, parse_schedule, run_pass
     from revtrack.watchstate import WatchState
     from revtrack.web import make_client
 
@@ -141,7 +141,7 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
             urls = [f"{base}{number}" for number in range(len(pages))]
             config = WatchConfig(
                 articles=[(url, f"page-{number}") for number, url in enumerate(urls)],
-                schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+                schedule=parse_schedule(),
                 per_host_delay=0.0,
             )
             client = make_client()
@@ -219,7 +219,7 @@ def _watch_list_sizes(tiny: bool, figures: dict[str, float]) -> str:
     so its memory is bounded by a round's pages, not by the list.
     """
     from revtrack.store import Store
-    from revtrack.watch import DEFAULT_SCHEDULE, WatchConfig, parse_duration, run_pass
+    from revtrack.watch import WatchConfig, parse_schedule, run_pass
     from revtrack.watchstate import WatchState
 
     pool, rng = news_paragraphs(), random.Random(20)
@@ -234,7 +234,7 @@ def _watch_list_sizes(tiny: bool, figures: dict[str, float]) -> str:
         with _serving(pages) as site, tempfile.TemporaryDirectory(prefix="revtrack-bench-list-") as folder:
             config = WatchConfig(
                 articles=[(f"http://127.0.0.1:{site.port}/page/{number}", f"page-{number}") for number in range(size)],
-                schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+                schedule=parse_schedule(),
                 per_host_delay=0.0,
             )
             start = time.time()

@@ -69,6 +69,11 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def parse_schedule(rows: Iterable[tuple[str, str]] = DEFAULT_SCHEDULE) -> list[tuple[timedelta, timedelta]]:
+    """(age, interval) rows as durations, youngest age first: the watch list's schedule (the default's without rows)."""
+    return sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
+
+
 def _number_setting(settings: dict[str, Any], name: str, default: float, lowest: float, highest: float) -> float:
     """A [settings] number within its range (NaN, inf and 1e300 reached the fetcher and the clock as tracebacks)."""
     value = settings.get(name, default)
@@ -117,8 +122,7 @@ def load_config(path: str) -> WatchConfig:
             ),
             record_every=_number_setting(settings, "record_every", 60.0, 0, 86_400),
         )
-        rows = settings.get("schedule", DEFAULT_SCHEDULE)
-        config.schedule = sorted((parse_duration(age), parse_duration(every)) for age, every in rows)
+        config.schedule = parse_schedule(settings.get("schedule", DEFAULT_SCHEDULE))
     except InvalidInput as error:
         raise InvalidInput(f"{path}: {error}") from None
     except (TypeError, ValueError) as error:

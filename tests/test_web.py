@@ -22,7 +22,7 @@ from werkzeug import Request, Response
 from bench.extraction import score
 from revtrack.errors import InvalidInput
 from revtrack.ingest import parse_document
-from revtrack.watch import DEFAULT_SCHEDULE, load_config, parse_duration
+from revtrack.watch import load_config, parse_duration, parse_schedule
 from revtrack.watchstate import WatchState, next_interval
 from revtrack.web import extract_article
 from tests.conftest import DATA, Cli, seed_versions
@@ -391,7 +391,7 @@ def test_watch_needs_a_watch_list(cli: Cli, tmp_path: Path) -> None:
     ],
 )
 def test_recheck_schedule_by_age(age: str, every: str | None) -> None:
-    schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+    schedule = parse_schedule()
     parts = [parse_duration(p + u) for p, u in __import__("re").findall(r"(\d+)([smhd])", age)] or [timedelta(0)]
     assert next_interval(sum(parts, timedelta()), schedule) == (parse_duration(every) if every else None)
 
@@ -458,7 +458,7 @@ def _watch_pass(store_dir: Path, urls: list[str], at: float, feeds: tuple[str, .
     config = WatchConfig(
         articles=[(url, None) for url in urls],
         feeds=list(feeds),
-        schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+        schedule=parse_schedule(),
         per_host_delay=0.0,
     )
     with Store(str(store_dir)) as store:
@@ -947,7 +947,7 @@ def test_a_watch_pass_notes_its_urls_in_two_commits_not_one_per_url(cli: Cli, si
     config = WatchConfig(
         articles=[(site.url_for("/a"), None), (site.url_for("/b"), None)],
         feeds=[site.url_for("/rss"), site.url_for("/missing")],
-        schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+        schedule=parse_schedule(),
         per_host_delay=0.0,
     )
     with Store(str(cli.store)) as store:
@@ -1109,7 +1109,7 @@ def test_a_watch_pass_extracts_pages_before_it_takes_the_write_lock(
         config = WatchConfig(
             articles=[(site.url_for("/a"), None), (site.url_for("/b"), None)], per_host_delay=0.0, extract_processes=1
         )
-        config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+        config.schedule = parse_schedule()
         report = run_pass(store, config, state)
         state.close()
     assert report.changed == 2 and batch_open == [False, False]
@@ -1146,7 +1146,7 @@ def test_extracting_processes_record_what_the_watcher_would(
     for processes in (1, 2):
         config = WatchConfig(
             articles=[(site.url_for(path), None) for path in [*paths, "/news/empty", "/news/moved"]],
-            schedule=sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE),
+            schedule=parse_schedule(),
             per_host_delay=0.0,
             extract_processes=processes,
         )
@@ -1357,7 +1357,7 @@ def test_a_pass_longer_than_record_every_records_as_it_goes_and_stays_polite(cli
     config = WatchConfig(
         articles=[(url, None) for url in urls], per_host_delay=0.3, extract_processes=1, record_every=0.5
     )
-    config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+    config.schedule = parse_schedule()
     said: list[str] = []
     with Store(str(cli.store)) as store:
         store.ensure()
@@ -1390,7 +1390,7 @@ def _pass_with_a_bug(
 
     monkeypatch.setattr(extractors, "prepare", failing_prepare)
     config = WatchConfig(articles=[(url, None) for url in urls], extract_processes=1, **settings)
-    config.schedule = sorted((parse_duration(a), parse_duration(b)) for a, b in DEFAULT_SCHEDULE)
+    config.schedule = parse_schedule()
     with Store(str(cli.store)) as store:
         store.ensure()
         state = WatchState(str(cli.store / "revtrack" / "watch.sqlite"))
