@@ -64,7 +64,7 @@ from revtrack.index import Index
 from revtrack.ingest import DEFAULT_MAX_BYTES, collapse, decode, fingerprint, parse_document, read_source
 from revtrack.model import Revision, Snapshot
 from revtrack.reflock import BRANCH_LOCKS, clear_stale_locks
-from revtrack.search_text import search_words
+from revtrack.search_text import passages
 from revtrack.snapshotting import SnapshotRequest, is_saved_page, lost_most_words
 from revtrack.stated import stated_times
 from revtrack.store import MAINTENANCE_FAILURES, Store
@@ -587,12 +587,12 @@ def _run_fast_import(
     marks: str,
     plan: Iterator[tuple[Snapshot, int, str]],
     store_format: int,
-    index: Callable[[int, Revision, str], None],
+    index: Callable[[int, Revision, list[str]], None],
     texts: str | None,
     interleaved: bool = False,
     stage: Callable[[str], None] = lambda what: None,
 ) -> int:
-    """Stream the planned versions into git; each also goes to ``index`` (mark, revision, words). Returns the count.
+    """Stream the planned versions into git; each also goes to ``index`` (mark, revision, passages). Returns the count.
 
     ``texts``, unless None, is a file to get a line per version: its text's
     blob id, and the id of the text git gets just before it when that is the
@@ -623,7 +623,7 @@ def _run_fast_import(
                     stream.add(snapshot, rev, mark, path, tip if mark == 1 else None)
                     revision = Revision(snapshot.article, rev, "", snapshot.observed_at, snapshot.title, snapshot.url,
                                         snapshot.stated, print_fp, path=path)  # fmt: skip
-                    index(mark, revision, search_words(f"{snapshot.title}\n{snapshot.body}"))
+                    index(mark, revision, passages(snapshot.title, snapshot.body))
                     count = mark
                 stage("git: the texts, article by article" if interleaved else "git: the last versions")
                 stream.end()
@@ -695,25 +695,25 @@ class _IndexWriter:
     def __init__(self, index_path: str) -> None:
         self.index_path = index_path
         # Bounded, so that a slow index holds the reader back instead of piling up texts.
-        self.items: queue.Queue[tuple[int, Revision, str] | _Lookup | None] = queue.Queue(maxsize=2_000)
+        self.items: queue.Queue[tuple[int, Revision, list[str]] | _Lookup | None] = queue.Queue(maxsize=2_000)
         self.answers: queue.Queue[bool | BaseException] = queue.Queue()  # to lookups, or the thread's error
         self.outcome: queue.Queue[tuple[str | None, str | None] | None] = queue.Queue()  # (tip, marks file)
         self.error: BaseException | None = None
         self.done = False
         # The thread's own: revisions not yet in the index. Mark N's row is the
         # Nth after the rows there before (no dict of them: it would grow with the import).
-        self._waiting: list[tuple[int, Revision, str]] = []
-        self._waiting_text = 0  # characters of their words
+        self._waiting: list[tuple[int, Revision, list[str]]] = []
+        self._waiting_text = 0  # characters of their passages
         self._rows_before = 0
         self.thread = threading.Thread(target=self._run, name="revtrack-import-index", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
-    def add(self, mark: int, revision: Revision, words: str) -> None:
+    def add(self, mark: int, revision: Revision, passages: list[str]) -> None:
         if self.error is not None:
             raise self._reported("nothing was imported")
-        self.items.put((mark, revision, words))
+        self.items.put((mark, revision, passages))
 
     def holds(self, article: str, fingerprint: str, observed_at: str) -> bool:
         """Whether the index holds this version, counting the import's rows so far (they are queued before)."""
@@ -765,7 +765,7 @@ class _IndexWriter:
                             self._answer(index, item)
                             continue
                         self._waiting.append(item)
-                        self._waiting_text += len(item[2])
+                        self._waiting_text += sum(map(len, item[2]))
                         if len(self._waiting) == _ROWS_EVERY or self._waiting_text >= _TEXT_EVERY:
                             self._add(index)
                     ended = True  # the end marker is taken: nothing is left to let through
@@ -790,10 +790,10 @@ class _IndexWriter:
                     self.answers.put(error)
 
     def _add(self, index: Index) -> None:
-        """Index the waiting revisions and their words, each mark's as the row that many after those before."""
+        """Index the waiting revisions and their passages, each mark's as the row that many after those before."""
         if not self._waiting:
             return
-        first = index.add_many([(revision, words) for _, revision, words in self._waiting])
+        first = index.add_many([(revision, passages) for _, revision, passages in self._waiting])
         if first != self._rows_before + self._waiting[0][0]:
             raise StoreError(f"the import's rows are out of step with its marks (row {first})")
         self._waiting.clear()

@@ -63,6 +63,22 @@ def search_words(text: str) -> str:
     return "".join(parts)
 
 
+def passages(title: str, body: str) -> list[str]:
+    """What the full-text index is given for an article's text: its headline and each paragraph, apart.
+
+    The index holds each distinct paragraph of an article once, for the
+    revisions it spans (see :mod:`revtrack.index`), so a phrase is found within
+    one paragraph. A paragraph is a block between blank lines where the body has
+    blank lines (a text wrapped at 72 columns keeps its paragraphs whole), and
+    a line where it has none (an extracted page: one paragraph a line).
+    """
+    blocks = _BLANK_LINE.split(body) if _BLANK_LINE.search(body) else body.split("\n")
+    return [search_words(part.strip()) for part in (title, *blocks) if part.strip()]
+
+
+_BLANK_LINE: Final = re.compile(r"\n[^\S\n]*\n")
+
+
 def phrase_query(phrase: str) -> str | None:
     """An FTS5 phrase query for ``phrase``, or None when it has no words."""
     tokens = words(phrase)

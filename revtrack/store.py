@@ -307,11 +307,16 @@ class Store:
                 self.notify(f"reading {len(commits):,} revisions from git into the index ({_why(lost, indexed)}); "
                             "~2,000 a second")  # fmt: skip
             revisions = self._read_commits(commits)
-            with index.transaction(tip):
+            with index.transaction():
+                if index.tip() != indexed:
+                    return  # another process caught up meanwhile; what it missed, the next command adds
                 before = index.last_row()
-                for revision, words in revisions:
-                    index.add(revision, words, article_row=False)
+                # Whole statements for a thousand at a time, as an import's: a revision at a
+                # time, the passages' statements took a rebuild from 3,408 to 2,156 versions/s.
+                for start in range(0, len(revisions), 1_000):
+                    index.add_many(revisions[start : start + 1_000])
                 index.update_articles(before)
+                index.set_tip(tip)
         except sqlite3.DatabaseError as error:
             if refused(error):
                 raise StoreError(
@@ -320,7 +325,7 @@ class Store:
                 ) from None
             raise IndexCorrupt(str(error)) from None
 
-    def _read_commits(self, commits: list[str]) -> list[tuple[Revision, str]]:
+    def _read_commits(self, commits: list[str]) -> list[tuple[Revision, list[str]]]:
         """Index rows for commits, read from git (a few batched cat-file calls per 500)."""
         found = []
         for start in range(0, len(commits), 500):
@@ -356,12 +361,12 @@ class Store:
         meta_data: bytes,
         text_data: bytes,
         store_format: int,
-    ) -> tuple[Revision, str]:
+    ) -> tuple[Revision, list[str]]:
         meta = json.loads(meta_data)
         article = fields["Revtrack-Article"]
         epoch, offset = headers["author"].rsplit(" ", 2)[-2:]
         observed = format_iso(from_git_date(int(epoch), offset))
-        from revtrack.search_text import search_words
+        from revtrack.search_text import passages
 
         document = split_article_text(text_data.decode("utf-8"))
         revision = Revision(
@@ -375,7 +380,7 @@ class Store:
             fingerprint=fingerprint(document.title, document.body),
             path=article_path(article, store_format),
         )
-        return revision, search_words(f"{document.title}\n{document.body}")
+        return revision, passages(document.title, document.body)
 
     # --- writing ---------------------------------------------------------------
 
@@ -496,16 +501,16 @@ class Store:
             snapshot.article, rev, commit, snapshot.observed_at, snapshot.title, snapshot.url,
             snapshot.stated, print_fp, path=path,
         )  # fmt: skip
-        from revtrack.search_text import search_words
+        from revtrack.search_text import passages
 
-        words = search_words(f"{snapshot.title}\n{snapshot.body}")
+        text = passages(snapshot.title, snapshot.body)
         if batch is not None:
             # Inside the batch's transaction; the branch moves when the batch ends.
             # The savepoint drops a half-added row, so the index never holds a
             # commit the branch will not reach.
             try:
                 with index.savepoint():
-                    index.add(revision, words, queue=True)
+                    index.add(revision, text, queue=True)
             except sqlite3.Error as error:  # this version is not in the batch; the ones before it are
                 raise StoreError(f"the index could not record {snapshot.article} rev {rev} ({error})") from None
             batch.tip, batch.versions = commit, batch.versions + 1
@@ -517,7 +522,7 @@ class Store:
         _crash_point("after-ref")
         try:
             with index.transaction(commit):
-                index.add(revision, words, queue=True)
+                index.add(revision, text, queue=True)
                 _crash_point("before-index-commit")
         except sqlite3.Error as error:  # a full disk, say: git has the version, and the index catches up later
             raise StoreError(

@@ -280,7 +280,7 @@ def test_snapshot_words_wait_in_a_queue_that_fills_the_search_index_in_batches(
     from revtrack import store as store_module
     from revtrack.index import FTS_AUTOMERGE, Index
 
-    monkeypatch.setattr(store_module, "FLUSH_PENDING_AT", 3)
+    monkeypatch.setattr(store_module, "FLUSH_PENDING_AT", 5)
     queued = []
     for number in range(1, 5):
         assert (
@@ -290,7 +290,7 @@ def test_snapshot_words_wait_in_a_queue_that_fills_the_search_index_in_batches(
         index = Index(str(cli.store / "revtrack" / "index.sqlite"))
         queued.append(index.pending_words())
         index.close()
-    assert queued == [1, 2, 0, 1]  # the third snapshot moved three into the index
+    assert queued == [2, 4, 0, 2]  # two passages each (headline, paragraph); the third snapshot moved six
     found = json.loads(cli("search", "Story number 4", "--format", "json").stdout)["results"]
     assert [hit["article"] for hit in found] == ["a4"]  # a search empties the queue first
     index = Index(str(cli.store / "revtrack" / "index.sqlite"))

@@ -321,12 +321,17 @@ def test_a_version_repeated_at_the_same_time_is_a_repeat_as_for_single_snapshots
     )
 
 
-def _fts_rows(store: Path, word: str) -> list[int]:
-    """Row ids the full-text table itself holds for ``word`` (not Index.search, which flushes queued words first)."""
+def _fts_rows(store: Path, word: str) -> list[tuple[int, int | None]]:
+    """The revisions each passage with ``word`` spans, as the full-text table itself holds them (first rev, the
+    first rev without it) (not Index.search, which flushes queued words first)."""
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(store / "revtrack" / "index.sqlite")) as db:
-        return [row[0] for row in db.execute("SELECT rowid FROM search WHERE search MATCH ?", (word,))]
+        found = db.execute(
+            "SELECT p.first_rev, p.until_rev FROM search s JOIN passages p ON p.id = s.rowid WHERE search MATCH ?",
+            (word,),
+        )
+        return list(found)
 
 
 def _records(words: list[str], article: str = "x") -> str:
@@ -356,7 +361,7 @@ def test_imported_words_are_in_the_full_text_index_when_the_import_ends(
         assert settings == {"automerge": FTS_AUTOMERGE}  # hashsize left at FTS5's default: see Index._set_automerge
     finally:
         index.close()
-    assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
+    assert [_fts_rows(cli.store, word) for word in words] == [[(1, 2)], [(2, 3)], [(3, 4)], [(4, 5)], [(5, None)]]
 
 
 def test_long_texts_go_to_the_index_in_groups_sqlite_can_take(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -385,7 +390,7 @@ def test_long_texts_go_to_the_index_in_groups_sqlite_can_take(cli: Cli, monkeypa
     records = "".join(json.dumps(line) + "\n" for line in lines)
     result = cli("import", "-", input=records)
     assert result.exit_code == 0, result.output
-    assert [_fts_rows(cli.store, word) for word in words] == [[1], [2], [3], [4], [5]]
+    assert [_fts_rows(cli.store, word) for word in words] == [[(1, 2)], [(2, 3)], [(3, 4)], [(4, 5)], [(5, None)]]
 
 
 def _sqlite_memory_highwater() -> Callable[[bool], int] | None:
