@@ -987,8 +987,9 @@ _QUEUE_THEN_LIMIT = textwrap.dedent(
 
     base, rng = sys.argv[1], random.Random(8)
     def text(): return " ".join(f"f{rng.randrange(99_999)}" for _ in range(300))
-    with Store(base) as store, store.batch():  # 255 versions' words queued: the next snapshot flushes them
-        for number in range(255):
+    # 127 versions' passages queued (headline and body: 254); the next snapshot's two make 256 and flush them.
+    with Store(base) as store, store.batch():
+        for number in range(127):
             store.snapshot(Snapshot(f"a{number:03d}", "T", text(), "2024-01-01T00:00:00+00:00"))
     outcomes = []
     for limit in [40_000 * 2**power for power in range(8)]:
@@ -1014,7 +1015,7 @@ _QUEUE_THEN_LIMIT = textwrap.dedent(
 def test_a_snapshot_whose_flush_of_queued_words_the_disk_refuses_is_recorded_and_the_words_wait(
     tmp_path: Path,
 ) -> None:
-    """The 256th queued version moves every queued word into the full-text index, after the version is
+    """The 256th queued passage moves every queued word into the full-text index, after the version is
     recorded. A full disk there (an SQLite error out of `snapshot`, a traceback) now leaves the words queued:
     the snapshot succeeds, and the next search, with room, flushes them and finds the new version."""
     from revtrack.history import search
