@@ -8,8 +8,8 @@ Full-text search uses a contentless FTS5 table over revtrack's own tokens, so
 phrases in scripts without spaces match too. It holds each distinct paragraph
 of an article once, with the revisions it spans (a *passage*): an article's
 next revision adds rows only for its new paragraphs, and closes the spans of
-those it dropped. A passage's row id carries its article's number in its high
-bits, so the matches of a word come grouped by article without a join.
+those it dropped. A passage's row id is a number of its article's (a range)
+in its high bits, so the matches of a word come grouped by article.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, NamedTuple
 
@@ -29,8 +29,12 @@ from revtrack.model import ArticleSummary, Revision
 # 5: symbols newer than Unicode 6.1 go into full-text search re-tokenized (search_text).
 # 6: a full-text row per distinct paragraph span (passages), not per revision. Older indexes are rebuilt.
 SCHEMA_VERSION: Final = "6"
-# A passage's id: its article's number shifted by this many bits, plus its number within the article.
-_PASSAGE_BITS: Final = 32
+# A passage's id: a range's number shifted by this many bits, plus the passage's number in the range.
+# Few bits keep FTS5's row id deltas short (a varint each; session 22, the benchmark's 10,000 articles:
+# 37.9 MB of full-text pages with 32 bits, 23.2 MB numbered one after another); an article with more
+# passages than a range holds (a live blog of thousands of revisions) takes another range.
+_PASSAGE_BITS: Final = 12
+_IN_RANGE: Final = (1 << _PASSAGE_BITS) - 1
 # Snapshots queue their words here and the full-text index takes them in
 # batches: one FTS5 insert per transaction costs more the larger the index
 # (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row
@@ -70,9 +74,10 @@ CREATE TABLE IF NOT EXISTS articles (
     first_seen TEXT NOT NULL,
     last_changed TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS article_numbers (number INTEGER PRIMARY KEY, article TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS passage_ranges (number INTEGER PRIMARY KEY, article TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS passage_ranges_article ON passage_ranges (article, number);
 CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY,  -- (article number << _PASSAGE_BITS) + its number in the article; its full-text row
+    id INTEGER PRIMARY KEY,  -- (its range's number << _PASSAGE_BITS) + 1..._IN_RANGE; its full-text row
     first_rev INTEGER NOT NULL,
     until_rev INTEGER,  -- the first revision without it; NULL while the article's latest has it
     digest INTEGER NOT NULL  -- of its words (passage_digest), to know it in the article's next revision
@@ -418,11 +423,8 @@ class Index:
         :meth:`add_many`). Reads each article's open passages, works out which
         this revision keeps, opens and closes (:func:`_spans`), and writes them.
         """
-        numbers = self._article_numbers(sorted({article for article, _, _ in revisions}))
-        open_passages, next_ids = self._open_passages(sorted(numbers.values()))
-        opened, closed, words = _spans(
-            [(numbers[article], rev, passages) for article, rev, passages in revisions], open_passages, next_ids
-        )
+        open_passages, next_ids = self._open_passages(sorted({article for article, _, _ in revisions}))
+        opened, closed, words = _spans(revisions, open_passages, next_ids, self._new_range)
         if opened:
             self.db.execute(
                 """INSERT INTO passages (id, first_rev, digest)
@@ -439,6 +441,10 @@ class Index:
                 (json.dumps(closed),),
             )
         if words:
+            # In id order: FTS5 writes out what it holds whenever a row id comes lower than the one before,
+            # and an import ordered by time goes from article to article (1,767 versions/s before the
+            # repack unsorted, ~3,800 sorted).
+            words.sort()
             table = "search_pending (id, words)" if queue else "search (rowid, words)"
             self.db.execute(
                 f"""INSERT INTO {table}
@@ -446,35 +452,47 @@ class Index:
                 (json.dumps(words, ensure_ascii=False),),
             )
 
-    def _article_numbers(self, articles: list[str]) -> dict[str, int]:
-        """Each article's number (the high bits of its passages' ids), numbering the new ones."""
-        listed = json.dumps(articles, ensure_ascii=False)
-        self.db.execute("INSERT OR IGNORE INTO article_numbers (article) SELECT value FROM json_each(?)", (listed,))
-        rows = self.db.execute(
-            "SELECT n.article, n.number FROM json_each(?) j JOIN article_numbers n ON n.article = j.value", (listed,)
-        )
-        return dict(rows)
+    def _open_passages(self, articles: list[str]) -> tuple[dict[str, dict[int, tuple[int, int]]], dict[str, int]]:
+        """The articles' open passages ({digest: (id, first rev)}), and each one's next passage id.
 
-    def _open_passages(self, numbers: list[int]) -> tuple[dict[int, dict[int, tuple[int, int]]], dict[int, int]]:
-        """The open passages of articles by number ({digest: (id, first rev)}), and each article's next passage id."""
-        listed = json.dumps(numbers)
-        open_passages: dict[int, dict[int, tuple[int, int]]] = {number: {} for number in numbers}
-        rows = self.db.execute(
-            f"""SELECT j.value, p.id, p.first_rev, p.digest FROM json_each(?) j
-                JOIN passages p ON p.id >= j.value << {_PASSAGE_BITS} AND p.id < (j.value + 1) << {_PASSAGE_BITS}
+        Gives a range to each article that has none.
+        """
+        listed = json.dumps(articles, ensure_ascii=False)
+        self.db.execute(
+            """INSERT INTO passage_ranges (article) SELECT value FROM json_each(?) j
+               WHERE NOT EXISTS (SELECT 1 FROM passage_ranges r WHERE r.article = j.value)""",
+            (listed,),
+        )
+        open_passages: dict[str, dict[int, tuple[int, int]]] = {article: {} for article in articles}
+        # Each answer as one JSON row: a cursor's every row is a step that gives up Python's lock
+        # and waits to take it back, which an import's index thread shares with the thread feeding
+        # git (the open passages of an import ordered by time: 0.45 s alone, 4.5 s beside it).
+        (found,) = self.db.execute(
+            f"""SELECT json_group_array(json_array(r.article, p.id, p.first_rev, p.digest))
+                FROM json_each(?) j JOIN passage_ranges r ON r.article = j.value
+                JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
                 WHERE p.until_rev IS NULL""",
             (listed,),
-        )
-        for number, passage, first_rev, digest in rows:
-            open_passages[number][digest] = (passage, first_rev)
-        rows = self.db.execute(
-            f"""SELECT j.value, (SELECT max(id) + 1 FROM passages WHERE id >= j.value << {_PASSAGE_BITS}
-                                 AND id < (j.value + 1) << {_PASSAGE_BITS})
-                FROM json_each(?) j""",
+        ).fetchone()
+        for article, passage, first_rev, digest in json.loads(found):
+            open_passages[article][digest] = (passage, first_rev)
+        (found,) = self.db.execute(  # each article's latest range, and its last passage (or the range's start)
+            f"""SELECT json_group_array(json_array(r.article, coalesce(
+                    (SELECT max(id) FROM passages
+                     WHERE id >= r.number << {_PASSAGE_BITS} AND id < (r.number + 1) << {_PASSAGE_BITS}),
+                    r.number << {_PASSAGE_BITS})))
+                FROM json_each(?) j
+                JOIN passage_ranges r ON r.number = (SELECT max(number) FROM passage_ranges WHERE article = j.value)""",
             (listed,),
-        )
-        next_ids = {number: next_id or number << _PASSAGE_BITS for number, next_id in rows}
+        ).fetchone()
+        next_ids = {article: last + 1 for article, last in json.loads(found)}
         return open_passages, next_ids
+
+    def _new_range(self, article: str) -> int:
+        """Another range of passage ids for an article whose ranges are full; its first id."""
+        number = self.db.execute("INSERT INTO passage_ranges (article) VALUES (?)", (article,)).lastrowid
+        assert number is not None
+        return (number << _PASSAGE_BITS) + 1
 
     def compact(self, from_free_share: float = COMPACT_FROM_FREE_SHARE) -> tuple[int, int] | None:
         """Give the file's free pages back to the file system when they are at least ``from_free_share`` of it.
@@ -530,19 +548,21 @@ class Index:
         found = self.db.execute(
             f"""WITH matched AS (SELECT DISTINCT rowid >> {_PASSAGE_BITS} AS number
                                  FROM search WHERE search MATCH :query),
-                shown AS (SELECT n.number, n.article, count(*) OVER () AS total
-                          FROM matched m JOIN article_numbers n ON n.number = m.number ORDER BY n.article LIMIT :limit),
-                spans AS (SELECT h.number, min(p.first_rev) AS first_rev,
+                named AS (SELECT DISTINCT r.article FROM matched m JOIN passage_ranges r ON r.number = m.number),
+                shown AS (SELECT article, count(*) OVER () AS total FROM named ORDER BY article LIMIT :limit),
+                shown_ranges AS (SELECT r.number, r.article
+                                 FROM shown h JOIN passage_ranges r ON r.article = h.article),
+                spans AS (SELECT h.article, min(p.first_rev) AS first_rev,
                                  max(coalesce(p.until_rev, {_ALL})) AS until_rev
                           -- One more pass over the matches: asked for each shown article's range of
                           -- row ids instead, FTS5 evaluates the query a hundred times (a phrase: 70 ms).
-                          FROM search s JOIN shown h ON h.number = s.rowid >> {_PASSAGE_BITS}
+                          FROM search s JOIN shown_ranges h ON h.number = s.rowid >> {_PASSAGE_BITS}
                           JOIN passages p ON p.id = s.rowid
-                          WHERE search MATCH :query GROUP BY h.number),
+                          WHERE search MATCH :query GROUP BY h.article),
                 hits AS MATERIALIZED (SELECT h.article, sp.first_rev, h.total,
                                 (SELECT max(rev) FROM revisions WHERE article = h.article AND rev < sp.until_rev)
                                 AS last_rev
-                         FROM shown h JOIN spans sp ON sp.number = h.number)
+                         FROM shown h JOIN spans sp ON sp.article = h.article)
                 SELECT h.article, h.first_rev, f.observed_at, h.last_rev, l.observed_at,
                        coalesce(a.latest_rev, h.last_rev), coalesce(t.title, l.title), h.total
                 FROM hits h
@@ -571,23 +591,26 @@ def passage_digest(words: str) -> int:
 
 
 def _spans(
-    revisions: list[tuple[int, int, list[str]]],
-    open_passages: dict[int, dict[int, tuple[int, int]]],
-    next_ids: dict[int, int],
+    revisions: list[tuple[str, int, list[str]]],
+    open_passages: dict[str, dict[int, tuple[int, int]]],
+    next_ids: dict[str, int],
+    new_range: Callable[[str], int],
 ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int]], list[tuple[int, str]]]:
-    """The passages that revisions (article number, rev, passages) open and close, in order.
+    """The passages that revisions (article, rev, passages) open and close, in order.
 
     ``open_passages`` (by article: {digest: (id, first rev)}) and ``next_ids``
-    hold what the index has before them, and are brought up to date. Returns
-    the passages opened (id, first rev, digest), those closed (id, first rev,
-    the first rev without it, digest), and the opened ones' words (id, words).
-    A passage that a revision drops and a later one brings back opens again.
+    hold what the index has before them, and are brought up to date;
+    ``new_range`` gives an article whose range is full the first id of another.
+    Returns the passages opened (id, first rev, digest), those closed (id,
+    first rev, the first rev without it, digest), and the opened ones' words
+    (id, words). A passage that a revision drops and a later one brings back
+    opens again.
     """
     opened: list[tuple[int, int, int]] = []
     closed: list[tuple[int, int, int, int]] = []
     words: list[tuple[int, str]] = []
-    for number, rev, passages in revisions:
-        before = open_passages[number]
+    for article, rev, passages in revisions:
+        before = open_passages[article]
         now: dict[int, tuple[int, int]] = {}
         for text in passages:
             digest = passage_digest(text)
@@ -595,13 +618,16 @@ def _spans(
                 continue  # the same paragraph twice in one revision: one passage
             kept = before.pop(digest, None)
             if kept is None:
-                kept = (next_ids[number], rev)
-                next_ids[number] += 1
-                opened.append((kept[0], rev, digest))
-                words.append((kept[0], text))
+                passage = next_ids[article]
+                if not passage & _IN_RANGE:  # past the range's last id: the next range is another article's
+                    passage = new_range(article)
+                next_ids[article] = passage + 1
+                kept = (passage, rev)
+                opened.append((passage, rev, digest))
+                words.append((passage, text))
             now[digest] = kept
         closed += [(passage, first_rev, rev, digest) for digest, (passage, first_rev) in before.items()]
-        open_passages[number] = now
+        open_passages[article] = now
     return opened, closed, words
 
 

@@ -12,11 +12,13 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from revtrack import index as index_module
 from revtrack.history import search
 from revtrack.index import Index
 from revtrack.model import Revision
@@ -71,17 +73,18 @@ def _answers(index: Index) -> dict[str, dict[str, tuple[int, int]]]:
     return answers
 
 
-def _spans_of(stories: list[list[list[str]]]) -> int:
-    """How many passages the stories make: a paragraph opens one where the revision before lacks it."""
-    count = 0
+def _spans_of(stories: list[list[list[str]]]) -> list[int]:
+    """How many passages each story makes: a paragraph opens one where the revision before lacks it."""
+    counts = []
     for revisions in stories:
+        count = 1  # the headline, the same in every revision
         before: set[str] = set()
         for paragraphs in revisions:
-            now = {text for text in paragraphs}
+            now = set(paragraphs)
             count += len(now - before)
             before = now
-        count += 1  # the headline, the same in every revision
-    return count
+        counts.append(count)
+    return counts
 
 
 @contextlib.contextmanager
@@ -94,9 +97,18 @@ def _index(path: Path) -> Iterator[Index]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(stories=_articles, data=st.data())
-def test_a_search_answers_as_every_revision_searched_one_by_one(tmp_path_factory, stories, data) -> None:
-    """Revisions of interleaved articles, added one at a time (queued or not) or in groups of any size."""
+@given(stories=_articles, data=st.data(), range_bits=st.sampled_from([index_module._PASSAGE_BITS, 2]))
+def test_a_search_answers_as_every_revision_searched_one_by_one(tmp_path_factory, stories, data, range_bits) -> None:
+    """Revisions of interleaved articles, added one at a time (queued or not) or in groups of any size; with
+    ranges of three passage ids too, so that articles fill theirs and take more."""
+    with (
+        mock.patch.object(index_module, "_PASSAGE_BITS", range_bits),
+        mock.patch.object(index_module, "_IN_RANGE", (1 << range_bits) - 1),
+    ):
+        _search_as_brute_force(tmp_path_factory, stories, data)
+
+
+def _search_as_brute_force(tmp_path_factory, stories, data) -> None:
     # Any interleaving of the articles, each article's revisions in order.
     turns = data.draw(st.permutations([number for number, revisions in enumerate(stories) for _ in revisions]))
     order, next_rev = [], dict.fromkeys(range(len(stories)), 1)
@@ -120,7 +132,11 @@ def test_a_search_answers_as_every_revision_searched_one_by_one(tmp_path_factory
                 index.add(revision, texts, queue=data.draw(st.booleans()))
     with _index(path) as index:
         assert _answers(index) == {phrase: _brute_force(stories, phrase) for phrase in _PHRASES}
-        assert index.db.execute("SELECT count(*) FROM passages").fetchone()[0] == _spans_of(stories)
+        spans = _spans_of(stories)
+        assert index.db.execute("SELECT count(*) FROM passages").fetchone()[0] == sum(spans)
+        in_range = index_module._IN_RANGE  # ids 1 to this in each range
+        ranges = index.db.execute("SELECT count(*) FROM passage_ranges").fetchone()[0]
+        assert ranges == sum(-(-count // in_range) for count in spans)
 
 
 def test_an_unchanged_paragraph_is_indexed_once_for_all_its_revisions(seeded: Cli) -> None:
