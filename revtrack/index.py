@@ -425,25 +425,21 @@ class Index:
         """
         open_passages, next_ids = self._open_passages(sorted({article for article, _, _ in revisions}))
         opened, closed, words = _spans(revisions, open_passages, next_ids, self._new_range)
-        if opened:
-            self.db.execute(
-                """INSERT INTO passages (id, first_rev, digest)
-                   SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
-                   FROM json_each(?)""",
-                (json.dumps(opened),),
-            )
-        if closed:  # REPLACE rather than UPDATE ... FROM, which SQLite has only since 3.33
+        if opened or closed:
+            # The new rows, then the closed ones written again with their end: one statement for both
+            # (REPLACE, where UPDATE ... FROM would need SQLite 3.33). A passage opened and closed in
+            # one group comes in both lists, closed last.
             self.db.execute(
                 """REPLACE INTO passages (id, first_rev, until_rev, digest)
                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
                           json_extract(value, '$[3]')
-                   FROM json_each(?)""",
-                (json.dumps(closed),),
+                   FROM json_each(?) ORDER BY key""",
+                (json.dumps(opened + closed),),
             )
         if words:
             # In id order: FTS5 writes out what it holds whenever a row id comes lower than the one before,
-            # and an import ordered by time goes from article to article (1,767 versions/s before the
-            # repack unsorted, ~3,800 sorted).
+            # and an import ordered by time goes from article to article (the benchmark's: 1,767 -> 2,124
+            # versions/s before the repack).
             words.sort()
             table = "search_pending (id, words)" if queue else "search (rowid, words)"
             self.db.execute(
@@ -458,34 +454,38 @@ class Index:
         Gives a range to each article that has none.
         """
         listed = json.dumps(articles, ensure_ascii=False)
-        self.db.execute(
-            """INSERT INTO passage_ranges (article) SELECT value FROM json_each(?) j
-               WHERE NOT EXISTS (SELECT 1 FROM passage_ranges r WHERE r.article = j.value)""",
+        # One statement, each answer one JSON value: a cursor's every row is a step that gives up
+        # Python's lock and waits to take it back, which an import's index thread shares with the
+        # thread feeding git (the open passages of an import ordered by time: 0.45 s alone, 4.5 s
+        # beside it). A snapshot's statements are most of its cost in the index (0.2 ms).
+        open_rows, last_rows = self.db.execute(
+            f"""SELECT
+                (SELECT json_group_array(json_array(r.article, p.id, p.first_rev, p.digest))
+                 FROM json_each(?1) j JOIN passage_ranges r ON r.article = j.value
+                 JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
+                 WHERE p.until_rev IS NULL),
+                (SELECT json_group_array(json_array(r.article, coalesce(
+                     (SELECT max(id) FROM passages
+                      WHERE id >= r.number << {_PASSAGE_BITS} AND id < (r.number + 1) << {_PASSAGE_BITS}),
+                     r.number << {_PASSAGE_BITS})))
+                 FROM json_each(?1) j  -- each article's latest range, and its last passage (or the range's start)
+                 JOIN passage_ranges r
+                   ON r.number = (SELECT max(number) FROM passage_ranges WHERE article = j.value))""",
             (listed,),
-        )
+        ).fetchone()
         open_passages: dict[str, dict[int, tuple[int, int]]] = {article: {} for article in articles}
-        # Each answer as one JSON row: a cursor's every row is a step that gives up Python's lock
-        # and waits to take it back, which an import's index thread shares with the thread feeding
-        # git (the open passages of an import ordered by time: 0.45 s alone, 4.5 s beside it).
-        (found,) = self.db.execute(
-            f"""SELECT json_group_array(json_array(r.article, p.id, p.first_rev, p.digest))
-                FROM json_each(?) j JOIN passage_ranges r ON r.article = j.value
-                JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
-                WHERE p.until_rev IS NULL""",
-            (listed,),
-        ).fetchone()
-        for article, passage, first_rev, digest in json.loads(found):
+        for article, passage, first_rev, digest in json.loads(open_rows):
             open_passages[article][digest] = (passage, first_rev)
-        (found,) = self.db.execute(  # each article's latest range, and its last passage (or the range's start)
-            f"""SELECT json_group_array(json_array(r.article, coalesce(
-                    (SELECT max(id) FROM passages
-                     WHERE id >= r.number << {_PASSAGE_BITS} AND id < (r.number + 1) << {_PASSAGE_BITS}),
-                    r.number << {_PASSAGE_BITS})))
-                FROM json_each(?) j
-                JOIN passage_ranges r ON r.number = (SELECT max(number) FROM passage_ranges WHERE article = j.value)""",
-            (listed,),
-        ).fetchone()
-        next_ids = {article: last + 1 for article, last in json.loads(found)}
+        next_ids = {article: last + 1 for article, last in json.loads(last_rows)}
+        if len(next_ids) < len(articles):  # new articles: a range each
+            new = json.dumps([article for article in articles if article not in next_ids], ensure_ascii=False)
+            self.db.execute("INSERT INTO passage_ranges (article) SELECT value FROM json_each(?)", (new,))
+            (first_rows,) = self.db.execute(
+                f"""SELECT json_group_array(json_array(r.article, (r.number << {_PASSAGE_BITS}) + 1))
+                    FROM json_each(?) j JOIN passage_ranges r ON r.article = j.value""",
+                (new,),
+            ).fetchone()
+            next_ids.update(json.loads(first_rows))
         return open_passages, next_ids
 
     def _new_range(self, article: str) -> int:
@@ -539,10 +539,10 @@ class Index:
     def search(self, query: str, limit: int | None = None) -> tuple[list[SearchRow], int]:
         """Articles with revisions whose words match an FTS5 query, by article id, and how many there are.
 
-        The matches come from FTS5 in row id order, so grouped by article
-        number; only the articles shown (at most ``limit``) have their
-        matching passages' spans read. A common word matches most of a store:
-        `the` in 10,000 articles, ~125,000 passages (session 22).
+        A match's article comes from its row id's range, without a join; only
+        the articles shown (at most ``limit``) have their matching passages'
+        spans read. A common word matches most of a store: `the`, ~125,000
+        passages of 10,000 articles (session 22).
         """
         self.flush_pending()
         found = self.db.execute(
@@ -559,7 +559,7 @@ class Index:
                           FROM search s JOIN shown_ranges h ON h.number = s.rowid >> {_PASSAGE_BITS}
                           JOIN passages p ON p.id = s.rowid
                           WHERE search MATCH :query GROUP BY h.article),
-                hits AS MATERIALIZED (SELECT h.article, sp.first_rev, h.total,
+                hits AS (SELECT h.article, sp.first_rev, h.total,
                                 (SELECT max(rev) FROM revisions WHERE article = h.article AND rev < sp.until_rev)
                                 AS last_rev
                          FROM shown h JOIN spans sp ON sp.article = h.article)
@@ -595,19 +595,19 @@ def _spans(
     open_passages: dict[str, dict[int, tuple[int, int]]],
     next_ids: dict[str, int],
     new_range: Callable[[str], int],
-) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int]], list[tuple[int, str]]]:
+) -> tuple[list[tuple[int, int, int | None, int]], list[tuple[int, int, int | None, int]], list[tuple[int, str]]]:
     """The passages that revisions (article, rev, passages) open and close, in order.
 
     ``open_passages`` (by article: {digest: (id, first rev)}) and ``next_ids``
     hold what the index has before them, and are brought up to date;
     ``new_range`` gives an article whose range is full the first id of another.
-    Returns the passages opened (id, first rev, digest), those closed (id,
-    first rev, the first rev without it, digest), and the opened ones' words
-    (id, words). A passage that a revision drops and a later one brings back
+    Returns the passages opened (id, first rev, None, digest), those closed
+    (id, first rev, the first rev without it, digest), and the opened ones'
+    words (id, words). A passage that a revision drops and a later one brings back
     opens again.
     """
-    opened: list[tuple[int, int, int]] = []
-    closed: list[tuple[int, int, int, int]] = []
+    opened: list[tuple[int, int, int | None, int]] = []
+    closed: list[tuple[int, int, int | None, int]] = []
     words: list[tuple[int, str]] = []
     for article, rev, passages in revisions:
         before = open_passages[article]
@@ -623,7 +623,7 @@ def _spans(
                     passage = new_range(article)
                 next_ids[article] = passage + 1
                 kept = (passage, rev)
-                opened.append((passage, rev, digest))
+                opened.append((passage, rev, None, digest))
                 words.append((passage, text))
             now[digest] = kept
         closed += [(passage, first_rev, rev, digest) for digest, (passage, first_rev) in before.items()]
