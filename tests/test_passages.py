@@ -241,3 +241,20 @@ def test_a_catch_up_that_another_connection_finished_first_adds_nothing(
         assert [index_file.stat().st_ino] == inodes and notes == []
         assert len(store.index().revisions(store.index().articles()[0].article)) == 3
     other[0].close()
+
+
+def test_an_index_of_a_row_per_revision_is_rebuilt_with_passages(seeded: Cli) -> None:
+    """Schema 5 indexed each revision's whole text under the revision's row id; such an index is rebuilt."""
+    index_file = seeded.store / "revtrack" / "index.sqlite"
+    with contextlib.closing(sqlite3.connect(index_file)) as db, db:
+        db.executescript(
+            """UPDATE meta SET value = '5' WHERE key = 'schema';
+               DROP TABLE passages; DROP TABLE passage_ranges; DELETE FROM search_pending;
+               INSERT INTO search (search) VALUES ('delete-all');
+               INSERT INTO search (rowid, words) SELECT id, title FROM revisions;"""
+        )
+    found = json.loads(seeded("search", "official ceasefire", "--format", "json").stdout)["results"]
+    assert [(hit["first_rev"], hit["last_rev"]) for hit in found] == [(2, 3)]
+    with contextlib.closing(sqlite3.connect(index_file)) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+        assert db.execute("SELECT count(*) FROM passages").fetchone()[0] > 10
