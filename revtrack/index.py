@@ -461,17 +461,18 @@ class Index:
         open_rows, last_rows = self.db.execute(
             f"""SELECT
                 (SELECT json_group_array(json_array(r.article, p.id, p.first_rev, p.digest))
-                 FROM json_each(?1) j JOIN passage_ranges r ON r.article = j.value
+                 FROM json_each(:articles) j JOIN passage_ranges r ON r.article = j.value
                  JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
                  WHERE p.until_rev IS NULL),
                 (SELECT json_group_array(json_array(r.article, coalesce(
                      (SELECT max(id) FROM passages
                       WHERE id >= r.number << {_PASSAGE_BITS} AND id < (r.number + 1) << {_PASSAGE_BITS}),
                      r.number << {_PASSAGE_BITS})))
-                 FROM json_each(?1) j  -- each article's latest range, and its last passage (or the range's start)
+                 -- each article's latest range, and its last passage (or the range's start)
+                 FROM json_each(:articles) j
                  JOIN passage_ranges r
                    ON r.number = (SELECT max(number) FROM passage_ranges WHERE article = j.value))""",
-            (listed,),
+            {"articles": listed},
         ).fetchone()
         open_passages: dict[str, dict[int, tuple[int, int]]] = {article: {} for article in articles}
         for article, passage, first_rev, digest in json.loads(open_rows):
