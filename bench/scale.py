@@ -236,6 +236,8 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
             reads[f"search_{name}"] = [*command, "search", phrase, "--format", "json"]
             # A word nearly every article has: the answer is cut at the default limit (100 articles).
             reads[f"search_common_{name}"] = [*command, "search", "the", "--format", "json"]
+            # ... and every one of them listed: the spans of each article's matching passages.
+            reads[f"search_all_{name}"] = [*command, "search", "the", "--limit", "0", "--format", "json"]
             reads[f"watch_status_{name}"] = [*command, "watch", "--status", "--limit", "100", "--format", "json"]
             # The other commands of one article (the 20-revision one), as a reader runs them.
             reads[f"diff_{name}"] = [*command, "diff", article, "19", "20"]
@@ -279,6 +281,10 @@ def run(tiny: bool = False) -> tuple[str, dict[str, float]]:
         ["`search the` (in nearly every article; 100 shown) (process, ms)",
          f"{figures['search_common_small'] * 1e3:.0f}", f"{figures['search_common_big'] * 1e3:.0f}",
          f"{figures['search_common_big'] / figures['search_common_small']:.2f}×", "flat"],
+        ["`search the --limit 0` (every matching article listed) (process, ms)",
+         f"{figures['search_all_small'] * 1e3:.0f}", f"{figures['search_all_big'] * 1e3:.0f}",
+         f"{(figures['search_all_big'] - figures['search_all_small']) / big_count * 1e6:.0f} µs an article more",
+         "in proportion to the articles listed"],
         ["a watch pass's due URLs and next wake, 10 due (ms; URLs tracked as articles)",
          f"{figures['watch_due_ms_small']:.3f}", f"{figures['watch_due_ms_big']:.3f}",
          f"{figures['watch_due_ms_big'] / figures['watch_due_ms_small']:.2f}×", "flat"],
