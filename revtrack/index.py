@@ -374,6 +374,30 @@ class Index:
         row = self.db.execute("SELECT max(id) FROM revisions").fetchone()
         return int(row[0] or 0)
 
+    def latest_revisions(self, after: str = "", limit: int = 1_000) -> list[Revision]:
+        """Each article's latest revision, by article id: the first ``limit`` after article ``after``."""
+        columns = ", ".join(f"r.{column.strip()}" for column in _COLUMNS.split(","))
+        rows = self.db.execute(
+            f"""SELECT {columns} FROM articles a JOIN revisions r ON r.id = a.latest_id
+                WHERE a.article > ? ORDER BY a.article LIMIT ?""",
+            (after, limit),
+        )
+        return [_revision(row) for row in rows]
+
+    def open_digests(self, articles: list[str]) -> dict[str, set[int]]:
+        """The digests of the articles' open passages (those of their latest revisions), for ``check``."""
+        (found,) = self.db.execute(
+            f"""SELECT json_group_array(json_array(r.article, p.digest))
+                FROM json_each(?) j JOIN passage_ranges r ON r.article = j.value
+                JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
+                WHERE p.until_rev IS NULL""",
+            (json.dumps(articles, ensure_ascii=False),),
+        ).fetchone()
+        digests: dict[str, set[int]] = {article: set() for article in articles}
+        for article, digest in json.loads(found):
+            digests[article].add(digest)
+        return digests
+
     def all_revisions(self) -> list[tuple[str, int, str]]:
         return list(self.db.execute("SELECT article, rev, commit_id FROM revisions ORDER BY article, rev"))
 

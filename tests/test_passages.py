@@ -258,3 +258,25 @@ def test_an_index_of_a_row_per_revision_is_rebuilt_with_passages(seeded: Cli) ->
     with contextlib.closing(sqlite3.connect(index_file)) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
         assert db.execute("SELECT count(*) FROM passages").fetchone()[0] > 10
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE passages SET until_rev = 2 WHERE id = (SELECT max(id) FROM passages WHERE until_rev IS NULL)",
+        "DELETE FROM passages WHERE id = (SELECT min(id) FROM passages WHERE until_rev IS NULL)",
+        "UPDATE passages SET until_rev = NULL WHERE id = (SELECT min(id) FROM passages WHERE until_rev IS NOT NULL)",
+    ],
+    ids=["an open passage closed", "an open passage lost", "a closed passage open"],
+)
+def test_check_finds_an_article_whose_search_paragraphs_are_not_its_latest_texts(seeded: Cli, damage: str) -> None:
+    assert seeded("check").stdout.startswith("ok: 3 revisions of 1 articles")
+    with contextlib.closing(sqlite3.connect(seeded.store / "revtrack" / "index.sqlite")) as db, db:
+        assert db.execute(damage).rowcount == 1
+    checked = seeded("check")
+    assert checked.exit_code == 6
+    assert "the search index's paragraphs of 1 article(s) are not their latest text's: rudaw-coalition-ceasefire" in (
+        checked.stderr
+    )
+    Index.delete_files(str(seeded.store / "revtrack" / "index.sqlite"))  # what the message advises
+    assert seeded("check").exit_code == 0
