@@ -64,7 +64,6 @@ def _passage_problems(store: Store) -> list[str]:
     from revtrack.search_text import passages
 
     index = store.index()
-    index.flush_pending()
     differ: list[str] = []
     after = ""
     while latest := index.latest_revisions(after):
