@@ -92,6 +92,8 @@ _COLUMNS: Final = (
     "article, rev, commit_id, observed_at, title, url, stated, fingerprint, words_added, words_deleted, summary, path"
 )
 
+# The same columns of the revisions table aliased r.
+_COLUMNS_OF_R: Final = ", ".join(f"r.{column.strip()}" for column in _COLUMNS.split(","))
 # The same columns picked from a JSON array of _row()'s values (Index.add_many).
 _COLUMNS_FROM_JSON: Final = ", ".join(
     f"json_extract(value, '$[{number}]')" for number in range(_COLUMNS.count(",") + 1)
@@ -376,9 +378,8 @@ class Index:
 
     def latest_revisions(self, after: str = "", limit: int = 1_000) -> list[Revision]:
         """Each article's latest revision, by article id: the first ``limit`` after article ``after``."""
-        columns = ", ".join(f"r.{column.strip()}" for column in _COLUMNS.split(","))
         rows = self.db.execute(
-            f"""SELECT {columns} FROM articles a JOIN revisions r ON r.id = a.latest_id
+            f"""SELECT {_COLUMNS_OF_R} FROM articles a JOIN revisions r ON r.id = a.latest_id
                 WHERE a.article > ? ORDER BY a.article LIMIT ?""",
             (after, limit),
         )
@@ -387,11 +388,7 @@ class Index:
     def open_digests(self, articles: list[str]) -> dict[str, set[int]]:
         """The digests of the articles' open passages (those of their latest revisions), for ``check``."""
         (found,) = self.db.execute(
-            f"""SELECT json_group_array(json_array(r.article, p.digest))
-                FROM json_each(?) j JOIN passage_ranges r ON r.article = j.value
-                JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
-                WHERE p.until_rev IS NULL""",
-            (json.dumps(articles, ensure_ascii=False),),
+            _open_passages_of("r.article, p.digest"), {"articles": json.dumps(articles, ensure_ascii=False)}
         ).fetchone()
         digests: dict[str, set[int]] = {article: set() for article in articles}
         for article, digest in json.loads(found):
@@ -448,17 +445,16 @@ class Index:
         this revision keeps, opens and closes (:func:`_spans`), and writes them.
         """
         open_passages, next_ids = self._open_passages(sorted({article for article, _, _ in revisions}))
-        opened, closed, words = _spans(revisions, open_passages, next_ids, self._new_range)
-        if opened or closed:
+        rows, words = _spans(revisions, open_passages, next_ids, self._new_range)
+        if rows:
             # The new rows, then the closed ones written again with their end: one statement for both
-            # (REPLACE, where UPDATE ... FROM would need SQLite 3.33). A passage opened and closed in
-            # one group comes in both lists, closed last.
+            # (REPLACE, where UPDATE ... FROM would need SQLite 3.33).
             self.db.execute(
                 """REPLACE INTO passages (id, first_rev, until_rev, digest)
                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
                           json_extract(value, '$[3]')
                    FROM json_each(?) ORDER BY key""",
-                (json.dumps(opened + closed),),
+                (json.dumps(rows),),
             )
         if words:
             # In id order: FTS5 writes out what it holds whenever a row id comes lower than the one before,
@@ -484,14 +480,9 @@ class Index:
         # beside it). A snapshot's statements are most of its cost in the index (0.2 ms).
         open_rows, last_rows = self.db.execute(
             f"""SELECT
-                (SELECT json_group_array(json_array(r.article, p.id, p.first_rev, p.digest))
-                 FROM json_each(:articles) j JOIN passage_ranges r ON r.article = j.value
-                 JOIN passages p ON p.id >= r.number << {_PASSAGE_BITS} AND p.id < (r.number + 1) << {_PASSAGE_BITS}
-                 WHERE p.until_rev IS NULL),
+                ({_open_passages_of("r.article, p.id, p.first_rev, p.digest")}),
                 (SELECT json_group_array(json_array(r.article, coalesce(
-                     (SELECT max(id) FROM passages
-                      WHERE id >= r.number << {_PASSAGE_BITS} AND id < (r.number + 1) << {_PASSAGE_BITS}),
-                     r.number << {_PASSAGE_BITS})))
+                     (SELECT max(id) FROM passages WHERE {_in_range("id")}), r.number << {_PASSAGE_BITS})))
                  -- each article's latest range, and its last passage (or the range's start)
                  FROM json_each(:articles) j
                  JOIN passage_ranges r
@@ -608,6 +599,22 @@ def sql_limit(limit: int | None) -> int:
     return -1 if limit is None or limit > _ALL else limit
 
 
+def _in_range(column: str) -> str:
+    """SQL: ``column`` (a passage id) is in the range ``r`` (a passage_ranges row).
+
+    Built when called, not once: the tests narrow the ranges (_PASSAGE_BITS).
+    """
+    return f"{column} >= r.number << {_PASSAGE_BITS} AND {column} < (r.number + 1) << {_PASSAGE_BITS}"
+
+
+def _open_passages_of(columns: str) -> str:
+    """SQL: ``columns`` of the open passages (p) of the articles in the JSON list ``:articles``, as one JSON array."""
+    return f"""SELECT json_group_array(json_array({columns}))
+               FROM json_each(:articles) j JOIN passage_ranges r ON r.article = j.value
+               JOIN passages p ON {_in_range("p.id")}
+               WHERE p.until_rev IS NULL"""
+
+
 def passage_digest(words: str) -> int:
     """What tells a passage from the article's other open ones: 48 bits of BLAKE2b (six bytes in SQLite).
 
@@ -622,15 +629,16 @@ def _spans(
     open_passages: dict[str, dict[int, tuple[int, int]]],
     next_ids: dict[str, int],
     new_range: Callable[[str], int],
-) -> tuple[list[tuple[int, int, int | None, int]], list[tuple[int, int, int | None, int]], list[tuple[int, str]]]:
+) -> tuple[list[tuple[int, int, int | None, int]], list[tuple[int, str]]]:
     """The passages that revisions (article, rev, passages) open and close, in order.
 
     ``open_passages`` (by article: {digest: (id, first rev)}) and ``next_ids``
     hold what the index has before them, and are brought up to date;
     ``new_range`` gives an article whose range is full the first id of another.
-    Returns the passages opened (id, first rev, None, digest), those closed
-    (id, first rev, the first rev without it, digest), and the opened ones'
-    words (id, words). A passage that a revision drops and a later one brings back
+    Returns the passages' rows (id, first rev, the first rev without it or
+    None, digest): those opened, then those closed, so that a passage opened
+    and closed among these revisions ends closed; and the opened ones' words
+    (id, words). A passage that a revision drops and a later one brings back
     opens again.
     """
     opened: list[tuple[int, int, int | None, int]] = []
@@ -655,7 +663,7 @@ def _spans(
             now[digest] = kept
         closed += [(passage, first_rev, rev, digest) for digest, (passage, first_rev) in before.items()]
         open_passages[article] = now
-    return opened, closed, words
+    return opened + closed, words
 
 
 def _row(revision: Revision) -> tuple[Any, ...]:

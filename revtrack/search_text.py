@@ -73,7 +73,7 @@ def passages(title: str, body: str) -> list[str]:
     a line where it has none (an extracted page: one paragraph a line).
     """
     blocks = _BLANK_LINE.split(body) if _BLANK_LINE.search(body) else body.split("\n")
-    return [search_words(part.strip()) for part in (title, *blocks) if part.strip()]
+    return [search_words(stripped) for part in (title, *blocks) if (stripped := part.strip())]
 
 
 _BLANK_LINE: Final = re.compile(r"\n[^\S\n]*\n")
