@@ -280,3 +280,23 @@ def test_check_finds_an_article_whose_search_paragraphs_are_not_its_latest_texts
     )
     Index.delete_files(str(seeded.store / "revtrack" / "index.sqlite"))  # what the message advises
     assert seeded("check").exit_code == 0
+
+
+def test_check_reads_the_articles_a_page_at_a_time_and_finds_a_wrong_one_on_the_last_page(
+    cli: Cli, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revtrack import checking
+
+    monkeypatch.setattr(checking, "_ARTICLES_AT_ONCE", 2)
+    source = tmp_path / "story.txt"
+    for number in range(5):
+        source.write_text(f"Story {number}\n\nParagraph of story {number}.\n", encoding="utf-8")
+        assert cli("snapshot", str(source), "--article", f"a{number}").exit_code == 0
+    assert cli("check").exit_code == 0
+    with contextlib.closing(sqlite3.connect(cli.store / "revtrack" / "index.sqlite")) as db, db:
+        damaged = f"""DELETE FROM passages WHERE id = (SELECT max(p.id) FROM passages p
+                      JOIN passage_ranges r ON p.id >> {index_module._PASSAGE_BITS} = r.number
+                      WHERE r.article = 'a4')"""
+        assert db.execute(damaged).rowcount == 1
+    checked = cli("check")
+    assert checked.exit_code == 6 and "paragraphs of 1 article(s) are not their latest text's: a4 " in checked.stderr
