@@ -15,7 +15,6 @@ in its high bits, so the matches of a word come grouped by article.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -80,7 +79,7 @@ CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY,  -- (its range's number << _PASSAGE_BITS) + 1..._IN_RANGE; its full-text row
     first_rev INTEGER NOT NULL,
     until_rev INTEGER,  -- the first revision without it; NULL while the article's latest has it
-    digest INTEGER NOT NULL  -- of its words (passage_digest), to know it in the article's next revision
+    digest INTEGER NOT NULL  -- of its words (passage_digests), to know it in the article's next revision
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
     words, content='', tokenize='unicode61 remove_diacritics 0'
@@ -615,13 +614,17 @@ def _open_passages_of(columns: str) -> str:
                WHERE p.until_rev IS NULL"""
 
 
-def passage_digest(words: str) -> int:
-    """What tells a passage from the article's other open ones: 48 bits of BLAKE2b (six bytes in SQLite).
+def passage_digests(passages: list[str]) -> list[int]:
+    """What tells each passage from the article's other open ones: 48 bits of BLAKE2b (six bytes in SQLite).
 
     Two different paragraphs of one revision and the one before it share one
     with a chance of about 1 in 10^12 a pair.
     """
-    return int.from_bytes(hashlib.blake2b(words.encode(), digest_size=6).digest(), "big", signed=True)
+    # Imported here, a revision's passages at a time: hashlib loads OpenSSL's binding,
+    # ~5 ms that every command paid at start-up when this module imported it.
+    from hashlib import blake2b
+
+    return [int.from_bytes(blake2b(text.encode(), digest_size=6).digest(), "big", signed=True) for text in passages]
 
 
 def _spans(
@@ -647,8 +650,7 @@ def _spans(
     for article, rev, passages in revisions:
         before = open_passages[article]
         now: dict[int, tuple[int, int]] = {}
-        for text in passages:
-            digest = passage_digest(text)
+        for text, digest in zip(passages, passage_digests(passages), strict=True):
             if digest in now:
                 continue  # the same paragraph twice in one revision: one passage
             kept = before.pop(digest, None)
