@@ -38,6 +38,8 @@ _IN_RANGE: Final = (1 << _PASSAGE_BITS) - 1
 # batches: one FTS5 insert per transaction costs more the larger the index
 # (0.75 ms at 30 revisions, 1.75 ms at 30,000, measured here), a queued row
 # ~0.3 ms at any size. Searches flush the queue first, so they see everything.
+# Counted in passages since schema 6: a new article queues one a paragraph, an
+# edited one only its new paragraphs.
 FLUSH_PENDING_AT: Final = 256
 FTS_AUTOMERGE: Final = 16  # see Index._set_automerge
 # Index.compact rewrites the whole file, so it waits until this share of it is free:
